@@ -1,0 +1,36 @@
+//! OOD detection metrics on plain `f64` slices, each with its convention declared.
+//!
+//! Build a [`ScoreTable`] once (it validates, orients and sorts) and ask it for metrics, or
+//! call the free functions, which build one each time. [`evaluate`] computes all of them.
+
+mod aupr;
+mod auroc;
+mod bootstrap;
+mod detection;
+mod error;
+mod fpr;
+mod histogram;
+mod metric;
+mod report;
+mod rng;
+mod roc;
+mod sum;
+mod table;
+
+pub use aupr::{aupr, AuprMethod};
+pub use auroc::auroc;
+pub use bootstrap::{
+    bootstrap_intervals, bootstrap_samples, percentile_interval, BootstrapOptions,
+    ConfidenceInterval,
+};
+pub use detection::detection_error;
+pub use error::{MetricError, NonFiniteScores, ScoreSet, MAX_REPORTED_INDICES};
+pub use fpr::{fpr_at_tpr, FprConvention, DEFAULT_TPR_LEVEL};
+pub use histogram::{HistogramOptions, SharedHistogram};
+pub use metric::Metric;
+pub use report::{
+    evaluate, evaluate_table, BootstrapSummary, EvaluateOptions, MetricReport, MetricValue,
+};
+pub use rng::Xoshiro256PlusPlus;
+pub use roc::{roc_curve, RocCurve, RocOptions, RocPoint};
+pub use table::{ScoreTable, TieGroup};
