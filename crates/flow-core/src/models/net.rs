@@ -1,0 +1,289 @@
+//! `FlowNet`: a composition of invertible steps over one or more scales, plus the
+//! preprocessing and the prior. RealNVP, Glow and the single-scale stacks are all
+//! `FlowNet`s built from different configurations.
+
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use crate::error::FlowError;
+use crate::flow::{Flow, FlowOutput, Trace};
+use crate::init::tensor_from_f64;
+use crate::layers::{squeeze, unsqueeze, ActNorm, AffineCoupling, InvConv1x1, LogitPreprocess};
+use crate::likelihood::LogLikelihood;
+
+/// One invertible step.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum FlowStep<B: Backend> {
+    /// An affine coupling layer.
+    Coupling(AffineCoupling<B>),
+    /// ActNorm.
+    ActNorm(ActNorm<B>),
+    /// An invertible 1x1 convolution.
+    InvConv(InvConv1x1<B>),
+}
+
+impl<B: Backend> FlowStep<B> {
+    fn forward(
+        &self,
+        x: Tensor<B, 4>,
+        trace: Option<&mut Trace<B>>,
+    ) -> (Tensor<B, 4>, Tensor<B, 1>) {
+        match self {
+            FlowStep::Coupling(layer) => layer.forward(x, trace),
+            FlowStep::ActNorm(layer) => layer.forward(x, trace),
+            FlowStep::InvConv(layer) => layer.forward(x, trace),
+        }
+    }
+
+    fn inverse(&self, y: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
+        match self {
+            FlowStep::Coupling(layer) => layer.inverse(y),
+            FlowStep::ActNorm(layer) => layer.inverse(y),
+            FlowStep::InvConv(layer) => layer.inverse(y),
+        }
+    }
+}
+
+/// One scale: steps at the current resolution, an optional squeeze, steps after it,
+/// and an optional factor-out of the second half of the channels.
+///
+/// RealNVP's scale is `checkerboard x3, squeeze, channel-wise x3, factor out`; Glow's is
+/// `squeeze, (actnorm, 1x1 conv, coupling) x K, factor out`; a single-scale stack is one
+/// scale with neither squeeze nor factor-out.
+#[derive(Module, Debug)]
+pub struct ScaleBlock<B: Backend> {
+    /// Steps before the squeeze.
+    pub pre: Vec<FlowStep<B>>,
+    /// Whether the scale squeezes 2x2 after `pre`.
+    pub squeeze: bool,
+    /// Steps after the squeeze.
+    pub post: Vec<FlowStep<B>>,
+    /// Whether the second half of the channels leaves the flow after `post`.
+    pub factor_out: bool,
+}
+
+/// A normalizing flow: preprocessing, scales of invertible steps, a standard normal
+/// prior.
+#[derive(Module, Debug)]
+pub struct FlowNet<B: Backend> {
+    scales: Vec<ScaleBlock<B>>,
+    preprocess: Option<LogitPreprocess>,
+    input_shape: [usize; 3],
+    bins: Option<u32>,
+}
+
+impl<B: Backend> FlowNet<B> {
+    /// Assembles a flow from its scales. `preprocess` applies first; `bins` is the
+    /// number of levels of the data (256 for 8-bit images; `None` for continuous data).
+    pub fn new(
+        scales: Vec<ScaleBlock<B>>,
+        preprocess: Option<LogitPreprocess>,
+        input_shape: [usize; 3],
+        bins: Option<u32>,
+    ) -> Self {
+        Self {
+            scales,
+            preprocess,
+            input_shape,
+            bins,
+        }
+    }
+
+    /// The `[C, H, W]` shape the flow was built for.
+    pub fn input_shape(&self) -> [usize; 3] {
+        self.input_shape
+    }
+
+    /// Dimensions per sample.
+    pub fn dims(&self) -> usize {
+        self.input_shape.iter().product()
+    }
+
+    /// Levels of the data (256 for 8-bit images), if discrete.
+    pub fn bins(&self) -> Option<u32> {
+        self.bins
+    }
+
+    /// The scales, for inspection.
+    pub fn scales(&self) -> &[ScaleBlock<B>] {
+        &self.scales
+    }
+
+    /// Checks that `dims` is `[N, C, H, W]` with the model's `[C, H, W]`.
+    pub fn check_input(&self, dims: [usize; 4]) -> Result<(), FlowError> {
+        if dims[1..] != self.input_shape {
+            return Err(FlowError::InputShape {
+                got: dims.to_vec(),
+                expected: self.input_shape,
+            });
+        }
+        Ok(())
+    }
+
+    /// The likelihood terms of `x` (dequantized to `[0, 1)` for image flows).
+    pub fn log_likelihood(&self, x: Tensor<B, 4>) -> Result<LogLikelihood<B>, FlowError> {
+        self.check_input(x.dims())?;
+        Ok(LogLikelihood::from_output(&self.forward(x), self.bins))
+    }
+
+    /// The likelihood terms and the per-layer trace of `x`.
+    pub fn log_likelihood_traced(
+        &self,
+        x: Tensor<B, 4>,
+        trace: &mut Trace<B>,
+    ) -> Result<LogLikelihood<B>, FlowError> {
+        self.check_input(x.dims())?;
+        Ok(LogLikelihood::from_output(
+            &self.forward_traced(x, Some(trace)),
+            self.bins,
+        ))
+    }
+
+    /// `n` samples: `z ~ N(0, T^2 I)` drawn from `seed` on the host, through the inverse.
+    pub fn sample(&self, n: usize, temperature: f64, seed: u64, device: &B::Device) -> Tensor<B, 4> {
+        let [c, h, w] = self.input_shape;
+        let mut rng = crate::init::ParamInit::new(seed);
+        let z = rng.normal_values(n * c * h * w, temperature);
+        self.inverse(tensor_from_f64(z, [n, c, h, w], device))
+    }
+
+    /// Sets every ActNorm from the batch `x` (Glow's data-dependent initialisation), in
+    /// the order of the forward pass.
+    pub fn initialize_actnorm(self, x: Tensor<B, 4>) -> Self {
+        let mut x = x;
+        if let Some(pre) = &self.preprocess {
+            x = pre.forward(x, None).0;
+        }
+        let mut scales = Vec::with_capacity(self.scales.len());
+        for scale in self.scales {
+            let (pre, y) = initialize_steps(scale.pre, x);
+            x = y;
+            if scale.squeeze {
+                x = squeeze(x);
+            }
+            let (post, y) = initialize_steps(scale.post, x);
+            x = y;
+            if scale.factor_out {
+                let c = x.dims()[1];
+                x = x.narrow(1, 0, c / 2);
+            }
+            scales.push(ScaleBlock {
+                pre,
+                squeeze: scale.squeeze,
+                post,
+                factor_out: scale.factor_out,
+            });
+        }
+        Self { scales, ..self }
+    }
+}
+
+fn initialize_steps<B: Backend>(
+    steps: Vec<FlowStep<B>>,
+    x: Tensor<B, 4>,
+) -> (Vec<FlowStep<B>>, Tensor<B, 4>) {
+    let mut x = x;
+    let mut out = Vec::with_capacity(steps.len());
+    for step in steps {
+        let step = match step {
+            FlowStep::ActNorm(layer) => FlowStep::ActNorm(layer.initialize(&x)),
+            other => other,
+        };
+        x = step.forward(x, None).0;
+        out.push(step);
+    }
+    (out, x)
+}
+
+impl<B: Backend> Flow<B> for FlowNet<B> {
+    fn forward_traced(&self, x: Tensor<B, 4>, mut trace: Option<&mut Trace<B>>) -> FlowOutput<B> {
+        let n = x.dims()[0];
+        let device = x.device();
+        let mut log_det = Tensor::<B, 1>::zeros([n], &device);
+        let mut x = x;
+        if let Some(pre) = &self.preprocess {
+            let (y, ld) = pre.forward(x, trace.as_deref_mut());
+            x = y;
+            log_det = log_det + ld;
+        }
+        let mut factored = Vec::new();
+        for scale in &self.scales {
+            for step in &scale.pre {
+                let (y, ld) = step.forward(x, trace.as_deref_mut());
+                x = y;
+                log_det = log_det + ld;
+            }
+            if scale.squeeze {
+                x = squeeze(x);
+            }
+            for step in &scale.post {
+                let (y, ld) = step.forward(x, trace.as_deref_mut());
+                x = y;
+                log_det = log_det + ld;
+            }
+            if scale.factor_out {
+                let c = x.dims()[1];
+                factored.push(x.clone().narrow(1, c / 2, c - c / 2));
+                x = x.narrow(1, 0, c / 2);
+            }
+        }
+        // Lay the latent back on the input grid: undo factor-outs and squeezes only.
+        for scale in self.scales.iter().rev() {
+            if scale.factor_out {
+                if let Some(part) = factored.pop() {
+                    x = Tensor::cat(vec![x, part], 1);
+                }
+            }
+            if scale.squeeze {
+                x = unsqueeze(x);
+            }
+        }
+        FlowOutput { z: x, log_det }
+    }
+
+    fn inverse_with_log_det(&self, z: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
+        let n = z.dims()[0];
+        let mut log_det = Tensor::<B, 1>::zeros([n], &z.device());
+        // Take the latent apart as the forward pass assembled it.
+        let mut x = z;
+        let mut factored = Vec::new();
+        for scale in &self.scales {
+            if scale.squeeze {
+                x = squeeze(x);
+            }
+            if scale.factor_out {
+                let c = x.dims()[1];
+                factored.push(x.clone().narrow(1, c / 2, c - c / 2));
+                x = x.narrow(1, 0, c / 2);
+            }
+        }
+        for scale in self.scales.iter().rev() {
+            if scale.factor_out {
+                if let Some(part) = factored.pop() {
+                    x = Tensor::cat(vec![x, part], 1);
+                }
+            }
+            for step in scale.post.iter().rev() {
+                let (y, ld) = step.inverse(x);
+                x = y;
+                log_det = log_det + ld;
+            }
+            if scale.squeeze {
+                x = unsqueeze(x);
+            }
+            for step in scale.pre.iter().rev() {
+                let (y, ld) = step.inverse(x);
+                x = y;
+                log_det = log_det + ld;
+            }
+        }
+        if let Some(pre) = &self.preprocess {
+            let (u, ld) = pre.inverse(x);
+            x = u;
+            log_det = log_det + ld;
+        }
+        (x, log_det)
+    }
+}

@@ -1,0 +1,257 @@
+//! Property tests: every layer and every architecture is invertible,
+//! `f^-1(f(x)) = x` to 1e-4 (max abs, f32), and the log-determinants of the forward and
+//! inverse passes cancel. Layers are perturbed away from their initialisation first, so
+//! no test passes because a layer starts as the identity.
+//!
+//! Each property runs on the default CPU backend (flex) and on ndarray.
+
+mod common;
+
+use burn::tensor::backend::Backend;
+use common::{host, max_abs_diff, perturbed, random_input};
+use flow_core::init::ParamInit;
+use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1};
+use flow_core::models::{FlowConfig, FlowNet, FlowStep, GlowConfig, RealNvpStNet};
+use flow_core::st_nets::StNetConfig;
+use flow_core::{Flow, FlowError};
+use flow_masks::{Half, MaskKind, MaskSchedule, MaskShape, Quadrant};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+/// Round-trip tolerance, max abs in f32.
+const ROUND_TRIP_TOL: f64 = 1e-4;
+
+/// Forward then inverse on `x`; checks the round trip and that the log-dets cancel
+/// (relative to their size, since they sum over every entry in f32).
+fn check_roundtrip<B: Backend>(flow: &FlowNet<B>, x: burn::tensor::Tensor<B, 4>) -> Result<(), TestCaseError> {
+    let out = flow.forward(x.clone());
+    let (back, inverse_log_det) = flow.inverse_with_log_det(out.z.clone());
+    let err = max_abs_diff(&host(x), &host(back));
+    prop_assert!(err < ROUND_TRIP_TOL, "round trip error {err:e}");
+    let forward_ld = host(out.log_det);
+    let inverse_ld = host(inverse_log_det);
+    for (f, i) in forward_ld.iter().zip(&inverse_ld) {
+        prop_assert!(f.is_finite(), "non-finite log-det {f}");
+        let tol = 1e-4 * (1.0 + f.abs());
+        prop_assert!((f + i).abs() < tol, "log-dets do not cancel: {f} + {i}");
+    }
+    Ok(())
+}
+
+fn small_resnet() -> StNetConfig {
+    StNetConfig::Resnet {
+        mid_channels: 4,
+        blocks: 1,
+        batch_norm: true,
+    }
+}
+
+fn coupling_flow<B: Backend>(
+    kind: MaskKind,
+    shape: [usize; 3],
+    st_net: &StNetConfig,
+    seed: u64,
+    device: &B::Device,
+) -> Result<FlowNet<B>, FlowError> {
+    let [c, h, w] = shape;
+    let mask = kind.build(MaskShape::image(c, h, w)).map_err(|source| FlowError::Mask {
+        layer: "test".into(),
+        source,
+    })?;
+    let mut rng = ParamInit::new(seed);
+    let layer = AffineCoupling::new("test", &mask, st_net, &mut rng, device)?;
+    Ok(common::single_step(FlowStep::Coupling(layer), shape))
+}
+
+fn checkerboard_kind() -> impl Strategy<Value = MaskKind> {
+    (0u8..2).prop_map(|parity| MaskKind::Checkerboard { parity })
+}
+
+fn half() -> impl Strategy<Value = Half> {
+    prop_oneof![Just(Half::First), Just(Half::Second)]
+}
+
+fn quadrant() -> impl Strategy<Value = Quadrant> {
+    (0usize..4).prop_map(Quadrant::from_index)
+}
+
+fn even_side() -> impl Strategy<Value = usize> {
+    prop_oneof![Just(2usize), Just(4), Just(6)]
+}
+
+macro_rules! invertibility_tests {
+    ($name:ident, $backend:ty) => {
+        mod $name {
+            use super::*;
+            type B = $backend;
+
+            fn device() -> burn::tensor::Device<B> {
+                Default::default()
+            }
+
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(12))]
+
+                #[test]
+                fn checkerboard_coupling(kind in checkerboard_kind(), c in 1usize..4, h in 2usize..7,
+                                         w in 2usize..7, n in 1usize..4, seed in any::<u64>()) {
+                    let flow = coupling_flow::<B>(kind, [c, h, w], &small_resnet(), seed, &device()).unwrap();
+                    let flow = perturbed(flow, seed, 0.1);
+                    check_roundtrip(&flow, random_input([n, c, h, w], -2.0, 2.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn channel_wise_coupling(transform in half(), half_c in 1usize..4, h in 1usize..5,
+                                         w in 1usize..5, n in 1usize..4, seed in any::<u64>()) {
+                    let c = 2 * half_c;
+                    let kind = MaskKind::ChannelWise { transform };
+                    let flow = coupling_flow::<B>(kind, [c, h, w], &small_resnet(), seed, &device()).unwrap();
+                    let flow = perturbed(flow, seed, 0.1);
+                    check_roundtrip(&flow, random_input([n, c, h, w], -2.0, 2.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn horizontal_vertical_and_cycle_couplings(
+                    which in 0usize..3, transform in half(), from in quadrant(), c in 1usize..3,
+                    h in even_side(), w in even_side(), n in 1usize..4, seed in any::<u64>()) {
+                    let kind = match which {
+                        0 => MaskKind::Horizontal { transform },
+                        1 => MaskKind::Vertical { transform },
+                        _ => MaskKind::Cycle { from },
+                    };
+                    let flow = coupling_flow::<B>(kind, [c, h, w], &small_resnet(), seed, &device()).unwrap();
+                    let flow = perturbed(flow, seed, 0.1);
+                    check_roundtrip(&flow, random_input([n, c, h, w], -2.0, 2.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn tabular_coupling_with_mlp(transform in half(), d in 2usize..9, n in 1usize..5,
+                                             seed in any::<u64>()) {
+                    let st_net = StNetConfig::Mlp { hidden: 8, layers: 1 };
+                    let kind = MaskKind::TabularHalves { transform };
+                    let flow = coupling_flow::<B>(kind, [d, 1, 1], &st_net, seed, &device()).unwrap();
+                    let flow = perturbed(flow, seed, 0.1);
+                    check_roundtrip(&flow, random_input([n, d, 1, 1], -2.0, 2.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn highway_and_bottleneck_st_nets(which in 0usize..2, kind in checkerboard_kind(),
+                                                  n in 1usize..3, seed in any::<u64>()) {
+                    let st_net = match which {
+                        0 => StNetConfig::Highway { mid_channels: 6, layers: 2 },
+                        _ => StNetConfig::ResnetBottleneck { mid_channels: 4, blocks: 2, latent: 3, batch_norm: true },
+                    };
+                    let flow = coupling_flow::<B>(kind, [1, 4, 4], &st_net, seed, &device()).unwrap();
+                    let flow = perturbed(flow, seed, 0.1);
+                    check_roundtrip(&flow, random_input([n, 1, 4, 4], -2.0, 2.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn actnorm(c in 1usize..5, h in 1usize..4, w in 1usize..4, n in 1usize..4,
+                           seed in any::<u64>(), data_init in any::<bool>()) {
+                    let x = random_input::<B>([n.max(2), c, h, w], -2.0, 2.0, seed, &device());
+                    let mut layer = ActNorm::new("actnorm", c, &device());
+                    layer = if data_init { layer.initialize(&x) } else { perturbed::<B, _>(layer, seed, 0.3) };
+                    let flow = common::single_step(FlowStep::ActNorm(layer), [c, h, w]);
+                    check_roundtrip(&flow, x)?;
+                }
+
+                #[test]
+                fn invertible_1x1_conv(c in 1usize..7, h in 1usize..4, w in 1usize..4, n in 1usize..4,
+                                       seed in any::<u64>()) {
+                    let mut rng = ParamInit::new(seed);
+                    let layer = perturbed::<B, _>(InvConv1x1::new("invconv", c, &mut rng, &device()), seed, 0.1);
+                    let flow = common::single_step(FlowStep::InvConv(layer), [c, h, w]);
+                    check_roundtrip(&flow, random_input([n, c, h, w], -2.0, 2.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn squeeze_and_factor_out(c in 1usize..4, h in 1usize..4, w in 1usize..4,
+                                          factor_out in any::<bool>(), seed in any::<u64>()) {
+                    let flow = common::squeeze_only::<B>([c, 2 * h, 2 * w], factor_out);
+                    let x = random_input([2, c, 2 * h, 2 * w], -2.0, 2.0, seed, &device());
+                    // The latent is laid back on the input grid: exactly the input.
+                    let out = flow.forward(x.clone());
+                    prop_assert_eq!(host(out.z.clone()), host(x.clone()));
+                    check_roundtrip(&flow, x)?;
+                }
+
+                #[test]
+                fn logit_preprocessing(c in 1usize..3, h in 1usize..5, w in 1usize..5, seed in any::<u64>()) {
+                    let flow = common::logit_only::<B>([c, h, w]);
+                    check_roundtrip(&flow, random_input([3, c, h, w], 0.0, 1.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn realnvp(bottleneck in any::<bool>(), n in 1usize..3, seed in any::<u64>()) {
+                    let mut config = FlowConfig::realnvp([1, 8, 8], 2, 1, 4);
+                    if bottleneck {
+                        if let flow_core::models::Architecture::RealNvp(arch) = &mut config.architecture {
+                            arch.st_net = RealNvpStNet::ResnetBottleneck { latent: 5 };
+                            arch.blocks = 2;
+                        }
+                    }
+                    let flow = perturbed(config.init::<B>(seed, &device()).unwrap(), seed, 0.05);
+                    check_roundtrip(&flow, random_input([n, 1, 8, 8], 0.0, 1.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn glow(n in 2usize..4, seed in any::<u64>()) {
+                    let config = FlowConfig {
+                        input_shape: [1, 8, 8],
+                        preprocess: Some(Default::default()),
+                        architecture: flow_core::models::Architecture::Glow(GlowConfig {
+                            scales: 2,
+                            steps_per_scale: 2,
+                            st_net: StNetConfig::Highway { mid_channels: 8, layers: 1 },
+                        }),
+                    };
+                    let x = random_input::<B>([n, 1, 8, 8], 0.0, 1.0, seed, &device());
+                    let flow = config.init::<B>(seed, &device()).unwrap().initialize_actnorm(x.clone());
+                    let flow = perturbed(flow, seed, 0.05);
+                    check_roundtrip(&flow, x)?;
+                }
+
+                #[test]
+                fn single_scale_stacks(which in 0usize..3, n in 1usize..3, seed in any::<u64>()) {
+                    let schedule = match which {
+                        0 => MaskSchedule::checkerboard(8),
+                        1 => MaskSchedule::horizontal(8),
+                        _ => MaskSchedule::cycle(8),
+                    };
+                    let config = FlowConfig::single_scale([1, 8, 8], schedule, 1, 4);
+                    let flow = perturbed(config.init::<B>(seed, &device()).unwrap(), seed, 0.05);
+                    check_roundtrip(&flow, random_input([n, 1, 8, 8], 0.0, 1.0, seed, &device()))?;
+                }
+
+                #[test]
+                fn tabular_flow(d in 2usize..9, n in 1usize..5, seed in any::<u64>()) {
+                    let config = FlowConfig {
+                        input_shape: [d, 1, 1],
+                        preprocess: None,
+                        architecture: flow_core::models::Architecture::SingleScale(
+                            flow_core::models::SingleScaleConfig {
+                                schedule: MaskSchedule::tabular(4),
+                                st_net: StNetConfig::Mlp { hidden: 8, layers: 1 },
+                            },
+                        ),
+                    };
+                    let flow = perturbed(config.init::<B>(seed, &device()).unwrap(), seed, 0.1);
+                    check_roundtrip(&flow, random_input([n, d, 1, 1], -2.0, 2.0, seed, &device()))?;
+                }
+            }
+
+            #[test]
+            fn conv_autoencoder_st_net_on_14x14() {
+                let st_net = StNetConfig::ConvAutoencoder { latent: 4 };
+                let kind = MaskKind::Checkerboard { parity: 1 };
+                let flow = coupling_flow::<B>(kind, [1, 14, 14], &st_net, 3, &device()).unwrap();
+                let flow = perturbed(flow, 3, 0.05);
+                check_roundtrip(&flow, random_input([2, 1, 14, 14], -2.0, 2.0, 3, &device())).unwrap();
+            }
+        }
+    };
+}
+
+invertibility_tests!(flex, burn::backend::Flex);
+invertibility_tests!(ndarray, burn::backend::NdArray);
