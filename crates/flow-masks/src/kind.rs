@@ -35,7 +35,7 @@ impl Half {
 
     /// `First` for even `i`, `Second` for odd: the alternation schedules use.
     pub(crate) fn alternating(i: usize) -> Half {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             Half::First
         } else {
             Half::Second
@@ -201,26 +201,26 @@ impl MaskKind {
                 Box::new(move |_, h, w| Role::split((h + w) % 2 == parity))
             }
             MaskKind::ChannelWise { transform } => {
-                if shape.channels % 2 != 0 {
+                if !shape.channels.is_multiple_of(2) {
                     return Err(cannot_split("an even number of channels, at least 2"));
                 }
                 let channels = shape.channels;
                 Box::new(move |c, _, _| Role::split(transform.contains(c, channels)))
             }
             MaskKind::Horizontal { transform } => {
-                if height % 2 != 0 {
+                if !height.is_multiple_of(2) {
                     return Err(cannot_split("an even height"));
                 }
                 Box::new(move |_, h, _| Role::split(transform.contains(h, height)))
             }
             MaskKind::Vertical { transform } => {
-                if width % 2 != 0 {
+                if !width.is_multiple_of(2) {
                     return Err(cannot_split("an even width"));
                 }
                 Box::new(move |_, _, w| Role::split(transform.contains(w, width)))
             }
             MaskKind::Cycle { from } => {
-                if height % 2 != 0 || width % 2 != 0 {
+                if !height.is_multiple_of(2) || !width.is_multiple_of(2) {
                     return Err(cannot_split("an even height and an even width"));
                 }
                 let to = from.next();

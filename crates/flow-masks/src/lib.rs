@@ -38,3 +38,8 @@ pub use grid::MaskGrid;
 pub use kind::{Half, MaskKind, Quadrant};
 pub use schedule::MaskSchedule;
 pub use shape::MaskShape;
+
+// Compiles and runs the README's example as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

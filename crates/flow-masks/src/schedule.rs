@@ -33,7 +33,7 @@ impl MaskSchedule {
     /// `n` checkerboard layers with parities 0, 1, 0, 1, ...
     pub fn checkerboard(n: usize) -> Self {
         Self::from_fn(n, |i| MaskKind::Checkerboard {
-            parity: u8::from(i % 2 == 1),
+            parity: u8::from(!i.is_multiple_of(2)),
         })
     }
 
