@@ -62,7 +62,11 @@ impl ParamInit {
         device: &B::Device,
     ) -> Param<Tensor<B, D>> {
         let len = shape.iter().product();
-        let values = self.normal_values(len, std).into_iter().map(|v| v as f32).collect();
+        let values = self
+            .normal_values(len, std)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
         Param::from_tensor(tensor_from_f32(values, shape, device))
     }
 

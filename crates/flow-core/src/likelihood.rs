@@ -21,29 +21,31 @@ pub struct LogLikelihood<B: Backend> {
     pub prior: Tensor<B, 1>,
     /// `log|det dz/dx|`, preprocessing included.
     pub log_det: Tensor<B, 1>,
-    /// The discretisation term, `-D log(bins)` for data with `bins` levels, else 0.
-    pub discretization: f64,
+    /// Constant terms: `-D log(bins)` for data with `bins` levels, plus any
+    /// preprocessing convention (the reference's `D log(255/256)`), else 0.
+    pub constant: f64,
     /// Dimensions per sample, `D`.
     pub dims: usize,
 }
 
 impl<B: Backend> LogLikelihood<B> {
     /// Splits a forward pass into its likelihood terms; `bins` is the number of levels
-    /// of the data (256 for 8-bit images) or `None` for continuous data.
-    pub fn from_output(output: &FlowOutput<B>, bins: Option<u32>) -> Self {
+    /// of the data (256 for 8-bit images) or `None` for continuous data; `offset` is any
+    /// further constant in nats (a preprocessing convention).
+    pub fn from_output(output: &FlowOutput<B>, bins: Option<u32>, offset: f64) -> Self {
         let [_, c, h, w] = output.z.dims();
         let dims = c * h * w;
         Self {
             prior: standard_normal_log_prob(output.z.clone()),
             log_det: output.log_det.clone(),
-            discretization: bins.map_or(0.0, |b| -(dims as f64) * f64::from(b).ln()),
+            constant: bins.map_or(0.0, |b| -(dims as f64) * f64::from(b).ln()) + offset,
             dims,
         }
     }
 
-    /// `log p(x)` in nats per sample: prior + log-det + discretisation.
+    /// `log p(x)` in nats per sample: prior + log-det + constant.
     pub fn nats(&self) -> Tensor<B, 1> {
-        (self.prior.clone() + self.log_det.clone()).add_scalar(self.discretization)
+        (self.prior.clone() + self.log_det.clone()).add_scalar(self.constant)
     }
 
     /// Bits per dimension per sample: `-log p(x) / (D ln 2)`.

@@ -53,7 +53,11 @@ pub fn lu(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         }
         let diag = u[col * n + col];
         for row in col + 1..n {
-            let factor = if diag == 0.0 { 0.0 } else { u[row * n + col] / diag };
+            let factor = if diag == 0.0 {
+                0.0
+            } else {
+                u[row * n + col] / diag
+            };
             l[row * n + col] = factor;
             for k in col..n {
                 u[row * n + k] -= factor * u[col * n + k];
@@ -80,7 +84,8 @@ pub fn invert(a: &[f64], n: usize) -> Option<Vec<f64>> {
         inv[i * n + i] = 1.0;
     }
     for col in 0..n {
-        let pivot = (col..n).max_by(|&x, &y| m[x * n + col].abs().total_cmp(&m[y * n + col].abs()))?;
+        let pivot =
+            (col..n).max_by(|&x, &y| m[x * n + col].abs().total_cmp(&m[y * n + col].abs()))?;
         if m[pivot * n + col].abs() < 1e-300 {
             return None;
         }
@@ -134,7 +139,9 @@ mod tests {
     #[test]
     fn orthonormalize_gives_orthogonal_rows() {
         let n = 4;
-        let mut a: Vec<f64> = (0..n * n).map(|i| ((i * 13 % 7) as f64) + 0.3 * i as f64).collect();
+        let mut a: Vec<f64> = (0..n * n)
+            .map(|i| ((i * 13 % 7) as f64) + 0.3 * i as f64)
+            .collect();
         orthonormalize(&mut a, n);
         let mut at = vec![0.0; n * n];
         for i in 0..n {

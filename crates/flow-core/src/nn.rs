@@ -74,7 +74,12 @@ impl<B: Backend> Conv2d<B> {
     /// Applies the convolution to `[N, in, H, W]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
-        conv2d(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()), options)
+        conv2d(
+            x,
+            self.weight.val(),
+            self.bias.as_ref().map(|b| b.val()),
+            options,
+        )
     }
 }
 
@@ -224,7 +229,12 @@ impl<B: Backend> WnConv2d<B> {
     /// Applies the convolution to `[N, in, H, W]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
-        conv2d(x, self.weight(), self.bias.as_ref().map(|b| b.val()), options)
+        conv2d(
+            x,
+            self.weight(),
+            self.bias.as_ref().map(|b| b.val()),
+            options,
+        )
     }
 }
 

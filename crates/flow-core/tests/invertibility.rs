@@ -23,7 +23,10 @@ const ROUND_TRIP_TOL: f64 = 1e-4;
 
 /// Forward then inverse on `x`; checks the round trip and that the log-dets cancel
 /// (relative to their size, since they sum over every entry in f32).
-fn check_roundtrip<B: Backend>(flow: &FlowNet<B>, x: burn::tensor::Tensor<B, 4>) -> Result<(), TestCaseError> {
+fn check_roundtrip<B: Backend>(
+    flow: &FlowNet<B>,
+    x: burn::tensor::Tensor<B, 4>,
+) -> Result<(), TestCaseError> {
     let out = flow.forward(x.clone());
     let (back, inverse_log_det) = flow.inverse_with_log_det(out.z.clone());
     let err = max_abs_diff(&host(x), &host(back));
@@ -54,10 +57,12 @@ fn coupling_flow<B: Backend>(
     device: &B::Device,
 ) -> Result<FlowNet<B>, FlowError> {
     let [c, h, w] = shape;
-    let mask = kind.build(MaskShape::image(c, h, w)).map_err(|source| FlowError::Mask {
-        layer: "test".into(),
-        source,
-    })?;
+    let mask = kind
+        .build(MaskShape::image(c, h, w))
+        .map_err(|source| FlowError::Mask {
+            layer: "test".into(),
+            source,
+        })?;
     let mut rng = ParamInit::new(seed);
     let layer = AffineCoupling::new("test", &mask, st_net, &mut rng, device)?;
     Ok(common::single_step(FlowStep::Coupling(layer), shape))

@@ -135,7 +135,8 @@ impl<B: Backend> AffineCoupling<B> {
         let log_det = crate::flow::sum_per_sample(s.clone());
         let y = match &self.channel_split {
             Some(split) => {
-                let changed = (x.clone().narrow(1, split.transform.0, split.transform.1) + t.clone())
+                let changed = (x.clone().narrow(1, split.transform.0, split.transform.1)
+                    + t.clone())
                     * s.clone().exp();
                 replace_channels(x, changed, split.transform.0)
             }
@@ -166,9 +167,8 @@ impl<B: Backend> AffineCoupling<B> {
         let log_det = crate::flow::sum_per_sample(s.clone()).neg();
         let x = match &self.channel_split {
             Some(split) => {
-                let changed = y.clone().narrow(1, split.transform.0, split.transform.1)
-                    * s.neg().exp()
-                    - t;
+                let changed =
+                    y.clone().narrow(1, split.transform.0, split.transform.1) * s.neg().exp() - t;
                 replace_channels(y, changed, split.transform.0)
             }
             None => y * s.neg().exp() - t,

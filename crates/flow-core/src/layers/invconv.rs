@@ -78,8 +78,8 @@ impl<B: Backend> InvConv1x1<B> {
         let n = self.eye.dims()[0];
         let lower = self.lower.val() * self.lower_mask.clone() + self.eye.clone();
         let upper_mask = self.lower_mask.clone().transpose();
-        let diagonal = self.eye.clone()
-            * (self.sign_s.val() * self.log_s.val().exp()).reshape([1, n]);
+        let diagonal =
+            self.eye.clone() * (self.sign_s.val() * self.log_s.val().exp()).reshape([1, n]);
         let upper = self.upper.val() * upper_mask + diagonal;
         self.permutation.val().matmul(lower).matmul(upper)
     }
@@ -136,6 +136,9 @@ impl<B: Backend> InvConv1x1<B> {
         // which the NaN guard of training reports first. Fall back to NaNs so the
         // caller sees non-finite output rather than a panic.
         let inverse = linalg::invert(&host, n).unwrap_or_else(|| vec![f64::NAN; n * n]);
-        (Self::apply(y, tensor_from_f64(inverse, [n, n], &device)), log_det)
+        (
+            Self::apply(y, tensor_from_f64(inverse, [n, n], &device)),
+            log_det,
+        )
     }
 }

@@ -174,18 +174,28 @@ impl FlowConfig {
     pub fn init<B: Backend>(&self, seed: u64, device: &B::Device) -> Result<FlowNet<B>, FlowError> {
         let [c, h, w] = self.input_shape;
         if c == 0 || h == 0 || w == 0 {
-            return Err(config_error(format!("input shape {:?} has a zero side", self.input_shape)));
+            return Err(config_error(format!(
+                "input shape {:?} has a zero side",
+                self.input_shape
+            )));
         }
         let mut rng = ParamInit::new(seed);
         let scales = match &self.architecture {
-            Architecture::RealNvp(config) => build_realnvp(config, self.input_shape, &mut rng, device)?,
+            Architecture::RealNvp(config) => {
+                build_realnvp(config, self.input_shape, &mut rng, device)?
+            }
             Architecture::Glow(config) => build_glow(config, self.input_shape, &mut rng, device)?,
             Architecture::SingleScale(config) => {
                 build_single_scale(config, self.input_shape, &mut rng, device)?
             }
         };
         let bins = self.preprocess.map(|_| 256);
-        Ok(FlowNet::new(scales, self.preprocess, self.input_shape, bins))
+        Ok(FlowNet::new(
+            scales,
+            self.preprocess,
+            self.input_shape,
+            bins,
+        ))
     }
 
     /// The number of trainable parameters of the built model.
@@ -213,7 +223,9 @@ fn coupling<B: Backend>(
             layer: name.clone(),
             source,
         })?;
-    Ok(FlowStep::Coupling(AffineCoupling::new(name, &mask, st_net, rng, device)?))
+    Ok(FlowStep::Coupling(AffineCoupling::new(
+        name, &mask, st_net, rng, device,
+    )?))
 }
 
 fn checkerboard(i: usize) -> MaskKind {
@@ -224,7 +236,11 @@ fn checkerboard(i: usize) -> MaskKind {
 
 fn channel_half(i: usize) -> MaskKind {
     MaskKind::ChannelWise {
-        transform: if i % 2 == 0 { Half::First } else { Half::Second },
+        transform: if i.is_multiple_of(2) {
+            Half::First
+        } else {
+            Half::Second
+        },
     }
 }
 
@@ -385,7 +401,9 @@ fn build_single_scale<B: Backend>(
     device: &B::Device,
 ) -> Result<Vec<ScaleBlock<B>>, FlowError> {
     if config.schedule.is_empty() {
-        return Err(config_error("a single-scale flow needs at least one coupling".into()));
+        return Err(config_error(
+            "a single-scale flow needs at least one coupling".into(),
+        ));
     }
     let pre = config
         .schedule

@@ -3,5 +3,7 @@
 mod config;
 mod net;
 
-pub use config::{Architecture, FlowConfig, GlowConfig, RealNvpConfig, RealNvpStNet, SingleScaleConfig};
+pub use config::{
+    Architecture, FlowConfig, GlowConfig, RealNvpConfig, RealNvpStNet, SingleScaleConfig,
+};
 pub use net::{FlowNet, FlowStep, ScaleBlock};

@@ -106,6 +106,12 @@ impl<B: Backend> FlowNet<B> {
         self.bins
     }
 
+    /// Constant nats the preprocessing convention adds to `log p(x)`.
+    pub fn likelihood_offset(&self) -> f64 {
+        self.preprocess
+            .map_or(0.0, |pre| pre.likelihood_offset(self.dims()))
+    }
+
     /// The scales, for inspection.
     pub fn scales(&self) -> &[ScaleBlock<B>] {
         &self.scales
@@ -125,7 +131,11 @@ impl<B: Backend> FlowNet<B> {
     /// The likelihood terms of `x` (dequantized to `[0, 1)` for image flows).
     pub fn log_likelihood(&self, x: Tensor<B, 4>) -> Result<LogLikelihood<B>, FlowError> {
         self.check_input(x.dims())?;
-        Ok(LogLikelihood::from_output(&self.forward(x), self.bins))
+        Ok(LogLikelihood::from_output(
+            &self.forward(x),
+            self.bins,
+            self.likelihood_offset(),
+        ))
     }
 
     /// The likelihood terms and the per-layer trace of `x`.
@@ -138,11 +148,18 @@ impl<B: Backend> FlowNet<B> {
         Ok(LogLikelihood::from_output(
             &self.forward_traced(x, Some(trace)),
             self.bins,
+            self.likelihood_offset(),
         ))
     }
 
     /// `n` samples: `z ~ N(0, T^2 I)` drawn from `seed` on the host, through the inverse.
-    pub fn sample(&self, n: usize, temperature: f64, seed: u64, device: &B::Device) -> Tensor<B, 4> {
+    pub fn sample(
+        &self,
+        n: usize,
+        temperature: f64,
+        seed: u64,
+        device: &B::Device,
+    ) -> Tensor<B, 4> {
         let [c, h, w] = self.input_shape;
         let mut rng = crate::init::ParamInit::new(seed);
         let z = rng.normal_values(n * c * h * w, temperature);

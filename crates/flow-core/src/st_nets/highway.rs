@@ -46,8 +46,15 @@ impl<B: Backend> HighwayStNet<B> {
                 conv_t: Conv2d::new(mid_channels, mid_channels, 3, true, init, rng, device),
             })
             .collect();
-        let out_conv =
-            Conv2d::new(mid_channels, channels_out, 1, true, ConvInit::Zeros, rng, device);
+        let out_conv = Conv2d::new(
+            mid_channels,
+            channels_out,
+            1,
+            true,
+            ConvInit::Zeros,
+            rng,
+            device,
+        );
         Self {
             in_conv,
             layers,

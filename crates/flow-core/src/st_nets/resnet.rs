@@ -140,7 +140,9 @@ impl<B: Backend> ResNetStNet<B> {
             bottleneck,
             // The reference places the bottleneck after block `blocks / 2 - 1`.
             bottleneck_after: (shape.blocks / 2).max(1) - 1,
-            out_norm: shape.batch_norm.then(|| BatchNormConfig::new(mid).init(device)),
+            out_norm: shape
+                .batch_norm
+                .then(|| BatchNormConfig::new(mid).init(device)),
             out_conv: WnConv2d::new(mid, shape.channels_out, 1, true, rng, device),
         }
     }

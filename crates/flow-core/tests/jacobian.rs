@@ -1,0 +1,308 @@
+//! The log-determinant every layer reports equals log|det| of its brute-force Jacobian.
+//!
+//! The Jacobian is built by central differences in f64 (step 1e-5) on small inputs
+//! (1x4x4, 4x4x4, a vector of 6, and 1x14x14 for the conv autoencoder), and its
+//! log|det| comes from an LU factorisation on the host. Tolerance: 1e-6 absolute on the
+//! log-determinant (central differences in f64 are accurate to about 1e-9 here).
+//! Layers are perturbed away from their initialisation first.
+//!
+//! Runs on flex and on ndarray, both switched to f64 for this test binary.
+
+mod common;
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use common::{host, perturbed, random_input};
+use flow_core::init::ParamInit;
+use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1};
+use flow_core::models::{
+    Architecture, FlowConfig, FlowNet, FlowStep, GlowConfig, SingleScaleConfig,
+};
+use flow_core::st_nets::StNetConfig;
+use flow_core::Flow;
+use flow_masks::{Half, MaskKind, MaskSchedule, MaskShape, Quadrant};
+
+/// Central-difference step.
+const STEP: f64 = 1e-5;
+/// Allowed |reported - brute force| on the log-determinant.
+const LOG_DET_TOL: f64 = 1e-6;
+
+/// The device of `B`, with f64 as its default float type (set once per process, before
+/// any tensor exists on it).
+fn device_f64<B: Backend>() -> Device<B> {
+    let device = Device::<B>::default();
+    // Fails harmlessly when another test of this binary already set it.
+    let _ = burn::tensor::set_default_dtypes::<B>(&device, DType::F64, DType::I64);
+    let probe = Tensor::<B, 1>::zeros([1], &device);
+    assert_eq!(probe.dtype(), DType::F64, "the Jacobian tests need f64");
+    device
+}
+
+/// log|det| of a row-major `n x n` matrix by LU with partial pivoting.
+fn log_abs_det(mut a: Vec<f64>, n: usize) -> f64 {
+    let mut total = 0.0;
+    for col in 0..n {
+        let pivot = (col..n)
+            .max_by(|&x, &y| a[x * n + col].abs().total_cmp(&a[y * n + col].abs()))
+            .unwrap();
+        for k in 0..n {
+            a.swap(col * n + k, pivot * n + k);
+        }
+        let d = a[col * n + col];
+        assert!(d != 0.0, "singular Jacobian");
+        total += d.abs().ln();
+        for row in col + 1..n {
+            let f = a[row * n + col] / d;
+            for k in col..n {
+                a[row * n + k] -= f * a[col * n + k];
+            }
+        }
+    }
+    total
+}
+
+/// Checks the reported log-det of `flow` at `x` (one sample) against the brute force.
+fn check_jacobian<B: Backend>(flow: &FlowNet<B>, x: Tensor<B, 4>) {
+    let [_, c, h, w] = x.dims();
+    let d = c * h * w;
+    let device = x.device();
+    let base = host(x);
+    // One batch: x, then x + step e_k and x - step e_k for every k.
+    let mut batch = Vec::with_capacity((2 * d + 1) * d);
+    batch.extend_from_slice(&base);
+    for k in 0..d {
+        for sign in [1.0, -1.0] {
+            let mut v = base.clone();
+            v[k] += sign * STEP;
+            batch.extend_from_slice(&v);
+        }
+    }
+    let input = Tensor::<B, 4>::from_data(TensorData::new(batch, [2 * d + 1, c, h, w]), &device);
+    let out = flow.forward(input);
+    let z = host(out.z);
+    let reported = host(out.log_det)[0];
+    // Row i, column k: dz_i / dx_k.
+    let mut jacobian = vec![0.0; d * d];
+    for k in 0..d {
+        let plus = &z[(1 + 2 * k) * d..(2 + 2 * k) * d];
+        let minus = &z[(2 + 2 * k) * d..(3 + 2 * k) * d];
+        for i in 0..d {
+            jacobian[i * d + k] = (plus[i] - minus[i]) / (2.0 * STEP);
+        }
+    }
+    let brute = log_abs_det(jacobian, d);
+    assert!(
+        (reported - brute).abs() < LOG_DET_TOL,
+        "reported log|det J| = {reported}, brute force = {brute}, difference {:e}",
+        reported - brute
+    );
+}
+
+fn resnet() -> StNetConfig {
+    StNetConfig::Resnet {
+        mid_channels: 4,
+        blocks: 1,
+        batch_norm: true,
+    }
+}
+
+fn coupling<B: Backend>(
+    kind: MaskKind,
+    shape: [usize; 3],
+    st_net: StNetConfig,
+    device: &Device<B>,
+) -> FlowNet<B> {
+    let [c, h, w] = shape;
+    let mask = kind.build(MaskShape::image(c, h, w)).unwrap();
+    let mut rng = ParamInit::new(11);
+    let layer = AffineCoupling::new("jacobian", &mask, &st_net, &mut rng, device).unwrap();
+    perturbed(
+        common::single_step(FlowStep::Coupling(layer), shape),
+        5,
+        0.1,
+    )
+}
+
+macro_rules! jacobian_tests {
+    ($name:ident, $backend:ty) => {
+        mod $name {
+            use super::*;
+            type B = $backend;
+
+            fn check_coupling(kind: MaskKind, shape: [usize; 3], st_net: StNetConfig) {
+                let device = device_f64::<B>();
+                let flow = coupling::<B>(kind, shape, st_net, &device);
+                let [c, h, w] = shape;
+                check_jacobian(&flow, random_input([1, c, h, w], -1.5, 1.5, 21, &device));
+            }
+
+            #[test]
+            fn checkerboard_coupling_both_parities() {
+                for parity in [0, 1] {
+                    check_coupling(MaskKind::Checkerboard { parity }, [1, 4, 4], resnet());
+                }
+            }
+
+            #[test]
+            fn channel_wise_coupling_both_halves() {
+                for transform in [Half::First, Half::Second] {
+                    check_coupling(MaskKind::ChannelWise { transform }, [4, 4, 4], resnet());
+                }
+            }
+
+            #[test]
+            fn horizontal_and_vertical_couplings() {
+                check_coupling(
+                    MaskKind::Horizontal {
+                        transform: Half::First,
+                    },
+                    [1, 4, 4],
+                    resnet(),
+                );
+                check_coupling(
+                    MaskKind::Vertical {
+                        transform: Half::Second,
+                    },
+                    [1, 4, 4],
+                    resnet(),
+                );
+            }
+
+            #[test]
+            fn cycle_coupling_every_quadrant() {
+                for q in 0..4 {
+                    check_coupling(
+                        MaskKind::Cycle {
+                            from: Quadrant::from_index(q),
+                        },
+                        [1, 4, 4],
+                        resnet(),
+                    );
+                }
+            }
+
+            #[test]
+            fn tabular_coupling_with_mlp_on_a_vector_of_6() {
+                check_coupling(
+                    MaskKind::TabularHalves {
+                        transform: Half::First,
+                    },
+                    [6, 1, 1],
+                    StNetConfig::Mlp {
+                        hidden: 8,
+                        layers: 1,
+                    },
+                );
+            }
+
+            #[test]
+            fn highway_and_bottleneck_st_nets() {
+                let kind = MaskKind::Checkerboard { parity: 0 };
+                check_coupling(
+                    kind,
+                    [1, 4, 4],
+                    StNetConfig::Highway {
+                        mid_channels: 6,
+                        layers: 2,
+                    },
+                );
+                check_coupling(
+                    kind,
+                    [1, 4, 4],
+                    StNetConfig::ResnetBottleneck {
+                        mid_channels: 4,
+                        blocks: 2,
+                        latent: 3,
+                        batch_norm: true,
+                    },
+                );
+            }
+
+            #[test]
+            fn conv_autoencoder_st_net_on_1x14x14() {
+                check_coupling(
+                    MaskKind::Checkerboard { parity: 1 },
+                    [1, 14, 14],
+                    StNetConfig::ConvAutoencoder { latent: 4 },
+                );
+            }
+
+            #[test]
+            fn actnorm() {
+                let device = device_f64::<B>();
+                let layer = perturbed::<B, _>(ActNorm::new("actnorm", 4, &device), 3, 0.3);
+                let flow = common::single_step(FlowStep::ActNorm(layer), [4, 4, 4]);
+                check_jacobian(&flow, random_input([1, 4, 4, 4], -1.5, 1.5, 2, &device));
+            }
+
+            #[test]
+            fn invertible_1x1_conv() {
+                let device = device_f64::<B>();
+                let mut rng = ParamInit::new(4);
+                let layer =
+                    perturbed::<B, _>(InvConv1x1::new("invconv", 4, &mut rng, &device), 4, 0.1);
+                let flow = common::single_step(FlowStep::InvConv(layer), [4, 4, 4]);
+                check_jacobian(&flow, random_input([1, 4, 4, 4], -1.5, 1.5, 3, &device));
+            }
+
+            #[test]
+            fn logit_preprocessing() {
+                let device = device_f64::<B>();
+                let flow = common::logit_only::<B>([1, 4, 4]);
+                check_jacobian(&flow, random_input([1, 1, 4, 4], 0.05, 0.95, 4, &device));
+            }
+
+            #[test]
+            fn squeeze_and_factor_out() {
+                let device = device_f64::<B>();
+                let flow = common::squeeze_only::<B>([2, 4, 4], true);
+                check_jacobian(&flow, random_input([1, 2, 4, 4], -1.5, 1.5, 5, &device));
+            }
+
+            #[test]
+            fn whole_realnvp() {
+                let device = device_f64::<B>();
+                let config = FlowConfig::realnvp([1, 4, 4], 2, 1, 4);
+                let flow = perturbed(config.init::<B>(6, &device).unwrap(), 6, 0.05);
+                check_jacobian(&flow, random_input([1, 1, 4, 4], 0.05, 0.95, 6, &device));
+            }
+
+            #[test]
+            fn whole_glow() {
+                let device = device_f64::<B>();
+                let config = FlowConfig {
+                    input_shape: [1, 4, 4],
+                    preprocess: Some(Default::default()),
+                    architecture: Architecture::Glow(GlowConfig {
+                        scales: 2,
+                        steps_per_scale: 2,
+                        st_net: StNetConfig::Highway {
+                            mid_channels: 6,
+                            layers: 1,
+                        },
+                    }),
+                };
+                let flow = perturbed(config.init::<B>(7, &device).unwrap(), 7, 0.05);
+                check_jacobian(&flow, random_input([1, 1, 4, 4], 0.05, 0.95, 7, &device));
+            }
+
+            #[test]
+            fn whole_cycle_mask_flow() {
+                let device = device_f64::<B>();
+                let config = FlowConfig {
+                    input_shape: [1, 4, 4],
+                    preprocess: Some(Default::default()),
+                    architecture: Architecture::SingleScale(SingleScaleConfig {
+                        schedule: MaskSchedule::cycle(8),
+                        st_net: resnet(),
+                    }),
+                };
+                let flow = perturbed(config.init::<B>(8, &device).unwrap(), 8, 0.05);
+                check_jacobian(&flow, random_input([1, 1, 4, 4], 0.05, 0.95, 8, &device));
+            }
+        }
+    };
+}
+
+jacobian_tests!(flex, burn::backend::Flex);
+jacobian_tests!(ndarray, burn::backend::NdArray);
