@@ -21,4 +21,9 @@ pub mod metrics;
 mod orientation;
 
 pub use metrics::*;
+
+// Compiles and runs the README's example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
 pub use orientation::{Orientation, PositiveClass};

@@ -35,7 +35,7 @@ impl Orientation {
 
     /// Inverse of [`Self::to_in_distribution_scale`]: maps an internal value back to the
     /// caller's units (used to report thresholds).
-    pub(crate) fn from_in_distribution_scale(self, value: f64) -> f64 {
+    pub(crate) fn caller_units_of(self, value: f64) -> f64 {
         self.to_in_distribution_scale(value)
     }
 }
@@ -76,6 +76,6 @@ mod tests {
         let r = Orientation::HigherIsOutOfDistribution;
         assert_eq!(r.to_in_distribution_scale(0.0).to_bits(), 0.0f64.to_bits());
         assert_eq!(r.to_in_distribution_scale(2.5), -2.5);
-        assert_eq!(r.from_in_distribution_scale(-2.5), 2.5);
+        assert_eq!(r.caller_units_of(-2.5), 2.5);
     }
 }

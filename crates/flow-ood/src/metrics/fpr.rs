@@ -79,23 +79,21 @@ impl ScoreTable {
         let n = self.negatives(positive) as f64;
         let value = match convention {
             FprConvention::OpenOodV15 => kept_points(self, positive)
-                .iter()
                 .find(|c| c.tps as f64 / p >= level)
                 .map_or(1.0, |c| c.fps as f64 / n),
             FprConvention::Hendrycks => {
+                // The reference walks from the first full-recall point back to the top and
+                // keeps the first strict minimum; walking forward and keeping the last
+                // minimum (`<=`) picks the same point without a buffer.
                 let total = self.positives(positive);
-                let mut points: Vec<(u64, u64)> = Vec::new();
+                let mut best: Option<(f64, u64)> = None;
                 for c in cumulative(self, positive) {
-                    points.push((c.tps, c.fps));
+                    let distance = (c.tps as f64 / p - level).abs();
+                    if best.is_none_or(|(d, _)| distance <= d) {
+                        best = Some((distance, c.fps));
+                    }
                     if c.tps == total {
                         break;
-                    }
-                }
-                let mut best: Option<(f64, u64)> = None;
-                for &(tps, fps) in points.iter().rev() {
-                    let distance = (tps as f64 / p - level).abs();
-                    if best.is_none_or(|(d, _)| distance < d) {
-                        best = Some((distance, fps));
                     }
                 }
                 best.map_or(1.0, |(_, fps)| fps as f64 / n)

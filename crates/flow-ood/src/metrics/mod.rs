@@ -14,6 +14,7 @@ mod metric;
 mod report;
 mod rng;
 mod roc;
+mod sort;
 mod sum;
 mod table;
 

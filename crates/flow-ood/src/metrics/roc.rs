@@ -78,20 +78,24 @@ pub(crate) fn cumulative(
 
 /// The cumulative points scikit-learn keeps with `drop_intermediate=True`: the first, the
 /// last, and each one whose step differs from the next step (scikit-learn's test on the
-/// second differences of the cumulative counts). Origin excluded.
-pub(crate) fn kept_points(table: &ScoreTable, positive: PositiveClass) -> Vec<CurvePoint> {
-    let all: Vec<CurvePoint> = cumulative(table, positive).collect();
-    let m = all.len();
-    all.iter()
-        .enumerate()
-        .filter(|&(k, p)| {
-            k == 0 || k + 1 == m || {
-                let next = all[k + 1].step;
-                next.pos != p.step.pos || next.neg != p.step.neg
-            }
-        })
-        .map(|(_, p)| *p)
-        .collect()
+/// second differences of the cumulative counts). Origin excluded. Streams: no buffer.
+pub(crate) fn kept_points(
+    table: &ScoreTable,
+    positive: PositiveClass,
+) -> impl Iterator<Item = CurvePoint> + '_ {
+    let mut points = cumulative(table, positive).peekable();
+    let mut first = true;
+    std::iter::from_fn(move || loop {
+        let c = points.next()?;
+        let keep = first
+            || points
+                .peek()
+                .is_none_or(|n| n.step.pos != c.step.pos || n.step.neg != c.step.neg);
+        first = false;
+        if keep {
+            return Some(c);
+        }
+    })
 }
 
 impl ScoreTable {
@@ -105,7 +109,7 @@ impl ScoreTable {
         );
         let orientation = self.orientation();
         let to_point = |c: &CurvePoint| RocPoint {
-            threshold: Some(orientation.from_in_distribution_scale(c.step.score)),
+            threshold: Some(orientation.caller_units_of(c.step.score)),
             fpr: c.fps as f64 / n,
             tpr: c.tps as f64 / p,
         };
@@ -115,7 +119,7 @@ impl ScoreTable {
             tpr: 0.0,
         }];
         if options.drop_intermediate {
-            points.extend(kept_points(self, positive).iter().map(to_point));
+            points.extend(kept_points(self, positive).map(|c| to_point(&c)));
         } else {
             points.extend(cumulative(self, positive).map(|c| to_point(&c)));
         }

@@ -4,6 +4,7 @@
 //! bootstrap re-weight groups instead of re-sorting (see `bootstrap.rs`).
 
 use super::error::{validate_sets, MetricError, ScoreSet};
+use super::sort::sorted_descending;
 use crate::orientation::{Orientation, PositiveClass};
 
 /// One distinct score value and how many samples of each set have exactly that score.
@@ -147,16 +148,6 @@ impl ScoreTable {
             }
         })
     }
-}
-
-fn sorted_descending(scores: &[f64], orientation: Orientation) -> Vec<f64> {
-    let mut v: Vec<f64> = scores
-        .iter()
-        .map(|&s| orientation.to_in_distribution_scale(s))
-        .collect();
-    // Scores are finite and -0.0 is folded into 0.0, so total_cmp agrees with `<` here.
-    v.sort_unstable_by(|x, y| y.total_cmp(x));
-    v
 }
 
 /// Runs of equal values in a descending slice, as (value, count).
