@@ -17,6 +17,8 @@
 //! # Ok::<(), flow_ood::MetricError>(())
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod metrics;
 mod orientation;
 
@@ -26,4 +28,4 @@ pub use metrics::*;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExample;
-pub use orientation::{Orientation, PositiveClass};
+pub use orientation::{Orientation, OrientedScores, PositiveClass};

@@ -40,6 +40,27 @@ impl Orientation {
     }
 }
 
+/// Per-sample scores together with the orientation they were produced with, so that the
+/// orientation travels with the numbers from whatever computed them (a score over a
+/// trained flow, a file) to the metrics. See `evaluate_oriented`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OrientedScores {
+    /// One score per sample, in sample order.
+    pub values: Vec<f64>,
+    /// Which way the scores point.
+    pub orientation: Orientation,
+}
+
+impl OrientedScores {
+    /// Wraps `values` with their `orientation`.
+    pub fn new(values: Vec<f64>, orientation: Orientation) -> Self {
+        OrientedScores {
+            values,
+            orientation,
+        }
+    }
+}
+
 /// The class a curve or rate treats as "positive" (the class the detector is meant to find).
 ///
 /// The paper and the Hendrycks & Gimpel convention treat in-distribution as positive;

@@ -1,7 +1,8 @@
 //! AUROC as the Mann-Whitney U statistic.
 
-use super::error::MetricError;
-use super::table::ScoreTable;
+use super::error::{validate_sets, MetricError, ScoreSet};
+use super::sort::sorted_descending_keys;
+use super::table::{MergedGroups, ScoreTable, TieGroup};
 use crate::orientation::Orientation;
 
 impl ScoreTable {
@@ -13,17 +14,22 @@ impl ScoreTable {
     ///
     /// The pair count is exact integer arithmetic; only the final division rounds.
     pub fn auroc(&self) -> f64 {
-        // Twice the U statistic, so that half-counted ties stay integral.
-        let mut twice_u: u128 = 0;
-        let mut ood_seen: u64 = 0;
-        for g in self.groups() {
-            let ood_below = self.n_ood() - ood_seen - g.n_ood;
-            twice_u += u128::from(g.n_in) * (2 * u128::from(ood_below) + u128::from(g.n_ood));
-            ood_seen += g.n_ood;
-        }
-        let twice_pairs = 2 * u128::from(self.n_in()) * u128::from(self.n_ood());
-        twice_u as f64 / twice_pairs as f64
+        auroc_of_groups(self.groups().iter().copied(), self.n_in(), self.n_ood())
     }
+}
+
+/// AUROC from tie groups in decreasing score order.
+fn auroc_of_groups(groups: impl Iterator<Item = TieGroup>, n_in: u64, n_ood: u64) -> f64 {
+    // Twice the U statistic, so that half-counted ties stay integral.
+    let mut twice_u: u128 = 0;
+    let mut ood_seen: u64 = 0;
+    for g in groups {
+        let ood_below = n_ood - ood_seen - g.n_ood;
+        twice_u += u128::from(g.n_in) * (2 * u128::from(ood_below) + u128::from(g.n_ood));
+        ood_seen += g.n_ood;
+    }
+    let twice_pairs = 2 * u128::from(n_in) * u128::from(n_ood);
+    twice_u as f64 / twice_pairs as f64
 }
 
 /// AUROC of in-distribution vs out-of-distribution scores, ties counting one half; see
@@ -33,7 +39,18 @@ pub fn auroc(
     ood_scores: &[f64],
     orientation: Orientation,
 ) -> Result<f64, MetricError> {
-    Ok(ScoreTable::new(in_scores, ood_scores, orientation)?.auroc())
+    validate_sets(&[
+        (ScoreSet::InDistribution, in_scores),
+        (ScoreSet::OutOfDistribution, ood_scores),
+    ])?;
+    // Streams the merged groups instead of storing a table: half the memory traffic.
+    let a = sorted_descending_keys(in_scores, orientation);
+    let b = sorted_descending_keys(ood_scores, orientation);
+    Ok(auroc_of_groups(
+        MergedGroups::new(&a, &b),
+        a.len() as u64,
+        b.len() as u64,
+    ))
 }
 
 #[cfg(test)]

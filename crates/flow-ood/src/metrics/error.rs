@@ -1,5 +1,6 @@
 //! The one error type of the metrics: bad scores or bad options, said precisely.
 
+use crate::orientation::Orientation;
 use serde::Serialize;
 use std::fmt;
 
@@ -58,6 +59,18 @@ pub enum MetricError {
     /// Some scores are NaN or infinite. One entry per affected set.
     #[error("non-finite scores would corrupt the ranking: {}", join(.0))]
     NonFinite(Vec<NonFiniteScores>),
+    /// The two sets were scored with opposite orientations, so no ranking across them is
+    /// meaningful.
+    #[error(
+        "orientation mismatch: in-distribution scores are {in_distribution:?}, \
+         out-of-distribution scores are {out_of_distribution:?}"
+    )]
+    OrientationMismatch {
+        /// Orientation of the in-distribution scores.
+        in_distribution: Orientation,
+        /// Orientation of the out-of-distribution scores.
+        out_of_distribution: Orientation,
+    },
     /// An option is outside its valid range.
     #[error("invalid option `{option}`: {reason}")]
     InvalidOption {

@@ -30,7 +30,8 @@ pub use fpr::{fpr_at_tpr, FprConvention, DEFAULT_TPR_LEVEL};
 pub use histogram::{HistogramOptions, SharedHistogram};
 pub use metric::Metric;
 pub use report::{
-    evaluate, evaluate_table, BootstrapSummary, EvaluateOptions, MetricReport, MetricValue,
+    evaluate, evaluate_oriented, evaluate_table, BootstrapSummary, EvaluateOptions, MetricReport,
+    MetricValue,
 };
 pub use rng::Xoshiro256PlusPlus;
 pub use roc::{roc_curve, RocCurve, RocOptions, RocPoint};

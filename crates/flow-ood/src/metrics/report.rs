@@ -6,7 +6,7 @@ use super::error::{check_unit_interval, MetricError};
 use super::fpr::{FprConvention, DEFAULT_TPR_LEVEL};
 use super::metric::Metric;
 use super::table::ScoreTable;
-use crate::orientation::{Orientation, PositiveClass};
+use crate::orientation::{Orientation, OrientedScores, PositiveClass};
 use serde::Serialize;
 
 const FIXED_METRICS: usize = 6;
@@ -123,6 +123,17 @@ pub fn evaluate(
     )
 }
 
+/// [`evaluate`] for scores that carry their orientation (for example the output of a score
+/// over a trained flow). Errors with [`MetricError::OrientationMismatch`] when the two sets
+/// disagree.
+pub fn evaluate_oriented(
+    in_scores: &OrientedScores,
+    ood_scores: &OrientedScores,
+    options: &EvaluateOptions,
+) -> Result<MetricReport, MetricError> {
+    evaluate_table(&ScoreTable::from_oriented(in_scores, ood_scores)?, options)
+}
+
 /// [`evaluate`] on an already built table.
 pub fn evaluate_table(
     table: &ScoreTable,
@@ -190,4 +201,61 @@ pub fn evaluate_table(
                      draws; quantiles by linear interpolation (NumPy default)",
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oriented_scores_must_agree() {
+        let a = OrientedScores::new(vec![1.0, 2.0], Orientation::HigherIsInDistribution);
+        let b = OrientedScores::new(vec![0.0], Orientation::HigherIsOutOfDistribution);
+        let err = evaluate_oriented(&a, &b, &EvaluateOptions::default()).unwrap_err();
+        assert!(matches!(err, MetricError::OrientationMismatch { .. }));
+        let b = OrientedScores::new(vec![0.0], Orientation::HigherIsInDistribution);
+        let r = evaluate_oriented(&a, &b, &EvaluateOptions::default()).unwrap();
+        assert_eq!(r.auroc.value, 1.0);
+        assert_eq!(r.fpr_at_tpr.len(), 3);
+    }
+
+    #[test]
+    fn report_names_conventions_and_serializes() {
+        let o = EvaluateOptions {
+            bootstrap: Some(BootstrapOptions {
+                resamples: 20,
+                ..BootstrapOptions::default()
+            }),
+            ..EvaluateOptions::default()
+        };
+        let r = evaluate(&[3.0, 2.0, 1.0], &[2.0, 0.0], Orientation::default(), &o).unwrap();
+        let names: Vec<&str> = r.metrics().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "auroc",
+                "aupr_in_trapezoid",
+                "aupr_in_average_precision",
+                "aupr_out_trapezoid",
+                "aupr_out_average_precision",
+                "fpr_at_95_tpr_openood_v1_5",
+                "fpr_at_95_tpr_hendrycks",
+                "fpr_at_95_tpr_interpolated",
+                "detection_error",
+            ]
+        );
+        assert!(r.metrics().all(|m| m.interval.is_some()));
+        assert!(r
+            .fpr(FprConvention::OpenOodV15)
+            .unwrap()
+            .convention
+            .contains("OOD positive"));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["orientation"], "higher_is_in_distribution");
+        assert_eq!(
+            json["aupr_out"]["metric"]["positive"],
+            "out_of_distribution"
+        );
+        assert_eq!(json["bootstrap"]["options"]["resamples"], 20);
+    }
 }

@@ -4,8 +4,8 @@
 //! bootstrap re-weight groups instead of re-sorting (see `bootstrap.rs`).
 
 use super::error::{validate_sets, MetricError, ScoreSet};
-use super::sort::sorted_descending;
-use crate::orientation::{Orientation, PositiveClass};
+use super::sort::{score_of_key, sorted_descending_keys};
+use crate::orientation::{Orientation, OrientedScores, PositiveClass};
 
 /// One distinct score value and how many samples of each set have exactly that score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,16 +58,31 @@ impl ScoreTable {
             (ScoreSet::InDistribution, in_scores),
             (ScoreSet::OutOfDistribution, ood_scores),
         ])?;
-        let a = sorted_descending(in_scores, orientation);
-        let b = sorted_descending(ood_scores, orientation);
+        let a = sorted_descending_keys(in_scores, orientation);
+        let b = sorted_descending_keys(ood_scores, orientation);
         let mut groups = Vec::with_capacity(a.len() + b.len());
-        merge_runs(Runs::new(&a), Runs::new(&b), &mut groups);
+        groups.extend(MergedGroups::new(&a, &b));
         Ok(ScoreTable {
             groups,
             n_in: a.len() as u64,
             n_ood: b.len() as u64,
             orientation,
         })
+    }
+
+    /// [`ScoreTable::new`] for scores that carry their orientation; both sets must have
+    /// the same one ([`MetricError::OrientationMismatch`] otherwise).
+    pub fn from_oriented(
+        in_scores: &OrientedScores,
+        ood_scores: &OrientedScores,
+    ) -> Result<Self, MetricError> {
+        if in_scores.orientation != ood_scores.orientation {
+            return Err(MetricError::OrientationMismatch {
+                in_distribution: in_scores.orientation,
+                out_of_distribution: ood_scores.orientation,
+            });
+        }
+        Self::new(&in_scores.values, &ood_scores.values, in_scores.orientation)
     }
 
     /// Builds a table from groups already sorted by strictly decreasing score with at least
@@ -150,86 +165,73 @@ impl ScoreTable {
     }
 }
 
-/// Runs of equal values in a descending slice, as (value, count).
+/// Runs of equal keys in a sorted key slice, as (key, count).
 struct Runs<'a> {
-    values: &'a [f64],
+    keys: &'a [u64],
     at: usize,
 }
 
-impl<'a> Runs<'a> {
-    fn new(values: &'a [f64]) -> Self {
-        Runs { values, at: 0 }
-    }
-}
-
 impl Iterator for Runs<'_> {
-    type Item = (f64, u64);
+    type Item = (u64, u64);
 
-    fn next(&mut self) -> Option<(f64, u64)> {
-        let v = *self.values.get(self.at)?;
+    fn next(&mut self) -> Option<(u64, u64)> {
+        let k = *self.keys.get(self.at)?;
         let start = self.at;
         self.at += 1;
-        while self.at < self.values.len() && self.values[self.at] == v {
+        while self.at < self.keys.len() && self.keys[self.at] == k {
             self.at += 1;
         }
-        Some((v, (self.at - start) as u64))
+        Some((k, (self.at - start) as u64))
     }
 }
 
-/// Merges two descending (value, count) sequences into tie groups.
-fn merge_runs(
-    a: impl Iterator<Item = (f64, u64)>,
-    b: impl Iterator<Item = (f64, u64)>,
-    out: &mut Vec<TieGroup>,
-) {
-    let mut a = a.peekable();
-    let mut b = b.peekable();
-    loop {
-        let group = match (a.peek().copied(), b.peek().copied()) {
-            (None, None) => break,
-            (Some((v, n)), None) => {
-                a.next();
-                TieGroup {
-                    score: v,
-                    n_in: n,
-                    n_ood: 0,
-                }
-            }
-            (None, Some((v, n))) => {
-                b.next();
-                TieGroup {
-                    score: v,
-                    n_in: 0,
-                    n_ood: n,
-                }
-            }
-            (Some((va, na)), Some((vb, nb))) => {
-                if va > vb {
-                    a.next();
-                    TieGroup {
-                        score: va,
-                        n_in: na,
-                        n_ood: 0,
-                    }
-                } else if vb > va {
-                    b.next();
-                    TieGroup {
-                        score: vb,
-                        n_in: 0,
-                        n_ood: nb,
-                    }
-                } else {
-                    a.next();
-                    b.next();
-                    TieGroup {
-                        score: va,
-                        n_in: na,
-                        n_ood: nb,
-                    }
-                }
-            }
+/// The tie groups of two sorted key slices, most in-distribution first, produced lazily so
+/// that a single metric (see `auroc`) need not store them.
+pub(crate) struct MergedGroups<'a> {
+    a: std::iter::Peekable<Runs<'a>>,
+    b: std::iter::Peekable<Runs<'a>>,
+}
+
+impl<'a> MergedGroups<'a> {
+    /// Merges in-distribution keys `a` with out-of-distribution keys `b`.
+    pub(crate) fn new(a: &'a [u64], b: &'a [u64]) -> Self {
+        MergedGroups {
+            a: Runs { keys: a, at: 0 }.peekable(),
+            b: Runs { keys: b, at: 0 }.peekable(),
+        }
+    }
+}
+
+impl Iterator for MergedGroups<'_> {
+    type Item = TieGroup;
+
+    fn next(&mut self) -> Option<TieGroup> {
+        let group = |key, n_in, n_ood| TieGroup {
+            score: score_of_key(key),
+            n_in,
+            n_ood,
         };
-        out.push(group);
+        // Smaller key = more in-distribution.
+        Some(match (self.a.peek().copied(), self.b.peek().copied()) {
+            (None, None) => return None,
+            (Some((ka, na)), Some((kb, nb))) if ka == kb => {
+                self.a.next();
+                self.b.next();
+                group(ka, na, nb)
+            }
+            (Some((ka, na)), Some((kb, _))) if ka < kb => {
+                self.a.next();
+                group(ka, na, 0)
+            }
+            (Some((ka, na)), None) => {
+                self.a.next();
+                group(ka, na, 0)
+            }
+            (_, Some((kb, nb))) => {
+                self.b.next();
+                group(kb, 0, nb)
+            }
+        })
     }
 }
 
