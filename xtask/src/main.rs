@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod data;
 
 /// The flows-ood command line.
@@ -19,10 +20,22 @@ struct Cli {
 enum Command {
     /// Fetch FashionMNIST and MNIST into the checksummed cache (does nothing if valid).
     Data(data::DataArgs),
+    /// Training and scoring throughput (images/s) of the RealNVP configurations.
+    Bench(bench::BenchArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
         Command::Data(args) => data::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // `{:#}` prints the whole cause chain on one line, without the backtrace that
+            // returning the error from main would print under RUST_BACKTRACE=1.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

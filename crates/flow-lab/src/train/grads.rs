@@ -1,0 +1,94 @@
+//! Gradient post-processing in the reference's order: clip the *global* norm, then add
+//! weight decay to the weight-norm scales only (PyTorch's Adam adds `wd * p` to the
+//! gradient inside its step, after `clip_grad_norm_`).
+//!
+//! burn's own clipping clips each parameter's gradient separately, so it is not used.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Tensor};
+use flow_core::nn::WEIGHT_NORM_SCALE;
+
+struct SquaredNorm<'a, B: AutodiffBackend> {
+    grads: &'a GradientsParams,
+    total: Option<Tensor<B::InnerBackend, 1>>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for SquaredNorm<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        if let Some(grad) = self.grads.get::<B::InnerBackend, D>(param.id) {
+            let sq = grad.square().sum();
+            self.total = Some(match self.total.take() {
+                Some(total) => total + sq,
+                None => sq,
+            });
+        }
+    }
+}
+
+/// The global L2 norm of all gradients of `module`'s parameters.
+pub fn global_grad_norm<B: AutodiffBackend, M: Module<B>>(
+    module: &M,
+    grads: &GradientsParams,
+) -> f64 {
+    let mut visitor = SquaredNorm::<B> { grads, total: None };
+    module.visit(&mut visitor);
+    visitor
+        .total
+        .map_or(0.0, |t| t.into_scalar().elem::<f64>().sqrt())
+}
+
+struct ClipAndDecay<'a> {
+    grads: &'a mut GradientsParams,
+    scale: f64,
+    weight_decay: f64,
+    path: Vec<String>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for ClipAndDecay<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let Some(grad) = self.grads.remove::<B::InnerBackend, D>(param.id) else {
+            return;
+        };
+        let mut grad = grad.mul_scalar(self.scale);
+        let is_scale = self.path.last().is_some_and(|n| n == WEIGHT_NORM_SCALE);
+        if is_scale && self.weight_decay > 0.0 {
+            grad = grad + param.val().inner().mul_scalar(self.weight_decay);
+        }
+        self.grads.register::<B::InnerBackend, D>(param.id, grad);
+    }
+}
+
+/// Scales every gradient so that the global norm is at most `max_norm` (when given),
+/// then adds `weight_decay * g` to the gradient of every weight-norm scale `g`.
+/// Returns the global norm before clipping.
+pub fn clip_and_decay<B: AutodiffBackend, M: Module<B>>(
+    module: &M,
+    grads: &mut GradientsParams,
+    max_norm: Option<f64>,
+    weight_decay: f64,
+) -> f64 {
+    let norm = global_grad_norm::<B, M>(module, grads);
+    // PyTorch's clip_grad_norm_: coefficient max_norm / (norm + 1e-6), applied when < 1.
+    let scale = match max_norm {
+        Some(max) if norm.is_finite() => (max / (norm + 1e-6)).min(1.0),
+        _ => 1.0,
+    };
+    let mut visitor = ClipAndDecay {
+        grads,
+        scale,
+        weight_decay,
+        path: Vec::new(),
+    };
+    module.visit(&mut visitor);
+    norm
+}
