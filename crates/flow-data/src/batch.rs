@@ -67,7 +67,9 @@ impl BatchPlan {
     /// Visits the given indices in the given order.
     pub fn with_order(order: Vec<usize>, batch_size: usize) -> Result<Self> {
         if batch_size == 0 {
-            return Err(DataError::InvalidDataset("batch size must be positive".into()));
+            return Err(DataError::InvalidDataset(
+                "batch size must be positive".into(),
+            ));
         }
         Ok(Self { order, batch_size })
     }
@@ -213,7 +215,10 @@ mod tests {
         assert_ne!(a, BatchPlan::shuffled(100, 32, 7, 1).unwrap());
         assert_ne!(a, BatchPlan::shuffled(100, 32, 8, 0).unwrap());
         assert_eq!(a.len(), 4);
-        assert_eq!(a.batches().map(<[usize]>::len).collect::<Vec<_>>(), [32, 32, 32, 4]);
+        assert_eq!(
+            a.batches().map(<[usize]>::len).collect::<Vec<_>>(),
+            [32, 32, 32, 4]
+        );
         assert!(BatchPlan::sequential(3, 0).is_err());
     }
 
@@ -261,10 +266,24 @@ mod tests {
         assert_eq!(batches.len(), 2);
         assert_eq!(batches[0].images.dims(), [2, 1, 2, 2]);
         assert_eq!(batches[1].images.dims(), [1, 1, 2, 2]);
-        let labels: Vec<i64> = batches[0].labels.to_data().convert::<i64>().to_vec().unwrap();
+        let labels: Vec<i64> = batches[0]
+            .labels
+            .to_data()
+            .convert::<i64>()
+            .to_vec()
+            .unwrap();
         assert_eq!(labels, vec![4, 0]);
-        let values: Vec<f32> = batches[0].images.to_data().convert::<f32>().to_vec().unwrap();
-        let expected: Vec<f32> = d.image(4).unwrap().iter().chain(d.image(0).unwrap())
+        let values: Vec<f32> = batches[0]
+            .images
+            .to_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap();
+        let expected: Vec<f32> = d
+            .image(4)
+            .unwrap()
+            .iter()
+            .chain(d.image(0).unwrap())
             .map(|&p| f32::from(p) / 255.0)
             .collect();
         assert_eq!(values, expected);

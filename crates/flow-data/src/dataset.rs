@@ -112,7 +112,8 @@ impl ImageDataset {
     /// The bytes of image `index` (C x H x W), or `None` past the end.
     pub fn image(&self, index: usize) -> Option<&[u8]> {
         let n = self.shape.len();
-        self.pixels.get(index.checked_mul(n)?..index.checked_mul(n)?.checked_add(n)?)
+        self.pixels
+            .get(index.checked_mul(n)?..index.checked_mul(n)?.checked_add(n)?)
     }
 
     /// The label of image `index`, or `None` past the end.
@@ -220,13 +221,21 @@ mod tests {
 
     fn tiny() -> ImageDataset {
         // Three 1x1x2 images: [0,1], [2,3], [4,5] with labels 2, 0, 2.
-        ImageDataset::new(ImageShape::new(1, 1, 2), vec![0, 1, 2, 3, 4, 5], vec![2, 0, 2]).unwrap()
+        ImageDataset::new(
+            ImageShape::new(1, 1, 2),
+            vec![0, 1, 2, 3, 4, 5],
+            vec![2, 0, 2],
+        )
+        .unwrap()
     }
 
     #[test]
     fn new_rejects_sizes_that_disagree() {
         let err = ImageDataset::new(ImageShape::new(1, 2, 2), vec![0; 7], vec![0, 1]).unwrap_err();
-        assert!(err.to_string().contains("need 8 pixel bytes, got 7"), "{err}");
+        assert!(
+            err.to_string().contains("need 8 pixel bytes, got 7"),
+            "{err}"
+        );
         assert!(ImageDataset::new(ImageShape::new(0, 2, 2), vec![], vec![]).is_err());
         let huge = ImageShape::new(usize::MAX, 2, 1);
         assert!(ImageDataset::new(huge, vec![], vec![]).is_err());

@@ -129,7 +129,10 @@ mod tests {
         let h = SyntheticOod::FlipHorizontal.generate(&s, 0).unwrap();
         assert_eq!(&h.image(0).unwrap()[..6], &[2, 1, 0, 5, 4, 3]);
         let v = SyntheticOod::FlipVertical.generate(&s, 0).unwrap();
-        assert_eq!(&v.image(0).unwrap()[..12], &[3, 4, 5, 0, 1, 2, 9, 10, 11, 6, 7, 8]);
+        assert_eq!(
+            &v.image(0).unwrap()[..12],
+            &[3, 4, 5, 0, 1, 2, 9, 10, 11, 6, 7, 8]
+        );
         assert_eq!(v.labels(), s.labels());
         let inv = SyntheticOod::Inverted.generate(&s, 0).unwrap();
         assert_eq!(inv.pixels()[3], 252);
@@ -137,16 +140,19 @@ mod tests {
 
     #[test]
     fn random_sets_are_seeded_and_have_their_stated_distribution() {
-        let big = ImageDataset::new(ImageShape::new(1, 100, 100), vec![0; 40_000], vec![0; 4])
-            .unwrap();
+        let big =
+            ImageDataset::new(ImageShape::new(1, 100, 100), vec![0; 40_000], vec![0; 4]).unwrap();
         let u = SyntheticOod::UniformNoise.generate(&big, 1).unwrap();
         assert_eq!(u, SyntheticOod::UniformNoise.generate(&big, 1).unwrap());
         assert_ne!(u, SyntheticOod::UniformNoise.generate(&big, 2).unwrap());
         // Mean of U{0..255} is 127.5, std 73.9; 40,000 draws give a standard error of 0.37.
         assert!((u.mean_pixel() - 127.5).abs() < 2.0, "{}", u.mean_pixel());
-        let g = SyntheticOod::GaussianNoise { mean: 100.0, std: 20.0 }
-            .generate(&big, 1)
-            .unwrap();
+        let g = SyntheticOod::GaussianNoise {
+            mean: 100.0,
+            std: 20.0,
+        }
+        .generate(&big, 1)
+        .unwrap();
         assert!((g.mean_pixel() - 100.0).abs() < 1.0);
         assert!((g.pixel_std() - 20.0).abs() < 1.0);
         let c = SyntheticOod::Constant.generate(&big, 3).unwrap();
@@ -154,10 +160,18 @@ mod tests {
             let img = c.image(i).unwrap();
             assert!(img.iter().all(|&p| p == img[0]));
         }
-        assert!(SyntheticOod::GaussianNoise { mean: 0.0, std: -1.0 }.generate(&big, 0).is_err());
-        assert!(SyntheticOod::GaussianNoise { mean: f64::NAN, std: 1.0 }
-            .generate(&big, 0)
-            .is_err());
+        assert!(SyntheticOod::GaussianNoise {
+            mean: 0.0,
+            std: -1.0
+        }
+        .generate(&big, 0)
+        .is_err());
+        assert!(SyntheticOod::GaussianNoise {
+            mean: f64::NAN,
+            std: 1.0
+        }
+        .generate(&big, 0)
+        .is_err());
     }
 
     #[test]

@@ -15,16 +15,21 @@ pub(crate) fn load(cache: &DataCache, dataset: Dataset, split: Split) -> Result<
     let dir = cache.dataset_dir(dataset);
     let manifest = Manifest::read(&dir, dataset)?;
     let part = |name: &str| -> Result<ImageDataset> {
-        let part = manifest.parts.get(name).ok_or_else(|| DataError::CacheMissing {
-            path: dir.clone(),
-            reason: format!("the manifest lists no '{name}' part"),
-        })?;
+        let part = manifest
+            .parts
+            .get(name)
+            .ok_or_else(|| DataError::CacheMissing {
+                path: dir.clone(),
+                reason: format!("the manifest lists no '{name}' part"),
+            })?;
         read_part(&dir, part)
     };
     match (dataset, split) {
         (Dataset::FashionMnist, Split::Train) => part("train"),
         (Dataset::FashionMnist, Split::Test) => part("test"),
-        (Dataset::FashionMnist, Split::All) => ImageDataset::concat(&[part("train")?, part("test")?]),
+        (Dataset::FashionMnist, Split::All) => {
+            ImageDataset::concat(&[part("train")?, part("test")?])
+        }
         (Dataset::Mnist, Split::All) => part("all"),
         (Dataset::Mnist, split) => {
             let all = part("all")?;

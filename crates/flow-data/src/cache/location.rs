@@ -60,7 +60,11 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let member = root.path().join("crates").join("a").join("src");
         std::fs::create_dir_all(&member).unwrap();
-        std::fs::write(root.path().join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
+        std::fs::write(
+            root.path().join("Cargo.toml"),
+            "[workspace]\nmembers = []\n",
+        )
+        .unwrap();
         std::fs::write(
             root.path().join("crates/a/Cargo.toml"),
             "[package]\nname = \"a\"\n",
@@ -71,7 +75,10 @@ mod tests {
         let lone = tempfile::tempdir().unwrap();
         std::fs::write(lone.path().join("Cargo.toml"), "[package]\nname = \"b\"\n").unwrap();
         // The temporary folder may itself sit inside some workspace; it must not be `lone`.
-        assert_ne!(find_workspace_root(lone.path()).as_deref(), Some(lone.path()));
+        assert_ne!(
+            find_workspace_root(lone.path()).as_deref(),
+            Some(lone.path())
+        );
     }
 
     #[test]

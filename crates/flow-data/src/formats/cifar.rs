@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn reads_records_in_channel_major_order() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("data_batch_1.bin"), dir.path().join("b.bin"));
+        let (a, b) = (
+            dir.path().join("data_batch_1.bin"),
+            dir.path().join("b.bin"),
+        );
         std::fs::write(&a, batch(3)).unwrap();
         std::fs::write(&b, batch(12)).unwrap();
         let d = read_cifar10_batches(&[&a, &b]).unwrap();

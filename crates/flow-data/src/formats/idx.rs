@@ -170,9 +170,8 @@ pub fn idx_dataset(
         ));
     }
     let labels = labels.data.into_iter().map(u32::from).collect();
-    ImageDataset::new(ImageShape::new(1, height, width), images.data, labels).map_err(|e| {
-        DataError::format(images_path, FormatError::ShapeMismatch(e.to_string()))
-    })
+    ImageDataset::new(ImageShape::new(1, height, width), images.data, labels)
+        .map_err(|e| DataError::format(images_path, FormatError::ShapeMismatch(e.to_string())))
 }
 
 /// Encodes an IDX file of unsigned bytes.
@@ -250,7 +249,10 @@ mod tests {
         let pixels: Vec<u8> = (0..2 * 3 * 4).map(|i| i as u8 * 10).collect();
         let images = encoded(&[2, 3, 4], &pixels);
         // The header bytes of the real train-images file for 2 images of 3x4.
-        assert_eq!(&images[..16], &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
+        assert_eq!(
+            &images[..16],
+            &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]
+        );
         let img_path = dir.path().join("train-images-idx3-ubyte.gz");
         let lbl_path = dir.path().join("train-labels-idx1-ubyte");
         std::fs::write(&img_path, gzipped(&images)).unwrap();
@@ -279,8 +281,10 @@ mod tests {
         assert!(msg(&[0, 0, 8, 1, 0, 0, 0, 3, 1, 2]).contains("expected 11 bytes, found 10"));
         assert!(msg(&[0, 0, 8, 1, 0, 0, 0, 1, 1, 2]).contains("unexpected bytes"));
         assert!(msg(&[0, 0, 8, 0]).contains("zero dimensions"));
-        assert!(msg(&[0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255])
-            .contains("declare more than"));
+        assert!(
+            msg(&[0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255])
+                .contains("declare more than")
+        );
         assert!(msg(&[0, 0, 8]).starts_with("x-idx3-ubyte: truncated"));
 
         let dir = tempfile::tempdir().unwrap();
@@ -289,7 +293,10 @@ mod tests {
         std::fs::write(&l, encoded(&[3], &[0, 1, 2])).unwrap();
         let err = read_idx_dataset(&i, &l).unwrap_err().to_string();
         assert!(err.contains("3 labels for the 2 images"), "{err}");
-        assert!(read_idx_dataset(&l, &l).unwrap_err().to_string().contains("3 dimensions"));
+        assert!(read_idx_dataset(&l, &l)
+            .unwrap_err()
+            .to_string()
+            .contains("3 dimensions"));
         let missing = read_idx(&dir.path().join("nope")).unwrap_err().to_string();
         assert!(missing.contains("nope"), "{missing}");
     }

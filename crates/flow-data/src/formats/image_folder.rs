@@ -136,8 +136,11 @@ fn append_chw(image: &DynamicImage, channels: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// The image files with their labels, and the class names.
-fn list_images(root: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>)> {
+/// The image files with their labels, and the class names indexed by label.
+type Listing = (Vec<(PathBuf, u32)>, Vec<String>);
+
+/// Lists the images under `root` (see the module docs for the layouts).
+fn list_images(root: &Path) -> Result<Listing> {
     let (dirs, files) = sorted_entries(root)?;
     if dirs.is_empty() {
         let files = files.into_iter().map(|f| (f, 0)).collect();
@@ -153,8 +156,9 @@ fn list_images(root: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>)> {
     let mut out = Vec::new();
     let mut names = Vec::with_capacity(dirs.len());
     for (label, dir) in dirs.iter().enumerate() {
-        let label = u32::try_from(label)
-            .map_err(|_| DataError::InvalidDataset(format!("{}: too many classes", root.display())))?;
+        let label = u32::try_from(label).map_err(|_| {
+            DataError::InvalidDataset(format!("{}: too many classes", root.display()))
+        })?;
         let (_, files) = sorted_entries(dir)?;
         out.extend(files.into_iter().map(|f| (f, label)));
         names.push(
@@ -204,7 +208,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn gray(w: u32, h: u32, base: u8) -> GrayImage {
-        GrayImage::from_fn(w, h, |x, y| image::Luma([base.wrapping_add((y * w + x) as u8)]))
+        GrayImage::from_fn(w, h, |x, y| {
+            image::Luma([base.wrapping_add((y * w + x) as u8)])
+        })
     }
 
     #[test]
@@ -254,7 +260,10 @@ mod tests {
         let err = read_image_folder(dir.path(), ColorMode::Gray).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, DataError::MixedSizes { .. }));
-        assert!(msg.contains("b.png: image is 4x5") && msg.contains("a.png"), "{msg}");
+        assert!(
+            msg.contains("b.png: image is 4x5") && msg.contains("a.png"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -267,7 +276,9 @@ mod tests {
         std::fs::create_dir(dir.path().join("c")).unwrap();
         gray(1, 1, 0).save(dir.path().join("c/x.png")).unwrap();
         gray(1, 1, 0).save(dir.path().join("loose.png")).unwrap();
-        let err = read_image_folder(dir.path(), ColorMode::Auto).unwrap_err().to_string();
+        let err = read_image_folder(dir.path(), ColorMode::Auto)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("loose.png"), "{err}");
     }
 

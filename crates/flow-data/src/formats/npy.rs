@@ -132,7 +132,9 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
             ))))
         }
     };
-    let len_field = bytes.get(8..8 + len_bytes).ok_or_else(|| truncated(header_start))?;
+    let len_field = bytes
+        .get(8..8 + len_bytes)
+        .ok_or_else(|| truncated(header_start))?;
     let header_len = len_field
         .iter()
         .rev()
@@ -391,14 +393,20 @@ impl LiteralParser<'_> {
     fn integer(&mut self) -> std::result::Result<usize, String> {
         self.skip_space();
         // Python 2 era files may write long integers as `3L`.
-        let digits = self.rest.len() - self.rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let digits = self.rest.len()
+            - self
+                .rest
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
         if digits == 0 {
             return Err(format!("expected a dimension at '{}'", self.preview()));
         }
         let value = self.rest[..digits]
             .parse()
             .map_err(|_| format!("dimension '{}' is too large", &self.rest[..digits]))?;
-        self.rest = self.rest[digits..].strip_prefix('L').unwrap_or(&self.rest[digits..]);
+        self.rest = self.rest[digits..]
+            .strip_prefix('L')
+            .unwrap_or(&self.rest[digits..]);
         Ok(value)
     }
 }
@@ -409,7 +417,10 @@ pub fn encode_npy(array: &NpyArray) -> Vec<u8> {
         [one] => format!("({one},)"),
         dims => format!(
             "({})",
-            dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut header = format!(
@@ -428,8 +439,12 @@ pub fn encode_npy(array: &NpyArray) -> Vec<u8> {
     out.extend_from_slice(header.as_bytes());
     match &array.data {
         NpyData::U8(v) => out.extend_from_slice(v),
-        NpyData::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-        NpyData::F64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        NpyData::F32(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        NpyData::F64(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
     }
     out
 }
@@ -454,7 +469,7 @@ mod tests {
     /// dtype='<f4'))`, followed by six little-endian f32 values.
     fn numpy_written_f32() -> Vec<u8> {
         let mut header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }".to_vec();
-        while (10 + header.len() + 1) % 64 != 0 {
+        while !(10 + header.len() + 1).is_multiple_of(64) {
             header.push(b' ');
         }
         header.push(b'\n');
@@ -509,7 +524,8 @@ mod tests {
         long.push(0);
         assert!(msg(&long).contains("unexpected bytes"));
         let with = |descr: &str, fortran: &str| {
-            let header = format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': (1,), }}\n");
+            let header =
+                format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': (1,), }}\n");
             let mut b = b"\x93NUMPY\x01\x00".to_vec();
             b.extend_from_slice(&(header.len() as u16).to_le_bytes());
             b.extend_from_slice(header.as_bytes());
