@@ -25,6 +25,9 @@ pub enum FormatError {
         /// How many bytes there are.
         found: u64,
     },
+    /// The file ends early, before a marker its format requires at the end.
+    #[error("truncated: {0}")]
+    MissingEnd(String),
     /// The file holds more bytes than its header declares.
     #[error("unexpected bytes after the {declared} bytes the header declares")]
     TrailingBytes {
@@ -102,14 +105,17 @@ pub enum DataError {
         /// The parser's error.
         error: serde_json::Error,
     },
-    /// A cached file does not match the checksum its manifest records.
-    #[error("{}: checksum mismatch (manifest: {expected}, file: {found})", path.display())]
+    /// A cached file does not match the size or SHA-256 its manifest records.
+    #[error(
+        "{}: does not match the cache manifest (manifest: {expected}, file: {found})",
+        path.display()
+    )]
     Checksum {
         /// The cached file.
         path: PathBuf,
-        /// The SHA-256 the manifest records.
+        /// The size or SHA-256 the manifest records.
         expected: String,
-        /// The SHA-256 of the file as it is.
+        /// The size or SHA-256 of the file as it is.
         found: String,
     },
     /// The cache for a dataset is absent or invalid.

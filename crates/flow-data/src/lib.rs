@@ -27,6 +27,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod cache;
 pub mod dataset;

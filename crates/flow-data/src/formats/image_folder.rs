@@ -98,19 +98,21 @@ fn decode(path: &Path) -> Result<DynamicImage> {
     // Decoders accept a file cut after its last pixel (and the JPEG decoder fills in
     // missing pixels); the missing end marker is how such a file is told apart.
     // (JPEG entropy-coded data escapes every 0xFF, so its marker cannot occur by accident.)
-    let end_marker: &[u8] = match reader.format() {
-        Some(ImageFormat::Jpeg) => &JPEG_EOI,
-        Some(ImageFormat::Png) => PNG_IEND,
-        _ => &[],
+    let end_marker: Option<(&str, &[u8])> = match reader.format() {
+        Some(ImageFormat::Jpeg) => Some(("JPEG", &JPEG_EOI)),
+        Some(ImageFormat::Png) => Some(("PNG", PNG_IEND)),
+        _ => None,
     };
-    if !end_marker.is_empty() && !bytes.windows(end_marker.len()).any(|w| w == end_marker) {
-        return Err(DataError::format(
-            path,
-            FormatError::Truncated {
-                expected: bytes.len() as u64 + 2,
-                found: bytes.len() as u64,
-            },
-        ));
+    if let Some((format, marker)) = end_marker {
+        if !bytes.windows(marker.len()).any(|w| w == marker) {
+            return Err(DataError::format(
+                path,
+                FormatError::MissingEnd(format!(
+                    "{format} file of {} bytes has no end marker",
+                    bytes.len()
+                )),
+            ));
+        }
     }
     reader.decode().map_err(|error| DataError::Image {
         path: path.to_path_buf(),
