@@ -21,6 +21,8 @@
 
 pub mod metrics;
 mod orientation;
+#[cfg(feature = "flow")]
+pub mod scores;
 
 pub use metrics::*;
 
