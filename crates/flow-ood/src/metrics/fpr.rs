@@ -24,10 +24,12 @@ pub enum FprConvention {
     /// `>= level`.
     OpenOodV15,
     /// Hendrycks & Gimpel / Outlier Exposure (`fpr_and_fdr_at_recall`): in-distribution is
-    /// positive; among the points of every distinct threshold up to the first with TPR 1
-    /// (origin excluded), the one whose TPR is *nearest* to `level`; ties go to the point
-    /// visited first when walking from TPR 1 down, i.e. the largest FPR among equal TPRs
-    /// below 1. The result is the fraction of out-of-distribution samples accepted.
+    /// positive; the candidates are the points of every distinct threshold from the highest
+    /// down to the first point with TPR 1 (origin excluded); the result is the FPR (the
+    /// fraction of out-of-distribution samples accepted) at the candidate whose TPR is
+    /// *nearest* to `level`. Ties go to the candidate with the lower threshold, as the
+    /// reference scans from TPR 1 upwards and keeps the first minimum: among equal TPRs
+    /// below 1 that is the one with the largest FPR.
     Hendrycks,
     /// In-distribution is positive; the FPR is linearly interpolated between the last ROC
     /// point with TPR below `level` and the first with TPR at or above it (the first point
