@@ -1,0 +1,452 @@
+//! Grids of small images (samples, latents z, coupling-layer s and t maps), optionally with
+//! a text label at the left of each row.
+
+use std::path::Path;
+
+use super::axes::LABEL_SIZE;
+use super::canvas::{Canvas, Color};
+use super::text::{self, HAlign, VAlign};
+use super::{output, FigureError};
+
+/// One image in channel, row, column order (the layout of a burn tensor `[C, H, W]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// Columns.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// 1 (grey) or 3 (RGB).
+    pub channels: usize,
+    /// `channels * height * width` values, C, H, W order.
+    pub pixels: Vec<f32>,
+}
+
+impl Image {
+    /// A one-channel image from row-major pixels.
+    pub fn grey(width: usize, height: usize, pixels: Vec<f32>) -> Self {
+        Self {
+            width,
+            height,
+            channels: 1,
+            pixels,
+        }
+    }
+}
+
+/// How pixel values become grey levels (or RGB intensities).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Normalise {
+    /// `lo` is black and `hi` white, values beyond them are clipped: for pixel data, e.g.
+    /// `Fixed(0.0, 1.0)`, so every image in the grid shares one scale.
+    Fixed(f32, f32),
+    /// Each image's own minimum is black and maximum white (a constant image is mid grey):
+    /// for latents, whose ranges differ from image to image.
+    PerImage,
+    /// Each image's largest |v| maps to black (−) and white (+), with 0 at mid grey (0.5):
+    /// for the s and t maps, so the entries a coupling leaves unchanged stay neutral.
+    Symmetric,
+}
+
+/// Pixels beyond this many in one figure are refused, so a mistaken `scale` cannot
+/// exhaust memory.
+const MAX_PIXELS: usize = 64 * 1024 * 1024;
+const GAP: usize = 1;
+
+/// Writes `images` tiled `columns` to a row, each upscaled by `scale` (nearest neighbour),
+/// separated by 1-pixel white gaps. Images of different sizes sit top-left in cells sized
+/// to the largest.
+///
+/// Errors: no images, `columns` or `scale` of 0, a `Fixed` range with `lo >= hi`, an
+/// image whose pixel count does not match its shape or whose channels are not 1 or 3, a
+/// non-finite pixel (named by the image's index), or a figure over 64 Mi pixels.
+pub fn image_grid_png(
+    path: &Path,
+    images: &[Image],
+    columns: usize,
+    scale: usize,
+    normalise: Normalise,
+) -> Result<(), FigureError> {
+    if images.is_empty() {
+        return Err(FigureError::EmptyInput {
+            path: path.to_path_buf(),
+            what: "images",
+        });
+    }
+    if columns == 0 {
+        return Err(invalid(path, "columns must be at least 1".into()));
+    }
+    check_common(path, scale, normalise)?;
+    let tiles: Vec<Vec<[f32; 3]>> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| tile(path, img, &format!("image {i}"), normalise))
+        .collect::<Result<_, _>>()?;
+    let (cell_w, cell_h) = cell_size(images, scale);
+    let cols = columns.min(images.len());
+    let rows = images.len().div_ceil(columns);
+    let width = GAP + cols * (cell_w + GAP);
+    let height = GAP + rows * (cell_h + GAP);
+    check_size(path, width, height)?;
+    let mut canvas = Canvas::new(width, height, Color::WHITE);
+    for (i, (img, t)) in images.iter().zip(&tiles).enumerate() {
+        let x = GAP + (i % columns) * (cell_w + GAP);
+        let y = GAP + (i / columns) * (cell_h + GAP);
+        blit(&mut canvas, img, t, x, y, scale);
+    }
+    output::write_png(path, &canvas.into_image())
+}
+
+/// Writes rows of images, each row headed at its left by its label (e.g. "FashionMNIST",
+/// "MNIST", or a layer's name); the layout, scaling and normalisation are as in
+/// [`image_grid_png`]. Rows may hold different numbers of images.
+///
+/// Errors: those of [`image_grid_png`], and a row with no images (named by its label).
+pub fn labelled_grid_png(
+    path: &Path,
+    rows: &[(String, Vec<Image>)],
+    scale: usize,
+    normalise: Normalise,
+) -> Result<(), FigureError> {
+    if rows.is_empty() {
+        return Err(FigureError::EmptyInput {
+            path: path.to_path_buf(),
+            what: "rows",
+        });
+    }
+    check_common(path, scale, normalise)?;
+    let mut tiles = Vec::with_capacity(rows.len());
+    for (label, images) in rows {
+        if images.is_empty() {
+            return Err(FigureError::EmptySeries {
+                path: path.to_path_buf(),
+                kind: "row",
+                name: label.clone(),
+            });
+        }
+        let row: Vec<Vec<[f32; 3]>> = images
+            .iter()
+            .enumerate()
+            .map(|(i, img)| tile(path, img, &format!("row '{label}' image {i}"), normalise))
+            .collect::<Result<_, _>>()?;
+        tiles.push(row);
+    }
+    let all: Vec<Image> = rows.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+    let (cell_w, cell_h) = cell_size(&all, scale);
+    let text_h = text::measure("Ag", LABEL_SIZE).1;
+    let row_h = cell_h.max(text_h + 4);
+    let label_w = rows
+        .iter()
+        .map(|(l, _)| text::measure(l, LABEL_SIZE).0)
+        .max()
+        .unwrap_or(0)
+        + 24;
+    let cols = rows.iter().map(|(_, r)| r.len()).max().unwrap_or(1);
+    let width = label_w + GAP + cols * (cell_w + GAP);
+    let height = GAP + rows.len() * (row_h + GAP);
+    check_size(path, width, height)?;
+    let mut canvas = Canvas::new(width, height, Color::WHITE);
+    for (r, ((label, images), row_tiles)) in rows.iter().zip(&tiles).enumerate() {
+        let y = GAP + r * (row_h + GAP);
+        text::draw(
+            &mut canvas,
+            label,
+            ((label_w - 12) as f64, y as f64 + row_h as f64 / 2.0),
+            LABEL_SIZE,
+            Color::TEXT,
+            (HAlign::Right, VAlign::Middle),
+        );
+        for (i, (img, t)) in images.iter().zip(row_tiles).enumerate() {
+            let x = label_w + GAP + i * (cell_w + GAP);
+            blit(&mut canvas, img, t, x, y + (row_h - cell_h) / 2, scale);
+        }
+    }
+    output::write_png(path, &canvas.into_image())
+}
+
+fn invalid(path: &Path, reason: String) -> FigureError {
+    FigureError::InvalidArgument {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+fn check_common(path: &Path, scale: usize, normalise: Normalise) -> Result<(), FigureError> {
+    if scale == 0 {
+        return Err(invalid(path, "scale must be at least 1".into()));
+    }
+    if let Normalise::Fixed(lo, hi) = normalise {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(invalid(
+                path,
+                format!("Normalise::Fixed({lo}, {hi}) needs finite lo < hi"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_size(path: &Path, width: usize, height: usize) -> Result<(), FigureError> {
+    if width.saturating_mul(height) > MAX_PIXELS {
+        return Err(invalid(
+            path,
+            format!("a {width}x{height} figure is over the {MAX_PIXELS}-pixel limit; lower scale"),
+        ));
+    }
+    Ok(())
+}
+
+fn cell_size(images: &[Image], scale: usize) -> (usize, usize) {
+    let w = images.iter().map(|i| i.width).max().unwrap_or(0);
+    let h = images.iter().map(|i| i.height).max().unwrap_or(0);
+    (w.saturating_mul(scale), h.saturating_mul(scale))
+}
+
+/// Checks one image and maps it to RGB intensities in 0..=1, row-major.
+fn tile(
+    path: &Path,
+    img: &Image,
+    name: &str,
+    mode: Normalise,
+) -> Result<Vec<[f32; 3]>, FigureError> {
+    if img.channels != 1 && img.channels != 3 {
+        return Err(invalid(
+            path,
+            format!("{name} has {} channels; 1 or 3 expected", img.channels),
+        ));
+    }
+    if img.width == 0 || img.height == 0 {
+        return Err(invalid(
+            path,
+            format!("{name} is {}x{}", img.width, img.height),
+        ));
+    }
+    let expected = img.channels * img.height * img.width;
+    if img.pixels.len() != expected {
+        return Err(invalid(
+            path,
+            format!(
+                "{name} has {} pixels, {}x{}x{} needs {expected}",
+                img.pixels.len(),
+                img.channels,
+                img.height,
+                img.width
+            ),
+        ));
+    }
+    if let Some((index, &v)) = img.pixels.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(FigureError::NonFinite {
+            path: path.to_path_buf(),
+            kind: "image",
+            name: name.to_string(),
+            index,
+            value: v as f64,
+        });
+    }
+    let intensity = intensities(&img.pixels, mode);
+    let plane = img.width * img.height;
+    Ok((0..plane)
+        .map(|p| {
+            if img.channels == 1 {
+                [intensity[p]; 3]
+            } else {
+                [intensity[p], intensity[plane + p], intensity[2 * plane + p]]
+            }
+        })
+        .collect())
+}
+
+/// Maps finite values to 0..=1 as [`Normalise`] documents.
+fn intensities(values: &[f32], mode: Normalise) -> Vec<f32> {
+    match mode {
+        Normalise::Fixed(lo, hi) => values
+            .iter()
+            .map(|v| ((v - lo) / (hi - lo)).clamp(0.0, 1.0))
+            .collect(),
+        Normalise::PerImage => {
+            let lo = values.iter().copied().fold(f32::INFINITY, f32::min);
+            let hi = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if hi > lo {
+                values.iter().map(|v| (v - lo) / (hi - lo)).collect()
+            } else {
+                vec![0.5; values.len()]
+            }
+        }
+        Normalise::Symmetric => {
+            let m = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+            if m > 0.0 {
+                values
+                    .iter()
+                    .map(|v| (0.5 + 0.5 * v / m).clamp(0.0, 1.0))
+                    .collect()
+            } else {
+                vec![0.5; values.len()]
+            }
+        }
+    }
+}
+
+fn blit(canvas: &mut Canvas, img: &Image, tile: &[[f32; 3]], x: usize, y: usize, scale: usize) {
+    for row in 0..img.height {
+        for col in 0..img.width {
+            let rgb = tile[row * img.width + col];
+            for dy in 0..scale {
+                for dx in 0..scale {
+                    canvas.set(x + col * scale + dx, y + row * scale + dy, rgb);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_maps_lo_to_black_hi_to_white_and_clips() {
+        let v = intensities(&[0.0, 0.5, 1.0, -2.0, 3.0], Normalise::Fixed(0.0, 1.0));
+        assert_eq!(v, vec![0.0, 0.5, 1.0, 0.0, 1.0]);
+        let v = intensities(&[-1.0, 0.0, 1.0], Normalise::Fixed(-1.0, 1.0));
+        assert_eq!(v, vec![0.0, 0.5, 1.0]);
+    }
+
+    #[test]
+    fn per_image_stretches_min_to_max() {
+        let v = intensities(&[2.0, 3.0, 4.0], Normalise::PerImage);
+        assert_eq!(v, vec![0.0, 0.5, 1.0]);
+        assert_eq!(
+            intensities(&[7.0, 7.0], Normalise::PerImage),
+            vec![0.5, 0.5]
+        );
+    }
+
+    #[test]
+    fn symmetric_keeps_zero_at_mid_grey() {
+        let v = intensities(&[0.0, 2.0, -1.0, 0.0], Normalise::Symmetric);
+        assert_eq!(v, vec![0.5, 1.0, 0.25, 0.5]);
+        let v = intensities(&[-4.0, 1.0], Normalise::Symmetric);
+        assert_eq!(v, vec![0.0, 0.625]);
+        assert_eq!(
+            intensities(&[0.0, 0.0], Normalise::Symmetric),
+            vec![0.5, 0.5]
+        );
+    }
+
+    #[test]
+    fn grid_has_the_documented_size_and_pixel_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.png");
+        // Three 2x2 images, 2 columns, scale 3: 2 rows of cells 6 px square, 1 px gaps.
+        let imgs: Vec<Image> = (0..3)
+            .map(|i| Image::grey(2, 2, vec![0.0, 1.0, i as f32 / 2.0, 0.25]))
+            .collect();
+        image_grid_png(&path, &imgs, 2, 3, Normalise::Fixed(0.0, 1.0)).unwrap();
+        let img = image::open(&path).unwrap().to_rgb8();
+        assert_eq!((img.width(), img.height()), (1 + 2 * 7, 1 + 2 * 7));
+        // Gap column and row are white.
+        assert_eq!(img.get_pixel(0, 3).0, [255, 255, 255]);
+        // Image 0's top-left pixel 0.0 is black over its 3x3 block; its top-right is white.
+        assert_eq!(img.get_pixel(1, 1).0, [0, 0, 0]);
+        assert_eq!(img.get_pixel(3, 3).0, [0, 0, 0]);
+        assert_eq!(img.get_pixel(4, 1).0, [255, 255, 255]);
+        // Image 1 (second column) bottom-left pixel is 0.5: mid grey.
+        assert_eq!(img.get_pixel(8, 4).0, [128, 128, 128]);
+        // Image 2 sits in the second row; its bottom-right 0.25.
+        assert_eq!(img.get_pixel(1 + 3, 8 + 3).0, [64, 64, 64]);
+    }
+
+    #[test]
+    fn rgb_images_keep_their_channels() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rgb.png");
+        let img = Image {
+            width: 1,
+            height: 1,
+            channels: 3,
+            pixels: vec![1.0, 0.0, 0.5],
+        };
+        image_grid_png(&path, &[img], 1, 1, Normalise::Fixed(0.0, 1.0)).unwrap();
+        let out = image::open(&path).unwrap().to_rgb8();
+        assert_eq!(out.get_pixel(1, 1).0, [255, 0, 128]);
+    }
+
+    #[test]
+    fn labelled_grid_puts_images_right_of_the_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lg.png");
+        let rows = vec![
+            (
+                "FashionMNIST".to_string(),
+                vec![Image::grey(4, 4, vec![0.0; 16]); 3],
+            ),
+            (
+                "MNIST".to_string(),
+                vec![Image::grey(4, 4, vec![1.0; 16]); 2],
+            ),
+        ];
+        labelled_grid_png(&path, &rows, 10, Normalise::Symmetric).unwrap();
+        let img = image::open(&path).unwrap().to_rgb8();
+        let label_w = text::measure("FashionMNIST", LABEL_SIZE).0 + 24;
+        assert_eq!(img.width() as usize, label_w + 1 + 3 * 41);
+        assert_eq!(img.height() as usize, 1 + 2 * 41);
+        // Row 0 is all zeros: mid grey under Symmetric; row 1 is all ones: white.
+        assert_eq!(img.get_pixel(label_w as u32 + 5, 5).0, [128, 128, 128]);
+        assert_eq!(img.get_pixel(label_w as u32 + 5, 45).0, [255, 255, 255]);
+        // The label column has dark text pixels somewhere.
+        let dark = (0..label_w as u32)
+            .flat_map(|x| (0..img.height()).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0[0] < 100)
+            .count();
+        assert!(dark > 20, "{dark}");
+    }
+
+    #[test]
+    fn bad_images_are_errors_naming_the_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.png");
+        let ok = Image::grey(2, 2, vec![0.0; 4]);
+        let nan = Image::grey(2, 2, vec![0.0, f32::NAN, 0.0, 0.0]);
+        let err = image_grid_png(&path, &[ok.clone(), nan], 2, 1, Normalise::PerImage).unwrap_err();
+        assert!(err.to_string().contains("image 1"), "{err}");
+        assert!(matches!(err, FigureError::NonFinite { index: 1, .. }));
+        let short = Image::grey(2, 2, vec![0.0; 3]);
+        assert!(image_grid_png(&path, &[short], 1, 1, Normalise::PerImage).is_err());
+        let two = Image {
+            channels: 2,
+            ..ok.clone()
+        };
+        assert!(image_grid_png(&path, &[two], 1, 1, Normalise::PerImage).is_err());
+        assert!(
+            image_grid_png(&path, std::slice::from_ref(&ok), 0, 1, Normalise::PerImage).is_err()
+        );
+        assert!(
+            image_grid_png(&path, std::slice::from_ref(&ok), 1, 0, Normalise::PerImage).is_err()
+        );
+        assert!(image_grid_png(
+            &path,
+            std::slice::from_ref(&ok),
+            1,
+            1,
+            Normalise::Fixed(1.0, 1.0)
+        )
+        .is_err());
+        assert!(image_grid_png(
+            &path,
+            std::slice::from_ref(&ok),
+            1,
+            100_000,
+            Normalise::PerImage
+        )
+        .is_err());
+        assert!(image_grid_png(&path, &[], 1, 1, Normalise::PerImage).is_err());
+        let err = labelled_grid_png(
+            &path,
+            &[("empty row".into(), vec![])],
+            1,
+            Normalise::PerImage,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("empty row"), "{err}");
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,78 @@
+//! Writing a finished picture to disk atomically: encode in memory, write a temporary file
+//! beside the target, flush it to disk, then rename it over the target. A run killed at any
+//! moment leaves either the old file or the new one, never half a PNG.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use image::{ImageFormat, RgbImage};
+
+use super::FigureError;
+
+/// Encodes `image` as PNG and moves it into place at `path`.
+pub(crate) fn write_png(path: &Path, image: &RgbImage) -> Result<(), FigureError> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, ImageFormat::Png)
+        .map_err(|source| FigureError::Encode {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let tmp = temporary_path(path);
+    let io_err = |source| FigureError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let written = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes.get_ref())?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        // The temporary file is ours alone; a failed clean-up changes nothing for the caller.
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    Ok(())
+}
+
+/// A hidden name in the target's directory (so the rename stays on one file system),
+/// unique per process so two runs writing the same figure do not clobber each other's
+/// temporary file.
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "figure".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_decodable_png_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let img = RgbImage::from_pixel(3, 2, image::Rgb([10, 20, 30]));
+        write_png(&path, &img).unwrap();
+        let back = image::open(&path).unwrap().to_rgb8();
+        assert_eq!(back, img);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.png")]);
+    }
+
+    #[test]
+    fn missing_directory_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-such-dir").join("a.png");
+        let err = write_png(&path, &RgbImage::new(1, 1)).unwrap_err();
+        assert!(matches!(err, FigureError::Io { .. }));
+        assert!(err.to_string().contains("no-such-dir"), "{err}");
+    }
+}
