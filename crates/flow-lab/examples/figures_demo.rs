@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use flow_lab::figures::{
-    bar_png, histogram_png, image_grid_png, labelled_grid_png, line_png, roc_png, Curve, Image,
-    Normalise, Series,
+    bar_png, histogram_png, image_grid_png, labelled_grid_png, labelled_grid_with_header_png,
+    line_png, roc_png, Curve, Image, Normalise, Series,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -134,6 +134,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     labelled_grid_png(&dir.join("s_maps.png"), &rows, 4, Normalise::Symmetric)?;
+    let layers: Vec<String> = (1..=4).map(|l| format!("coupling {l}")).collect();
+    labelled_grid_with_header_png(
+        &dir.join("s_maps_header.png"),
+        &layers,
+        &rows,
+        3,
+        Normalise::Symmetric,
+    )?;
     println!("wrote figures to {}", dir.display());
     Ok(())
 }

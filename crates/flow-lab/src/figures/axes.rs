@@ -82,7 +82,9 @@ pub(crate) fn format_ticks(ticks: &[f64], step: f64) -> Vec<String> {
         .iter()
         .map(|&t| {
             let t = if t.abs() < step * 1e-6 { 0.0 } else { t };
-            let s = if scientific {
+            let s = if scientific && t == 0.0 {
+                "0".to_string()
+            } else if scientific {
                 let digits =
                     ((largest.log10().floor() - step.log10().floor()).max(0.0) as usize).min(6);
                 format!("{t:.digits$e}")
@@ -438,6 +440,9 @@ mod tests {
         assert!(a.labels.contains(&"0".to_string()));
         let a = Axis::nice(1.2e7, 1.5e7, 4);
         assert!(a.labels.iter().all(|l| l.contains('e')), "{:?}", a.labels);
+        let a = Axis::nice(0.0, 4e-5, 4);
+        assert_eq!(a.labels[0], "0");
+        assert_eq!(a.labels[1], "1e\u{2212}5");
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn bar_png(
     let n = categories.len();
     let slot = (groups.len() as f64 * 20.0 + 24.0).max(70.0);
     let width = ((n as f64 * slot) as usize + 160).clamp(700, 2400);
-    let height = 600;
+    let mut height = 600;
     let widest = categories
         .iter()
         .map(|c| text::measure(c, axes::TICK_SIZE).0)
@@ -97,6 +97,8 @@ pub fn bar_png(
     let slot_px = trial.plot.width() / n as f64;
     let vertical = widest > slot_px - 8.0;
     let ticks_h = if vertical { widest.min(260.0) } else { tick_h };
+    // Vertical names get their own room rather than squeezing the bars.
+    height += (ticks_h - tick_h) as usize;
     let frame = Frame::layout(
         width,
         height,

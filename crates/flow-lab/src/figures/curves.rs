@@ -117,7 +117,7 @@ pub fn roc_png(path: &Path, title: &str, curves: &[Curve]) -> Result<(), FigureE
             frame.plot,
         );
     }
-    draw_curves(&mut canvas, &frame, curves);
+    draw_curves(&mut canvas, &frame, curves, false);
     frame.draw_axes(&mut canvas, &labels, true);
     let mut entries = legend(curves);
     entries.push(LegendEntry {
@@ -130,7 +130,8 @@ pub fn roc_png(path: &Path, title: &str, curves: &[Curve]) -> Result<(), FigureE
 }
 
 /// Writes line plots of `curves` to `path` (e.g. bits/dim against training step), with
-/// the x axis spanning the points exactly and the y axis padded a little.
+/// the x axis spanning the points exactly and the y axis padded a little. A curve of at
+/// most 40 points also gets a dot on each point.
 ///
 /// Errors: no curves, an empty curve, or a non-finite point.
 pub fn line_png(
@@ -167,20 +168,37 @@ pub fn line_png(
     );
     let mut canvas = Canvas::new(width, height, Color::WHITE);
     frame.draw_grid(&mut canvas, true);
-    draw_curves(&mut canvas, &frame, curves);
+    draw_curves(&mut canvas, &frame, curves, true);
     frame.draw_axes(&mut canvas, &labels, true);
     axes::draw_legend(&mut canvas, frame.plot, &legend(curves));
     output::write_png(path, &canvas.into_image())
 }
 
-fn draw_curves(canvas: &mut Canvas, frame: &Frame, curves: &[Curve]) {
+/// Curves with at most this many points get a dot on each point: a test-set curve
+/// evaluated a few times, or a single point, would otherwise read as a bare polyline or
+/// vanish.
+const MARKER_MAX_POINTS: usize = 40;
+
+fn draw_curves(canvas: &mut Canvas, frame: &Frame, curves: &[Curve], markers: bool) {
     for (k, c) in curves.iter().enumerate() {
         let pts: Vec<(f64, f64)> = c
             .points
             .iter()
             .map(|&(x, y)| (frame.x_px(x), frame.y_px(y)))
             .collect();
-        canvas.polyline(&pts, 2.2, series_color(k), 1.0, frame.plot);
+        // A curve with more points than pixel columns (per-batch losses) is drawn thinner so
+        // its noise band does not swallow the curves around it.
+        let width = if pts.len() as f64 > frame.plot.width() {
+            1.3
+        } else {
+            2.2
+        };
+        canvas.polyline(&pts, width, series_color(k), 1.0, frame.plot);
+        if pts.len() == 1 || (markers && pts.len() <= MARKER_MAX_POINTS) {
+            for &p in &pts {
+                canvas.polyline(&[p], 7.0, series_color(k), 1.0, frame.plot);
+            }
+        }
     }
 }
 

@@ -51,6 +51,8 @@ pub enum Normalise {
 /// exhaust memory.
 const MAX_PIXELS: usize = 64 * 1024 * 1024;
 const GAP: usize = 1;
+/// Font size of column names.
+const HEADER_SIZE: f32 = 14.0;
 
 /// Writes `images` tiled `columns` to a row, each upscaled by `scale` (nearest neighbour),
 /// separated by 1-pixel white gaps. Images of different sizes sit top-left in cells sized
@@ -81,7 +83,7 @@ pub fn image_grid_png(
         .enumerate()
         .map(|(i, img)| tile(path, img, &format!("image {i}"), normalise))
         .collect::<Result<_, _>>()?;
-    let (cell_w, cell_h) = cell_size(images, scale);
+    let (cell_w, cell_h) = cell_size(images.iter(), scale);
     let cols = columns.min(images.len());
     let rows = images.len().div_ceil(columns);
     let width = GAP + cols * (cell_w + GAP);
@@ -103,6 +105,22 @@ pub fn image_grid_png(
 /// Errors: those of [`image_grid_png`], and a row with no images (named by its label).
 pub fn labelled_grid_png(
     path: &Path,
+    rows: &[(String, Vec<Image>)],
+    scale: usize,
+    normalise: Normalise,
+) -> Result<(), FigureError> {
+    labelled_grid_with_header_png(path, &[], rows, scale, normalise)
+}
+
+/// As [`labelled_grid_png`], with a header line naming the columns (e.g. "s", "t",
+/// "output"), each centred over its column; a column is widened (its images centred in
+/// it) where its name is wider than the images. An empty `columns` draws no header; otherwise it names at most as many
+/// columns as the longest row has.
+///
+/// Errors: those of [`labelled_grid_png`], and more column names than columns.
+pub fn labelled_grid_with_header_png(
+    path: &Path,
+    columns: &[String],
     rows: &[(String, Vec<Image>)],
     scale: usize,
     normalise: Normalise,
@@ -130,9 +148,20 @@ pub fn labelled_grid_png(
             .collect::<Result<_, _>>()?;
         tiles.push(row);
     }
-    let all: Vec<Image> = rows.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
-    let (cell_w, cell_h) = cell_size(&all, scale);
+    let cols = rows.iter().map(|(_, r)| r.len()).max().unwrap_or(1);
+    if columns.len() > cols {
+        return Err(invalid(
+            path,
+            format!("{} column names for {cols} columns", columns.len()),
+        ));
+    }
+    let (cell_w, cell_h) = cell_size(rows.iter().flat_map(|(_, r)| r.iter()), scale);
     let text_h = text::measure("Ag", LABEL_SIZE).1;
+    let header_h = if columns.is_empty() {
+        0
+    } else {
+        text::measure("Ag", HEADER_SIZE).1 + 6
+    };
     let row_h = cell_h.max(text_h + 4);
     let label_w = rows
         .iter()
@@ -140,13 +169,28 @@ pub fn labelled_grid_png(
         .max()
         .unwrap_or(0)
         + 24;
-    let cols = rows.iter().map(|(_, r)| r.len()).max().unwrap_or(1);
-    let width = label_w + GAP + cols * (cell_w + GAP);
-    let height = GAP + rows.len() * (row_h + GAP);
+    // Columns widen (images centred in them) so every column name fits at a legible size.
+    let col_w = columns
+        .iter()
+        .map(|c| text::measure(c, HEADER_SIZE).0 + 8)
+        .fold(cell_w, usize::max);
+    let width = label_w + GAP + cols * (col_w + GAP);
+    let height = header_h + GAP + rows.len() * (row_h + GAP);
     check_size(path, width, height)?;
     let mut canvas = Canvas::new(width, height, Color::WHITE);
+    for (i, name) in columns.iter().enumerate() {
+        let cx = label_w + GAP + i * (col_w + GAP) + col_w / 2;
+        text::draw(
+            &mut canvas,
+            name,
+            (cx as f64, header_h as f64 - 3.0),
+            HEADER_SIZE,
+            Color::TEXT,
+            (HAlign::Center, VAlign::Bottom),
+        );
+    }
     for (r, ((label, images), row_tiles)) in rows.iter().zip(&tiles).enumerate() {
-        let y = GAP + r * (row_h + GAP);
+        let y = header_h + GAP + r * (row_h + GAP);
         text::draw(
             &mut canvas,
             label,
@@ -156,7 +200,7 @@ pub fn labelled_grid_png(
             (HAlign::Right, VAlign::Middle),
         );
         for (i, (img, t)) in images.iter().zip(row_tiles).enumerate() {
-            let x = label_w + GAP + i * (cell_w + GAP);
+            let x = label_w + GAP + i * (col_w + GAP) + (col_w - cell_w) / 2;
             blit(&mut canvas, img, t, x, y + (row_h - cell_h) / 2, scale);
         }
     }
@@ -195,9 +239,8 @@ fn check_size(path: &Path, width: usize, height: usize) -> Result<(), FigureErro
     Ok(())
 }
 
-fn cell_size(images: &[Image], scale: usize) -> (usize, usize) {
-    let w = images.iter().map(|i| i.width).max().unwrap_or(0);
-    let h = images.iter().map(|i| i.height).max().unwrap_or(0);
+fn cell_size<'a>(images: impl Iterator<Item = &'a Image>, scale: usize) -> (usize, usize) {
+    let (w, h) = images.fold((0, 0), |(w, h), i| (w.max(i.width), h.max(i.height)));
     (w.saturating_mul(scale), h.saturating_mul(scale))
 }
 
@@ -398,6 +441,42 @@ mod tests {
             .filter(|&(x, y)| img.get_pixel(x, y).0[0] < 100)
             .count();
         assert!(dark > 20, "{dark}");
+    }
+
+    #[test]
+    fn header_adds_a_line_above_the_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.png");
+        let headed = dir.path().join("headed.png");
+        let rows = vec![(
+            "layer 1".to_string(),
+            vec![Image::grey(8, 8, vec![0.0; 64]); 3],
+        )];
+        labelled_grid_png(&plain, &rows, 4, Normalise::Symmetric).unwrap();
+        let cols: Vec<String> = ["s", "t", "a much longer output name"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        labelled_grid_with_header_png(&headed, &cols, &rows, 4, Normalise::Symmetric).unwrap();
+        let a = image::open(&plain).unwrap().to_rgb8();
+        let b = image::open(&headed).unwrap().to_rgb8();
+        // The long name widens every column beyond the 32-pixel images.
+        let col_w = text::measure("a much longer output name", HEADER_SIZE).0 + 8;
+        assert_eq!(b.width() - a.width(), 3 * (col_w as u32 - 32));
+        let header_h = text::measure("Ag", HEADER_SIZE).1 + 6;
+        assert_eq!(b.height(), a.height() + header_h as u32);
+        // Header text is dark and stays inside the header band.
+        let dark = |img: &image::RgbImage, y0: u32, y1: u32| {
+            (y0..y1)
+                .flat_map(|y| (0..img.width()).map(move |x| (x, y)))
+                .filter(|&(x, y)| img.get_pixel(x, y).0[0] < 100)
+                .count()
+        };
+        assert!(dark(&b, 0, header_h as u32) > 20);
+        let too_many: Vec<String> = vec!["x".into(); 4];
+        let err = labelled_grid_with_header_png(&headed, &too_many, &rows, 4, Normalise::PerImage)
+            .unwrap_err();
+        assert!(matches!(err, FigureError::InvalidArgument { .. }), "{err}");
     }
 
     #[test]

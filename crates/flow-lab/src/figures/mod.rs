@@ -10,7 +10,8 @@
 //! - [`histogram_png`]: overlaid score histograms on shared bins (see [`shared_histogram`]).
 //! - [`roc_png`], [`line_png`]: ROC curves and training curves.
 //! - [`bar_png`]: grouped bars, e.g. per-layer log-det contributions per data set.
-//! - [`image_grid_png`], [`labelled_grid_png`]: image tiles under a [`Normalise`] mode.
+//! - [`image_grid_png`], [`labelled_grid_png`], [`labelled_grid_with_header_png`]: image
+//!   tiles under a [`Normalise`] mode, optionally with row and column labels.
 //!
 //! ```no_run
 //! use flow_lab::figures::{histogram_png, Series};
@@ -39,7 +40,9 @@ mod text;
 pub use bars::bar_png;
 pub use curves::{line_png, roc_png, Curve};
 pub use error::FigureError;
-pub use grid::{image_grid_png, labelled_grid_png, Image, Normalise};
+pub use grid::{
+    image_grid_png, labelled_grid_png, labelled_grid_with_header_png, Image, Normalise,
+};
 pub use histogram::{
     histogram_png, robust_range, shared_histogram, Series, SharedHistogram, CLIP_PERCENTILES,
 };

@@ -28,6 +28,7 @@ pub(crate) enum HAlign {
 pub(crate) enum VAlign {
     Top,
     Middle,
+    Bottom,
 }
 
 /// A line of text rendered to an alpha mask whose height is the font's full line height
@@ -199,6 +200,7 @@ fn anchor(x: f64, y: f64, w: usize, h: usize, ha: HAlign, va: VAlign) -> (i64, i
     let top = match va {
         VAlign::Top => y,
         VAlign::Middle => y - h as f64 / 2.0,
+        VAlign::Bottom => y - h as f64,
     };
     (left.round() as i64, top.round() as i64)
 }
