@@ -1,9 +1,10 @@
 //! Area under the precision-recall curve, by trapezoid and by average precision.
 
 use super::error::MetricError;
-use super::roc::cumulative;
+use super::pass::{run_single, Accumulate};
+use super::roc::CurvePoint;
 use super::sum::CompensatedSum;
-use super::table::ScoreTable;
+use super::table::{ScoreTable, Step};
 use crate::orientation::{Orientation, PositiveClass};
 use serde::{Deserialize, Serialize};
 
@@ -40,22 +41,49 @@ impl ScoreTable {
     /// v1.5 does). Precision at a threshold is `tps / (tps + fps)` and recall `tps / P`,
     /// each counting every sample whose score ties the threshold.
     pub fn aupr(&self, positive: PositiveClass, method: AuprMethod) -> f64 {
-        let p = self.positives(positive) as f64;
-        let mut area = CompensatedSum::default();
-        let (mut prev_recall, mut prev_precision) = (0.0f64, 1.0f64);
-        for c in cumulative(self, positive) {
-            let precision = c.tps as f64 / (c.tps + c.fps) as f64;
-            let recall = c.tps as f64 / p;
-            let width = recall - prev_recall;
-            area.add(match method {
-                AuprMethod::Trapezoid => width * (precision + prev_precision) / 2.0,
-                AuprMethod::AveragePrecision => width * precision,
-            });
-            prev_recall = recall;
-            prev_precision = precision;
+        let acc = AuprAccumulator::new(self.positives(positive), method);
+        run_single(self, positive, acc)
+    }
+}
+
+/// The area so far, starting from the point (recall 0, precision 1) that scikit-learn
+/// appends to every precision-recall curve.
+pub(crate) struct AuprAccumulator {
+    method: AuprMethod,
+    positives: f64,
+    area: CompensatedSum,
+    prev_recall: f64,
+    prev_precision: f64,
+}
+
+impl AuprAccumulator {
+    pub(crate) fn new(positives: u64, method: AuprMethod) -> Self {
+        AuprAccumulator {
+            method,
+            positives: positives as f64,
+            area: CompensatedSum::default(),
+            prev_recall: 0.0,
+            prev_precision: 1.0,
         }
+    }
+}
+
+impl Accumulate for AuprAccumulator {
+    fn feed(&mut self, c: &CurvePoint, _next: Option<&Step>) {
+        let precision = c.tps as f64 / (c.tps + c.fps) as f64;
+        let recall = c.tps as f64 / self.positives;
+        let width = recall - self.prev_recall;
+        self.area.add(match self.method {
+            AuprMethod::Trapezoid => width * (precision + self.prev_precision) / 2.0,
+            AuprMethod::AveragePrecision => width * precision,
+        });
+        self.prev_recall = recall;
+        self.prev_precision = precision;
+    }
+
+    fn value(&self) -> f64 {
         // Both sums are of non-negative terms; the clamp only matters for rounding to -0.0.
-        area.total().max(0.0)
+        self.area.total().max(0.0)
     }
 }
 

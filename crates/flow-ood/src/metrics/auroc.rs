@@ -1,9 +1,11 @@
 //! AUROC as the Mann-Whitney U statistic.
 
 use super::error::{validate_sets, MetricError, ScoreSet};
+use super::pass::{run_single, Accumulate};
+use super::roc::{cumulative_steps, CurvePoint};
 use super::sort::sorted_descending_keys;
-use super::table::{MergedGroups, ScoreTable, TieGroup};
-use crate::orientation::Orientation;
+use super::table::{MergedGroups, ScoreTable, Step};
+use crate::orientation::{Orientation, PositiveClass};
 
 impl ScoreTable {
     /// Area under the ROC curve with in-distribution positive: the probability that a random
@@ -14,22 +16,40 @@ impl ScoreTable {
     ///
     /// The pair count is exact integer arithmetic; only the final division rounds.
     pub fn auroc(&self) -> f64 {
-        auroc_of_groups(self.groups().iter().copied(), self.n_in(), self.n_ood())
+        let acc = AurocAccumulator::new(self.n_in(), self.n_ood());
+        run_single(self, PositiveClass::InDistribution, acc)
     }
 }
 
-/// AUROC from tie groups in decreasing score order.
-fn auroc_of_groups(groups: impl Iterator<Item = TieGroup>, n_in: u64, n_ood: u64) -> f64 {
-    // Twice the U statistic, so that half-counted ties stay integral.
-    let mut twice_u: u128 = 0;
-    let mut ood_seen: u64 = 0;
-    for g in groups {
-        let ood_below = n_ood - ood_seen - g.n_ood;
-        twice_u += u128::from(g.n_in) * (2 * u128::from(ood_below) + u128::from(g.n_ood));
-        ood_seen += g.n_ood;
+/// Twice the U statistic, so that half-counted ties stay integral. Fed the in-distribution
+/// positive curve.
+pub(crate) struct AurocAccumulator {
+    n_pos: u64,
+    n_neg: u64,
+    twice_u: u128,
+}
+
+impl AurocAccumulator {
+    pub(crate) fn new(n_in: u64, n_ood: u64) -> Self {
+        AurocAccumulator {
+            n_pos: n_in,
+            n_neg: n_ood,
+            twice_u: 0,
+        }
     }
-    let twice_pairs = 2 * u128::from(n_in) * u128::from(n_ood);
-    twice_u as f64 / twice_pairs as f64
+}
+
+impl Accumulate for AurocAccumulator {
+    fn feed(&mut self, point: &CurvePoint, _next: Option<&Step>) {
+        // Positives of this group beat every negative below it and tie with its own.
+        let below = u128::from(self.n_neg - point.fps);
+        self.twice_u += u128::from(point.step.pos) * (2 * below + u128::from(point.step.neg));
+    }
+
+    fn value(&self) -> f64 {
+        let twice_pairs = 2 * u128::from(self.n_pos) * u128::from(self.n_neg);
+        self.twice_u as f64 / twice_pairs as f64
+    }
 }
 
 /// AUROC of in-distribution vs out-of-distribution scores, ties counting one half; see
@@ -46,11 +66,16 @@ pub fn auroc(
     // Streams the merged groups instead of storing a table: half the memory traffic.
     let a = sorted_descending_keys(in_scores, orientation);
     let b = sorted_descending_keys(ood_scores, orientation);
-    Ok(auroc_of_groups(
-        MergedGroups::new(&a, &b),
-        a.len() as u64,
-        b.len() as u64,
-    ))
+    let mut acc = AurocAccumulator::new(a.len() as u64, b.len() as u64);
+    let steps = MergedGroups::new(&a, &b).map(|g| Step {
+        score: g.score,
+        pos: g.n_in,
+        neg: g.n_ood,
+    });
+    for point in cumulative_steps(steps) {
+        acc.feed(&point, None);
+    }
+    Ok(acc.value())
 }
 
 #[cfg(test)]
@@ -65,5 +90,7 @@ mod tests {
         assert_eq!(auroc(&[0.0], &[1.0], o).unwrap(), 0.0);
         let r = Orientation::HigherIsOutOfDistribution;
         assert_eq!(auroc(&[0.0], &[1.0], r).unwrap(), 1.0);
+        let t = ScoreTable::new(&[2.0, 1.0], &[1.0, 0.0], o).unwrap();
+        assert_eq!(t.auroc(), 0.875);
     }
 }

@@ -97,8 +97,11 @@ pub fn bootstrap_samples<R: RngCore + ?Sized>(
     let mut out = vec![Vec::with_capacity(resamples); metrics.len()];
     for _ in 0..resamples {
         let resampled = resampler.draw(rng);
-        for (values, metric) in out.iter_mut().zip(metrics) {
-            values.push(metric.compute(&resampled)?);
+        for (values, v) in out
+            .iter_mut()
+            .zip(Metric::compute_all(metrics, &resampled)?)
+        {
+            values.push(v);
         }
         resampler.recycle(resampled);
     }

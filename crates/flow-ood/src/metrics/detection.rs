@@ -1,8 +1,9 @@
 //! Detection error: the best balanced error over all thresholds.
 
 use super::error::MetricError;
-use super::roc::cumulative;
-use super::table::ScoreTable;
+use super::pass::{run_single, Accumulate};
+use super::roc::CurvePoint;
+use super::table::{ScoreTable, Step};
 use crate::orientation::{Orientation, PositiveClass};
 
 impl ScoreTable {
@@ -10,15 +11,37 @@ impl ScoreTable {
     /// `0.5 * ((1 - TPR) + FPR)` with in-distribution positive: the error of the best
     /// threshold when both classes are equally likely. Exact, not a grid search.
     pub fn detection_error(&self) -> f64 {
-        let positive = PositiveClass::InDistribution;
-        let (p, n) = (
-            self.positives(positive) as f64,
-            self.negatives(positive) as f64,
-        );
-        let at_origin = 0.5 * ((1.0 - 0.0) + 0.0);
-        cumulative(self, positive)
-            .map(|c| 0.5 * ((1.0 - c.tps as f64 / p) + c.fps as f64 / n))
-            .fold(at_origin, f64::min)
+        let acc = DetectionAccumulator::new(self.n_in(), self.n_ood());
+        run_single(self, PositiveClass::InDistribution, acc)
+    }
+}
+
+/// The best balanced error so far, starting with the origin's 0.5.
+pub(crate) struct DetectionAccumulator {
+    positives: f64,
+    negatives: f64,
+    best: f64,
+}
+
+impl DetectionAccumulator {
+    pub(crate) fn new(n_in: u64, n_ood: u64) -> Self {
+        DetectionAccumulator {
+            positives: n_in as f64,
+            negatives: n_ood as f64,
+            best: 0.5 * ((1.0 - 0.0) + 0.0),
+        }
+    }
+}
+
+impl Accumulate for DetectionAccumulator {
+    fn feed(&mut self, c: &CurvePoint, _next: Option<&Step>) {
+        let tpr = c.tps as f64 / self.positives;
+        let fpr = c.fps as f64 / self.negatives;
+        self.best = self.best.min(0.5 * ((1.0 - tpr) + fpr));
+    }
+
+    fn value(&self) -> f64 {
+        self.best
     }
 }
 

@@ -5,8 +5,9 @@
 //! no point exactly at 95% is read. The caller picks; reports record the pick.
 
 use super::error::{check_unit_interval, MetricError};
-use super::roc::{cumulative, kept_points};
-use super::table::ScoreTable;
+use super::pass::{run_single, Accumulate};
+use super::roc::{is_kept, CurvePoint};
+use super::table::{ScoreTable, Step};
 use crate::orientation::{Orientation, PositiveClass};
 use serde::{Deserialize, Serialize};
 
@@ -77,48 +78,98 @@ impl ScoreTable {
     pub fn fpr_at_tpr(&self, convention: FprConvention, level: f64) -> Result<f64, MetricError> {
         check_unit_interval("tpr_level", level, true, false)?;
         let positive = convention.positive();
-        let p = self.positives(positive) as f64;
-        let n = self.negatives(positive) as f64;
-        let value = match convention {
-            FprConvention::OpenOodV15 => kept_points(self, positive)
-                .find(|c| c.tps as f64 / p >= level)
-                .map_or(1.0, |c| c.fps as f64 / n),
+        let acc = FprAccumulator::new(
+            convention,
+            level,
+            self.positives(positive),
+            self.negatives(positive),
+        );
+        Ok(run_single(self, positive, acc))
+    }
+}
+
+/// Reads the FPR off the curve of `convention.positive()` as the points go by.
+pub(crate) struct FprAccumulator {
+    convention: FprConvention,
+    level: f64,
+    total_positives: u64,
+    positives: f64,
+    negatives: f64,
+    /// Whether the next point is the curve's first (for the OpenOOD point dropping).
+    first: bool,
+    /// The previous point's (TPR, FPR), for interpolation; the origin to begin with.
+    previous: (f64, f64),
+    /// Hendrycks: the nearest distance so far and its false positives.
+    nearest: Option<(f64, u64)>,
+    /// The answer, once a convention has found it; later points are ignored.
+    result: Option<f64>,
+}
+
+impl FprAccumulator {
+    pub(crate) fn new(
+        convention: FprConvention,
+        level: f64,
+        positives: u64,
+        negatives: u64,
+    ) -> Self {
+        FprAccumulator {
+            convention,
+            level,
+            total_positives: positives,
+            positives: positives as f64,
+            negatives: negatives as f64,
+            first: true,
+            previous: (0.0, 0.0),
+            nearest: None,
+            result: None,
+        }
+    }
+}
+
+impl Accumulate for FprAccumulator {
+    fn feed(&mut self, c: &CurvePoint, next: Option<&Step>) {
+        let first = std::mem::replace(&mut self.first, false);
+        if self.result.is_some() {
+            return;
+        }
+        let tpr = c.tps as f64 / self.positives;
+        let fpr = c.fps as f64 / self.negatives;
+        match self.convention {
+            FprConvention::OpenOodV15 => {
+                if is_kept(first, &c.step, next) && tpr >= self.level {
+                    self.result = Some(fpr);
+                }
+            }
             FprConvention::Hendrycks => {
                 // The reference walks from the first full-recall point back to the top and
                 // keeps the first strict minimum; walking forward and keeping the last
                 // minimum (`<=`) picks the same point without a buffer.
-                let total = self.positives(positive);
-                let mut best: Option<(f64, u64)> = None;
-                for c in cumulative(self, positive) {
-                    let distance = (c.tps as f64 / p - level).abs();
-                    if best.is_none_or(|(d, _)| distance <= d) {
-                        best = Some((distance, c.fps));
-                    }
-                    if c.tps == total {
-                        break;
-                    }
+                let distance = (tpr - self.level).abs();
+                if self.nearest.is_none_or(|(d, _)| distance <= d) {
+                    self.nearest = Some((distance, c.fps));
                 }
-                best.map_or(1.0, |(_, fps)| fps as f64 / n)
+                if c.tps == self.total_positives {
+                    self.result = self.nearest.map(|(_, fps)| fps as f64 / self.negatives);
+                }
             }
             FprConvention::Interpolated => {
-                let (mut prev_tpr, mut prev_fpr) = (0.0f64, 0.0f64);
-                let mut value = 1.0;
-                for c in cumulative(self, positive) {
-                    let (tpr, fpr) = (c.tps as f64 / p, c.fps as f64 / n);
-                    if tpr >= level {
-                        value = if tpr == level {
-                            fpr
-                        } else {
-                            prev_fpr + (fpr - prev_fpr) * ((level - prev_tpr) / (tpr - prev_tpr))
-                        };
-                        break;
-                    }
-                    (prev_tpr, prev_fpr) = (tpr, fpr);
+                if tpr >= self.level {
+                    let (prev_tpr, prev_fpr) = self.previous;
+                    self.result = Some(if tpr == self.level {
+                        fpr
+                    } else {
+                        prev_fpr + (fpr - prev_fpr) * ((self.level - prev_tpr) / (tpr - prev_tpr))
+                    });
                 }
-                value
+                self.previous = (tpr, fpr);
             }
-        };
-        Ok(value)
+        }
+    }
+
+    fn value(&self) -> f64 {
+        // Every convention answers by the last point (TPR 1 >= level); 1 is the FPR there
+        // should a curve ever end early.
+        self.result.unwrap_or(1.0)
     }
 }
 

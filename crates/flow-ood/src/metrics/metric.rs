@@ -4,6 +4,7 @@
 use super::aupr::AuprMethod;
 use super::error::{check_unit_interval, MetricError};
 use super::fpr::FprConvention;
+use super::pass::compute_all;
 use super::table::ScoreTable;
 use crate::orientation::PositiveClass;
 use serde::{Deserialize, Serialize};
@@ -44,17 +45,16 @@ impl Metric {
         }
     }
 
-    /// The metric's value on `table`.
+    /// The metric's value on `table`. To compute several, [`Metric::compute_all`] walks
+    /// the table fewer times.
     pub fn compute(&self, table: &ScoreTable) -> Result<f64, MetricError> {
-        Ok(match *self {
-            Metric::Auroc => table.auroc(),
-            Metric::Aupr { positive, method } => table.aupr(positive, method),
-            Metric::FprAtTpr {
-                convention,
-                tpr_level,
-            } => table.fpr_at_tpr(convention, tpr_level)?,
-            Metric::DetectionError => table.detection_error(),
-        })
+        Ok(Self::compute_all(std::slice::from_ref(self), table)?[0])
+    }
+
+    /// The values of all `metrics` on `table`, in order, from at most two walks along the
+    /// table (one per positive class).
+    pub fn compute_all(metrics: &[Metric], table: &ScoreTable) -> Result<Vec<f64>, MetricError> {
+        compute_all(table, metrics)
     }
 
     /// A stable snake_case identifier, e.g. `aupr_out_average_precision` or

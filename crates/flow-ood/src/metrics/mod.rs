@@ -11,6 +11,7 @@ mod error;
 mod fpr;
 mod histogram;
 mod metric;
+mod pass;
 mod report;
 mod rng;
 mod roc;

@@ -171,29 +171,28 @@ pub fn evaluate_table(
         Some(b) => Some(bootstrap_intervals(table, &metrics, b)?),
         None => None,
     };
-    let value_of = |i: usize| -> Result<MetricValue, MetricError> {
+    let point_values = Metric::compute_all(&metrics, table)?;
+    let value_of = |i: usize| -> MetricValue {
         let metric = metrics[i];
-        Ok(MetricValue {
+        MetricValue {
             name: metric.name(),
             metric,
             convention: metric.convention(),
-            value: metric.compute(table)?,
+            value: point_values[i],
             interval: intervals.as_ref().map(|v| v[i]),
-        })
+        }
     };
     Ok(MetricReport {
         orientation: table.orientation(),
         n_in: table.n_in(),
         n_ood: table.n_ood(),
-        auroc: value_of(0)?,
-        aupr_in: value_of(1)?,
-        aupr_in_average_precision: value_of(2)?,
-        aupr_out: value_of(3)?,
-        aupr_out_average_precision: value_of(4)?,
-        detection_error: value_of(5)?,
-        fpr_at_tpr: (FIXED_METRICS..metrics.len())
-            .map(value_of)
-            .collect::<Result<_, _>>()?,
+        auroc: value_of(0),
+        aupr_in: value_of(1),
+        aupr_in_average_precision: value_of(2),
+        aupr_out: value_of(3),
+        aupr_out_average_precision: value_of(4),
+        detection_error: value_of(5),
+        fpr_at_tpr: (FIXED_METRICS..metrics.len()).map(value_of).collect(),
         bootstrap: options.bootstrap.map(|o| BootstrapSummary {
             options: o,
             scheme: "stratified percentile bootstrap: n_in and n_ood drawn with replacement \

@@ -65,7 +65,14 @@ pub(crate) fn cumulative(
     table: &ScoreTable,
     positive: PositiveClass,
 ) -> impl Iterator<Item = CurvePoint> + '_ {
-    table.steps(positive).scan((0u64, 0u64), |acc, step| {
+    cumulative_steps(table.steps(positive))
+}
+
+/// Running totals of positives and negatives over steps.
+pub(crate) fn cumulative_steps(
+    steps: impl Iterator<Item = Step>,
+) -> impl Iterator<Item = CurvePoint> {
+    steps.scan((0u64, 0u64), |acc, step| {
         acc.0 += step.pos;
         acc.1 += step.neg;
         Some(CurvePoint {
@@ -76,9 +83,14 @@ pub(crate) fn cumulative(
     })
 }
 
-/// The cumulative points scikit-learn keeps with `drop_intermediate=True`: the first, the
-/// last, and each one whose step differs from the next step (scikit-learn's test on the
-/// second differences of the cumulative counts). Origin excluded. Streams: no buffer.
+/// scikit-learn's `drop_intermediate=True` rule: a point is kept if it is the first, the
+/// last, or its step differs from the next step (scikit-learn tests the second differences
+/// of the cumulative counts, which are exactly these step differences).
+pub(crate) fn is_kept(first: bool, step: &Step, next: Option<&Step>) -> bool {
+    first || next.is_none_or(|n| n.pos != step.pos || n.neg != step.neg)
+}
+
+/// The cumulative points kept by [`is_kept`], origin excluded. Streams: no buffer.
 pub(crate) fn kept_points(
     table: &ScoreTable,
     positive: PositiveClass,
@@ -87,10 +99,7 @@ pub(crate) fn kept_points(
     let mut first = true;
     std::iter::from_fn(move || loop {
         let c = points.next()?;
-        let keep = first
-            || points
-                .peek()
-                .is_none_or(|n| n.step.pos != c.step.pos || n.step.neg != c.step.neg);
+        let keep = is_kept(first, &c.step, points.peek().map(|n| &n.step));
         first = false;
         if keep {
             return Some(c);
