@@ -1,4 +1,6 @@
-//! One optimiser step on a flow.
+//! One optimiser step on a flow, and the error type of training.
+
+use std::path::PathBuf;
 
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
@@ -8,7 +10,16 @@ use flow_core::FlowNet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::checkpoint::CheckpointError;
 use super::grads::clip_and_decay;
+use super::guard::{first_non_finite_gradient, NonFiniteSite};
+
+/// The optimiser [`FlowTrainer`] runs: burn's Adam adapted to a [`FlowNet`].
+pub type FlowOptimizer<B> = OptimizerAdaptor<Adam, FlowNet<B>, B>;
+
+/// The optimiser's state (Adam's moments and step count per parameter), as saved in
+/// checkpoints.
+pub type OptimizerRecord<B> = <FlowOptimizer<B> as Optimizer<FlowNet<B>, B>>::Record;
 
 /// The optimiser of the reference: Adam, lr 5e-5, global gradient-norm clip 100, weight
 /// decay 5e-5 on the weight-norm scales only, PyTorch's epsilon 1e-8.
@@ -53,28 +64,53 @@ pub struct StepStats {
     pub grad_norm: f64,
 }
 
-/// Why a step failed.
+/// Why a step or a training run failed.
 #[derive(Debug, Error)]
 pub enum TrainError {
-    /// The loss or the gradient turned non-finite.
-    #[error("step {step}: {what} is not finite ({value}); the model diverged")]
+    /// The loss or the gradient turned non-finite: the model diverged. `site` names
+    /// where the non-finite values first appear (see [`NonFiniteSite`]); `checkpoint`,
+    /// when a run was writing checkpoints, is the last good one, left untouched.
+    #[error(
+        "step {step}: {what} is not finite ({value}); the model diverged; first non-finite: {site}{}",
+        kept_checkpoint(checkpoint)
+    )]
     NonFinite {
-        /// The step that failed.
+        /// The step that failed (0-based: the number of steps completed before it).
         step: u64,
-        /// What was non-finite.
+        /// What was non-finite: `"loss"` or `"gradient norm"`.
         what: &'static str,
         /// Its value.
         value: f64,
+        /// Where the non-finite values first appear.
+        site: NonFiniteSite,
+        /// The last good checkpoint, if the run wrote one.
+        checkpoint: Option<PathBuf>,
     },
-    /// A batch the model cannot take.
+    /// A batch the model cannot take, or a configuration that cannot be built.
     #[error(transparent)]
     Flow(#[from] flow_core::FlowError),
+    /// The dataset could not be batched.
+    #[error(transparent)]
+    Data(#[from] flow_data::DataError),
+    /// A checkpoint could not be written or read.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// A training configuration that cannot run, with the reason.
+    #[error("invalid training configuration: {0}")]
+    Config(String),
+}
+
+fn kept_checkpoint(checkpoint: &Option<PathBuf>) -> String {
+    match checkpoint {
+        Some(path) => format!("; the last good checkpoint is {}", path.display()),
+        None => String::new(),
+    }
 }
 
 /// A flow with its optimiser.
 pub struct FlowTrainer<B: AutodiffBackend> {
     model: Option<FlowNet<B>>,
-    optimizer: OptimizerAdaptor<Adam, FlowNet<B>, B>,
+    optimizer: FlowOptimizer<B>,
     config: OptimConfig,
     step: u64,
 }
@@ -95,6 +131,30 @@ impl<B: AutodiffBackend> FlowTrainer<B> {
         }
     }
 
+    /// A trainer that continues from saved state: `model` (with its parameters loaded),
+    /// the optimiser's `record` and the number of `steps` already taken.
+    pub fn with_state(
+        model: FlowNet<B>,
+        config: OptimConfig,
+        record: OptimizerRecord<B>,
+        steps: u64,
+    ) -> Self {
+        let mut trainer = Self::new(model, config);
+        trainer.optimizer = trainer.optimizer.load_record(record);
+        trainer.step = steps;
+        trainer
+    }
+
+    /// The optimiser's state, for checkpoints.
+    pub fn optimizer_record(&self) -> OptimizerRecord<B> {
+        self.optimizer.to_record()
+    }
+
+    /// The optimiser settings.
+    pub fn config(&self) -> &OptimConfig {
+        &self.config
+    }
+
     /// The model.
     pub fn model(&self) -> &FlowNet<B> {
         match &self.model {
@@ -110,7 +170,10 @@ impl<B: AutodiffBackend> FlowTrainer<B> {
 
     /// One step of maximum likelihood on the batch `x` (dequantized, `[0, 1)`).
     pub fn step(&mut self, x: Tensor<B, 4>) -> Result<StepStats, TrainError> {
-        let model = self.model.take().unwrap_or_else(|| unreachable!("model present between steps"));
+        let model = self
+            .model
+            .take()
+            .unwrap_or_else(|| unreachable!("model present between steps"));
         let likelihood = match model.log_likelihood(x) {
             Ok(l) => l,
             Err(e) => {
@@ -127,6 +190,8 @@ impl<B: AutodiffBackend> FlowTrainer<B> {
                 step: self.step,
                 what: "loss",
                 value: loss_nats,
+                site: NonFiniteSite::Unlocated,
+                checkpoint: None,
             });
         }
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -137,11 +202,17 @@ impl<B: AutodiffBackend> FlowTrainer<B> {
             self.config.weight_decay,
         );
         if !grad_norm.is_finite() {
+            let site = first_non_finite_gradient(&model, &grads)
+                .map_or(NonFiniteSite::Unlocated, |param| NonFiniteSite::Gradient {
+                    param,
+                });
             self.model = Some(model);
             return Err(TrainError::NonFinite {
                 step: self.step,
                 what: "gradient norm",
                 value: grad_norm,
+                site,
+                checkpoint: None,
             });
         }
         self.model = Some(self.optimizer.step(self.config.learning_rate, model, grads));
@@ -151,6 +222,12 @@ impl<B: AutodiffBackend> FlowTrainer<B> {
             loss_bits_per_dim: loss_nats / (dims * std::f64::consts::LN_2),
             grad_norm,
         })
+    }
+
+    /// Gives the model and the optimiser's state back.
+    pub fn into_parts(self) -> (FlowNet<B>, OptimizerRecord<B>) {
+        let record = self.optimizer.to_record();
+        (self.into_model(), record)
     }
 
     /// Gives the model back.

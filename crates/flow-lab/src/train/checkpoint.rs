@@ -1,0 +1,504 @@
+//! Training checkpoints: one self-checking file per run folder, replaced atomically.
+//!
+//! A checkpoint holds everything a run needs to continue bit for bit: the flow's
+//! configuration, the training configuration, the step reached, the model record
+//! (parameters and BatchNorm running statistics), Adam's state, and the history so far.
+//! No random-number state is saved because the run draws none that carries over: the
+//! batch order of an epoch and the dequantization noise of a step are both derived from
+//! the seed and the step (see [`super::run`]).
+//!
+//! # File layout (`checkpoint.flowckpt`, little-endian)
+//!
+//! ```text
+//! magic "FLOWCKPT" | version u32
+//! u64 length + JSON   CheckpointMeta
+//! u64 length + bytes  model record (burn named MessagePack, full precision)
+//! u64 length + bytes  optimizer record (likewise)
+//! u64 length + bytes  history: per point u64 step, f64 bits/dim, f64 grad norm
+//! u64                 FNV-1a 64 checksum of every byte before it
+//! ```
+//!
+//! # Atomicity
+//!
+//! A new checkpoint is written to a temporary file in the same folder, flushed to disk
+//! (`fsync`), and renamed over the old one; the folder is then synced so the rename
+//! itself is durable. A rename within one file system is atomic, so at every moment the
+//! folder holds either the old complete checkpoint or the new complete one. A process
+//! killed mid-write leaves at most a stray temporary file, removed by the next write.
+//! The checksum catches anything else (a truncated copy, a flipped byte) with an error
+//! that names the file.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use flow_core::{FlowConfig, FlowNet};
+use flow_data::ImageDataset;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::run::{HistoryPoint, TrainConfig};
+use super::step::OptimizerRecord;
+
+/// The checkpoint's file name inside a run's checkpoint folder.
+pub const CHECKPOINT_FILE: &str = "checkpoint.flowckpt";
+
+/// The format version this build writes and reads.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
+const MAGIC: &[u8; 8] = b"FLOWCKPT";
+const TEMP_PREFIX: &str = ".checkpoint.flowckpt.tmp-";
+const HISTORY_POINT_BYTES: usize = 24;
+
+/// Why a checkpoint could not be written or read; every variant names the file or
+/// folder.
+#[derive(Debug, Error)]
+pub enum CheckpointError {
+    /// Reading or writing failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a complete, intact checkpoint (truncated, corrupted, or not a
+    /// checkpoint at all).
+    #[error("{}: not a loadable checkpoint: {reason}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A checkpoint written by a different format version.
+    #[error("{}: checkpoint format version {found}; this build reads version {expected}", path.display())]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
+    /// No checkpoint in a folder that should hold one.
+    #[error("{}: no checkpoint ({CHECKPOINT_FILE}) in this folder", dir.display())]
+    Missing {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// An intact checkpoint that does not belong to the run asking for it.
+    #[error("{}: the checkpoint does not match this run: {reason}", path.display())]
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+}
+
+/// What identifies a training set, so that a resumed run can refuse a different one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// Number of images.
+    pub len: usize,
+    /// `[C, H, W]` of each image.
+    pub shape: [usize; 3],
+    /// FNV-1a 64 of the pixel bytes followed by the labels.
+    pub hash: u64,
+}
+
+impl DataFingerprint {
+    /// The fingerprint of `data`.
+    pub fn of(data: &ImageDataset) -> Self {
+        let shape = data.shape();
+        let mut hash = Fnv64::new();
+        hash.update(data.pixels());
+        for label in data.labels() {
+            hash.update(&label.to_le_bytes());
+        }
+        Self {
+            len: data.len(),
+            shape: [shape.channels, shape.height, shape.width],
+            hash: hash.finish(),
+        }
+    }
+}
+
+/// The scalar state of a run at a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointMeta {
+    /// The flow's architecture (the model is rebuilt from it before its record loads).
+    pub flow: FlowConfig,
+    /// The training configuration.
+    pub train: TrainConfig,
+    /// Steps completed.
+    pub step: u64,
+    /// Steps in one epoch (batches per pass over the data).
+    pub steps_per_epoch: u64,
+    /// Steps the run plans in total.
+    pub total_steps: u64,
+    /// The training set.
+    pub data: DataFingerprint,
+    /// Training wall time so far, in seconds, summed over resumed sessions.
+    pub elapsed_secs: f64,
+    /// Images seen so far.
+    pub images_seen: u64,
+}
+
+impl CheckpointMeta {
+    /// Whole epochs completed.
+    pub fn epochs_completed(&self) -> u64 {
+        self.step / self.steps_per_epoch.max(1)
+    }
+
+    /// Whether the run reached its planned number of steps.
+    pub fn finished(&self) -> bool {
+        self.step >= self.total_steps
+    }
+}
+
+/// A loaded checkpoint: the model and optimiser state ready to continue training.
+pub struct Checkpoint<B: AutodiffBackend> {
+    /// The scalar state.
+    pub meta: CheckpointMeta,
+    /// Per-step history up to `meta.step`.
+    pub history: Vec<HistoryPoint>,
+    /// The model, rebuilt from `meta.flow` with the saved record loaded.
+    pub model: FlowNet<B>,
+    /// Adam's state.
+    pub optimizer: OptimizerRecord<B>,
+}
+
+/// The checkpoint file of the run folder `dir`.
+pub fn checkpoint_path(dir: &Path) -> PathBuf {
+    dir.join(CHECKPOINT_FILE)
+}
+
+/// Writes a checkpoint into `dir` (created if missing), atomically replacing the one
+/// there; returns the checkpoint's path.
+pub fn write_checkpoint<B: AutodiffBackend>(
+    dir: &Path,
+    meta: &CheckpointMeta,
+    history: &[HistoryPoint],
+    model: &FlowNet<B>,
+    optimizer: OptimizerRecord<B>,
+) -> Result<PathBuf, CheckpointError> {
+    let path = checkpoint_path(dir);
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let model_bytes = Recorder::<B>::record(&recorder, model.clone().into_record(), ())
+        .map_err(|e| corrupt(&path, format!("cannot encode the model record: {e}")))?;
+    let optim_bytes = Recorder::<B>::record(&recorder, optimizer, ())
+        .map_err(|e| corrupt(&path, format!("cannot encode the optimizer record: {e}")))?;
+    let header = serde_json::to_vec(meta)
+        .map_err(|e| corrupt(&path, format!("cannot encode the header: {e}")))?;
+
+    let mut bytes = Vec::with_capacity(
+        64 + header.len() + model_bytes.len() + optim_bytes.len() + history.len() * 24,
+    );
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&CHECKPOINT_VERSION.to_le_bytes());
+    push_section(&mut bytes, &header);
+    push_section(&mut bytes, &model_bytes);
+    push_section(&mut bytes, &optim_bytes);
+    push_section(&mut bytes, &encode_history(history));
+    let mut sum = Fnv64::new();
+    sum.update(&bytes);
+    bytes.extend_from_slice(&sum.finish().to_le_bytes());
+
+    fs::create_dir_all(dir).map_err(|source| io_error(dir, source))?;
+    remove_stale_temporaries(dir);
+    write_atomic(dir, &path, &bytes)?;
+    Ok(path)
+}
+
+/// Reads the checkpoint at `path` and rebuilds its model on `device`.
+pub fn read_checkpoint<B: AutodiffBackend>(
+    path: &Path,
+    device: &B::Device,
+) -> Result<Checkpoint<B>, CheckpointError> {
+    let bytes = fs::read(path).map_err(|source| io_error(path, source))?;
+    let sections = parse(path, &bytes)?;
+    let meta = decode_meta(path, sections.header)?;
+    let history = decode_history(path, sections.history)?;
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let model_record = Recorder::<B>::load::<<FlowNet<B> as Module<B>>::Record>(
+        &recorder,
+        sections.model.to_vec(),
+        device,
+    )
+    .map_err(|e| corrupt(path, format!("cannot decode the model record: {e}")))?;
+    let optimizer =
+        Recorder::<B>::load::<OptimizerRecord<B>>(&recorder, sections.optimizer.to_vec(), device)
+            .map_err(|e| corrupt(path, format!("cannot decode the optimizer record: {e}")))?;
+    let model = meta
+        .flow
+        .init::<B>(meta.train.seed, device)
+        .map_err(|e| corrupt(path, format!("its flow configuration cannot be built: {e}")))?
+        .load_record(model_record);
+    Ok(Checkpoint {
+        meta,
+        history,
+        model,
+        optimizer,
+    })
+}
+
+/// Reads only the scalar state and the history of the checkpoint at `path` (for
+/// reports and training curves); the file's checksum is still verified.
+pub fn read_checkpoint_meta(
+    path: &Path,
+) -> Result<(CheckpointMeta, Vec<HistoryPoint>), CheckpointError> {
+    let bytes = fs::read(path).map_err(|source| io_error(path, source))?;
+    let sections = parse(path, &bytes)?;
+    Ok((
+        decode_meta(path, sections.header)?,
+        decode_history(path, sections.history)?,
+    ))
+}
+
+struct Sections<'a> {
+    header: &'a [u8],
+    model: &'a [u8],
+    optimizer: &'a [u8],
+    history: &'a [u8],
+}
+
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Sections<'a>, CheckpointError> {
+    let head = MAGIC.len() + 4;
+    if bytes.len() < head || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(corrupt(
+            path,
+            format!(
+                "it does not start with the checkpoint magic bytes ({} bytes long)",
+                bytes.len()
+            ),
+        ));
+    }
+    let version = u32::from_le_bytes(le_array(&bytes[MAGIC.len()..head]));
+    if version != CHECKPOINT_VERSION {
+        return Err(CheckpointError::Version {
+            path: path.to_path_buf(),
+            found: version,
+            expected: CHECKPOINT_VERSION,
+        });
+    }
+    if bytes.len() < head + 8 {
+        return Err(truncated(path, bytes.len()));
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - 8);
+    let mut sum = Fnv64::new();
+    sum.update(body);
+    if sum.finish() != u64::from_le_bytes(le_array(tail)) {
+        return Err(corrupt(
+            path,
+            format!(
+                "its checksum does not match: the file is truncated or damaged ({} bytes)",
+                bytes.len()
+            ),
+        ));
+    }
+    let mut rest = &body[head..];
+    let mut next = |what: &str| -> Result<&'a [u8], CheckpointError> {
+        let (section, after) = take_section(rest)
+            .ok_or_else(|| corrupt(path, format!("its {what} section is cut short")))?;
+        rest = after;
+        Ok(section)
+    };
+    let sections = Sections {
+        header: next("header")?,
+        model: next("model")?,
+        optimizer: next("optimizer")?,
+        history: next("history")?,
+    };
+    if !rest.is_empty() {
+        return Err(corrupt(
+            path,
+            format!("{} unexpected bytes after the last section", rest.len()),
+        ));
+    }
+    Ok(sections)
+}
+
+fn decode_meta(path: &Path, header: &[u8]) -> Result<CheckpointMeta, CheckpointError> {
+    serde_json::from_slice(header)
+        .map_err(|e| corrupt(path, format!("its header is not valid: {e}")))
+}
+
+fn push_section(bytes: &mut Vec<u8>, section: &[u8]) {
+    bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(section);
+}
+
+fn take_section(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len_bytes = bytes.get(..8)?;
+    let len = usize::try_from(u64::from_le_bytes(le_array(len_bytes))).ok()?;
+    let rest = &bytes[8..];
+    (rest.len() >= len).then(|| rest.split_at(len))
+}
+
+fn encode_history(history: &[HistoryPoint]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(history.len() * HISTORY_POINT_BYTES);
+    for point in history {
+        out.extend_from_slice(&point.step.to_le_bytes());
+        out.extend_from_slice(&point.bits_per_dim.to_le_bytes());
+        out.extend_from_slice(&point.grad_norm.to_le_bytes());
+    }
+    out
+}
+
+fn decode_history(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryPoint>, CheckpointError> {
+    if bytes.len() % HISTORY_POINT_BYTES != 0 {
+        return Err(corrupt(
+            path,
+            format!(
+                "its history section has {} bytes, not a multiple of {HISTORY_POINT_BYTES}",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(HISTORY_POINT_BYTES)
+        .map(|chunk| HistoryPoint {
+            step: u64::from_le_bytes(le_array(&chunk[..8])),
+            bits_per_dim: f64::from_le_bytes(le_array(&chunk[8..16])),
+            grad_norm: f64::from_le_bytes(le_array(&chunk[16..24])),
+        })
+        .collect())
+}
+
+/// The first `N` bytes of `bytes` as an array (callers pass slices of at least `N`).
+fn le_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&bytes[..N]);
+    out
+}
+
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let temp = dir.join(format!("{TEMP_PREFIX}{}", std::process::id()));
+    let written = File::create(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::rename(&temp, path));
+    if let Err(source) = written {
+        // Best effort: a leftover temporary file is harmless and removed next time.
+        let _ = fs::remove_file(&temp);
+        return Err(io_error(path, source));
+    }
+    // Make the rename durable. Opening a folder for syncing is not possible on every
+    // platform; the checkpoint is complete either way.
+    if let Ok(folder) = File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes temporary files left by writers that were killed mid-write.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> CheckpointError {
+    CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn corrupt(path: &Path, reason: String) -> CheckpointError {
+    CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+fn truncated(path: &Path, len: usize) -> CheckpointError {
+    corrupt(path, format!("it is truncated ({len} bytes)"))
+}
+
+/// FNV-1a, 64 bits: a checksum against truncation and damage (not an authenticity
+/// check).
+pub(crate) struct Fnv64(u64);
+
+impl Fnv64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    pub(crate) fn new() -> Self {
+        Self(Self::OFFSET)
+    }
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(Self::PRIME);
+        }
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_the_published_test_vectors() {
+        let hash = |s: &str| {
+            let mut h = Fnv64::new();
+            h.update(s.as_bytes());
+            h.finish()
+        };
+        assert_eq!(hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn history_round_trips_and_rejects_ragged_sections() {
+        let history = vec![
+            HistoryPoint {
+                step: 0,
+                bits_per_dim: 3.5,
+                grad_norm: 12.25,
+            },
+            HistoryPoint {
+                step: 1,
+                bits_per_dim: f64::MIN_POSITIVE,
+                grad_norm: 1e300,
+            },
+        ];
+        let bytes = encode_history(&history);
+        let path = Path::new("x");
+        assert_eq!(decode_history(path, &bytes).unwrap(), history);
+        assert!(decode_history(path, &bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn sections_parse_only_when_complete() {
+        let mut bytes = Vec::new();
+        push_section(&mut bytes, b"abc");
+        push_section(&mut bytes, b"");
+        let (first, rest) = take_section(&bytes).unwrap();
+        assert_eq!(first, b"abc");
+        let (second, rest) = take_section(rest).unwrap();
+        assert!(second.is_empty() && rest.is_empty());
+        assert!(take_section(&bytes[..10]).is_none());
+        assert!(take_section(&bytes[..5]).is_none());
+    }
+}

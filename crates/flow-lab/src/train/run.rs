@@ -1,0 +1,704 @@
+//! The training loop: seeded maximum-likelihood training of a [`FlowNet`] on an
+//! [`ImageDataset`], with checkpoints, resumption and the NaN/Inf guard.
+//!
+//! # Determinism
+//!
+//! Everything random is a pure function of the configuration's `seed` and the step:
+//!
+//! - the parameters: `FlowConfig::init(seed)`;
+//! - the batch order of epoch `e`: `BatchPlan::shuffled(len, batch, order_seed(seed), e)`,
+//!   and step `s` takes batch `s mod steps_per_epoch` of epoch `s / steps_per_epoch`
+//!   (the last batch of an epoch may be smaller, as with PyTorch's `DataLoader`);
+//! - the dequantization noise of step `s`: a fresh `Batcher::dequantized` seeded from
+//!   `(seed, s)`.
+//!
+//! So no random-number state needs saving: a checkpoint at step `k` plus the seed
+//! determine every later batch, and [`resume`] reaches bit for bit the parameters of an
+//! uninterrupted run (on the same backend and machine).
+//!
+//! # Reporting
+//!
+//! An indicatif bar on stderr shows step, loss in bits/dim and images/s (hidden when
+//! stderr is not a terminal or [`RunOptions::quiet`] is set), and each completed epoch
+//! logs one line to stderr (unless quiet) with its mean bits/dim, images/s and the
+//! elapsed time.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Tensor;
+use flow_core::models::FlowStep;
+use flow_core::{FlowConfig, FlowNet};
+use flow_data::{BatchPlan, Batcher, ImageDataset};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{
+    checkpoint_path, read_checkpoint, read_checkpoint_meta, write_checkpoint, CheckpointError,
+    CheckpointMeta, DataFingerprint,
+};
+use super::guard::locate_non_finite;
+use super::step::{FlowTrainer, OptimConfig, OptimizerRecord, TrainError};
+
+/// What to train for and how: the part of a run that decides its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Seeds the parameters, the batch order and the dequantization noise.
+    pub seed: u64,
+    /// Images per step.
+    pub batch_size: usize,
+    /// Passes over the data; with `max_steps` too, the run stops at whichever comes
+    /// first.
+    #[serde(default)]
+    pub epochs: Option<u64>,
+    /// Steps in total.
+    #[serde(default)]
+    pub max_steps: Option<u64>,
+    /// The optimiser (Adam, clip, weight decay, learning rate).
+    #[serde(default)]
+    pub optim: OptimConfig,
+}
+
+impl Default for TrainConfig {
+    /// The reference's settings for one epoch: batch 32, seed 0, [`OptimConfig`]'s
+    /// defaults.
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            batch_size: 32,
+            epochs: Some(1),
+            max_steps: None,
+            optim: OptimConfig::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Steps per epoch on a dataset of `len` images (the last batch may be partial).
+    pub fn steps_per_epoch(&self, len: usize) -> Result<u64, TrainError> {
+        if self.batch_size == 0 {
+            return Err(TrainError::Config("batch size must be positive".into()));
+        }
+        if len == 0 {
+            return Err(TrainError::Config("the training set is empty".into()));
+        }
+        Ok(len.div_ceil(self.batch_size) as u64)
+    }
+
+    /// Steps the whole run takes on a dataset of `len` images.
+    pub fn total_steps(&self, len: usize) -> Result<u64, TrainError> {
+        let per_epoch = self.steps_per_epoch(len)?;
+        let by_epochs = self.epochs.map(|e| e.saturating_mul(per_epoch));
+        match (by_epochs, self.max_steps) {
+            (None, None) => Err(TrainError::Config(
+                "give a number of epochs, a number of steps, or both".into(),
+            )),
+            (Some(a), Some(b)) => Ok(a.min(b)),
+            (Some(n), None) | (None, Some(n)) => Ok(n),
+        }
+    }
+}
+
+/// How a run behaves without changing its result: checkpoints, output, early stops.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Folder for the run's checkpoint (see [`super::checkpoint`]); none when `None`.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Write a checkpoint every this many steps (and always when the run stops);
+    /// `None`: only when it stops.
+    pub checkpoint_every: Option<u64>,
+    /// No progress bar and no log lines.
+    pub quiet: bool,
+    /// A name shown in the bar and the log lines (e.g. the model's).
+    pub label: Option<String>,
+    /// Stop (with a checkpoint) once this many steps are complete, before the planned
+    /// total; [`resume`] continues from there. For budgets and interruption tests.
+    pub stop_after_steps: Option<u64>,
+    /// Stop (with a checkpoint) before the first step that would start after this much
+    /// wall time in this session. Where a run stops then depends on speed, not the seed.
+    pub time_limit: Option<Duration>,
+}
+
+/// One step of the training curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPoint {
+    /// The step (0-based).
+    pub step: u64,
+    /// The batch's mean loss in bits per dimension, before the update.
+    pub bits_per_dim: f64,
+    /// The global gradient norm before clipping.
+    pub grad_norm: f64,
+}
+
+/// What a run produced.
+pub struct TrainOutcome<B: AutodiffBackend> {
+    /// The trained model (in training mode; `model.valid()` gives the inference model).
+    pub model: FlowNet<B>,
+    /// Adam's state at the end.
+    pub optimizer: OptimizerRecord<B>,
+    /// Every step so far, earlier sessions of a resumed run included.
+    pub history: Vec<HistoryPoint>,
+    /// Steps completed.
+    pub steps: u64,
+    /// Steps the configuration plans.
+    pub total_steps: u64,
+    /// Steps per epoch.
+    pub steps_per_epoch: u64,
+    /// Training wall time, summed over resumed sessions.
+    pub wall_time: Duration,
+    /// Images trained on, summed over resumed sessions.
+    pub images_seen: u64,
+    /// The checkpoint written last, if the run writes them.
+    pub checkpoint: Option<PathBuf>,
+}
+
+impl<B: AutodiffBackend> TrainOutcome<B> {
+    /// Whether the run completed its planned steps (false after an early stop).
+    pub fn finished(&self) -> bool {
+        self.steps >= self.total_steps
+    }
+
+    /// Mean training throughput over the whole run, images per second.
+    pub fn images_per_sec(&self) -> f64 {
+        let secs = self.wall_time.as_secs_f64();
+        if secs > 0.0 {
+            self.images_seen as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Whole epochs completed.
+    pub fn epochs_completed(&self) -> u64 {
+        self.steps / self.steps_per_epoch.max(1)
+    }
+}
+
+/// Trains a fresh model built from `flow` with `train`'s seed, on `data` (images of the
+/// flow's input shape) on `device`.
+///
+/// With a checkpoint folder, a checkpoint already there is replaced by this run's
+/// first one; use [`run_or_resume`] to continue it instead.
+pub fn run<B: AutodiffBackend>(
+    flow: &FlowConfig,
+    train: &TrainConfig,
+    data: &ImageDataset,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<TrainOutcome<B>, TrainError> {
+    let plan = RunPlan::new(flow, train, data)?;
+    let mut model = flow.init::<B>(train.seed, device)?;
+    if has_actnorm(&model) {
+        // Glow's data-dependent initialisation, on the first step's batch.
+        let x = plan.batch::<B>(0, data, device)?;
+        model.check_input(x.dims())?;
+        model = model.initialize_actnorm(x);
+    }
+    let state = RunState {
+        trainer: FlowTrainer::new(model, train.optim.clone()),
+        history: Vec::new(),
+        elapsed_before: Duration::ZERO,
+        images_before: 0,
+        checkpoint: None,
+    };
+    drive(flow, train, &plan, state, data, device, options)
+}
+
+/// Continues the run whose checkpoint is in `dir`, on the same `data`, until its
+/// planned end (or an early stop in `options`); checkpoints keep going to `dir`
+/// (`options.checkpoint_dir` is ignored).
+///
+/// The result equals, bit for bit, that of the run never interrupted.
+pub fn resume<B: AutodiffBackend>(
+    dir: &Path,
+    data: &ImageDataset,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<TrainOutcome<B>, TrainError> {
+    let path = checkpoint_path(dir);
+    if !path.is_file() {
+        return Err(CheckpointError::Missing {
+            dir: dir.to_path_buf(),
+        }
+        .into());
+    }
+    let checkpoint = read_checkpoint::<B>(&path, device)?;
+    let meta = checkpoint.meta;
+    let plan = RunPlan::new(&meta.flow, &meta.train, data)?;
+    if plan.fingerprint != meta.data {
+        return Err(mismatch(
+            &path,
+            format!(
+                "it was trained on {} images of {:?} (hash {:016x}), this dataset has {} of {:?} (hash {:016x})",
+                meta.data.len,
+                meta.data.shape,
+                meta.data.hash,
+                plan.fingerprint.len,
+                plan.fingerprint.shape,
+                plan.fingerprint.hash
+            ),
+        ));
+    }
+    if checkpoint.history.len() as u64 != meta.step {
+        return Err(CheckpointError::Corrupt {
+            path,
+            reason: format!(
+                "{} history points for {} steps",
+                checkpoint.history.len(),
+                meta.step
+            ),
+        }
+        .into());
+    }
+    let state = RunState {
+        trainer: FlowTrainer::with_state(
+            checkpoint.model,
+            meta.train.optim.clone(),
+            checkpoint.optimizer,
+            meta.step,
+        ),
+        history: checkpoint.history,
+        elapsed_before: Duration::from_secs_f64(meta.elapsed_secs.max(0.0)),
+        images_before: meta.images_seen,
+        checkpoint: Some(path),
+    };
+    let options = RunOptions {
+        checkpoint_dir: Some(dir.to_path_buf()),
+        ..options.clone()
+    };
+    drive(
+        &meta.flow,
+        &meta.train,
+        &plan,
+        state,
+        data,
+        device,
+        &options,
+    )
+}
+
+/// Resumes the run in `options.checkpoint_dir` if a checkpoint is there, else starts
+/// it. A checkpoint of a different `flow` or `train` configuration is an error rather
+/// than being overwritten.
+pub fn run_or_resume<B: AutodiffBackend>(
+    flow: &FlowConfig,
+    train: &TrainConfig,
+    data: &ImageDataset,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<TrainOutcome<B>, TrainError> {
+    let Some(dir) = &options.checkpoint_dir else {
+        return run(flow, train, data, device, options);
+    };
+    let path = checkpoint_path(dir);
+    if !path.is_file() {
+        return run(flow, train, data, device, options);
+    }
+    let (meta, _) = read_checkpoint_meta(&path)?;
+    if &meta.flow != flow {
+        return Err(mismatch(&path, "its flow configuration differs".into()));
+    }
+    if &meta.train != train {
+        return Err(mismatch(&path, "its training configuration differs".into()));
+    }
+    resume(dir, data, device, options)
+}
+
+fn mismatch(path: &Path, reason: String) -> TrainError {
+    CheckpointError::Mismatch {
+        path: path.to_path_buf(),
+        reason,
+    }
+    .into()
+}
+
+/// The fixed schedule of a run: how steps map to batches and noise.
+struct RunPlan {
+    seed: u64,
+    batch_size: usize,
+    len: usize,
+    steps_per_epoch: u64,
+    total_steps: u64,
+    fingerprint: DataFingerprint,
+}
+
+impl RunPlan {
+    fn new(
+        flow: &FlowConfig,
+        train: &TrainConfig,
+        data: &ImageDataset,
+    ) -> Result<Self, TrainError> {
+        let shape = data.shape();
+        let data_shape = [shape.channels, shape.height, shape.width];
+        if data_shape != flow.input_shape {
+            return Err(TrainError::Config(format!(
+                "the training images are {data_shape:?} but the flow takes {:?}",
+                flow.input_shape
+            )));
+        }
+        Ok(Self {
+            seed: train.seed,
+            batch_size: train.batch_size,
+            len: data.len(),
+            steps_per_epoch: train.steps_per_epoch(data.len())?,
+            total_steps: train.total_steps(data.len())?,
+            fingerprint: DataFingerprint::of(data),
+        })
+    }
+
+    fn epoch_order(&self, epoch: u64) -> Result<BatchPlan, TrainError> {
+        Ok(BatchPlan::shuffled(
+            self.len,
+            self.batch_size,
+            derive_seed(self.seed, ORDER_STREAM, 0),
+            epoch,
+        )?)
+    }
+
+    /// The dequantized batch of `step`, from the epoch's order.
+    fn batch_from<B: AutodiffBackend>(
+        &self,
+        step: u64,
+        order: &BatchPlan,
+        data: &ImageDataset,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 4>, TrainError> {
+        let index = (step % self.steps_per_epoch) as usize;
+        let indices = order
+            .batches()
+            .nth(index)
+            .ok_or_else(|| TrainError::Config(format!("step {step} has no batch in its epoch")))?;
+        let mut batcher = Batcher::dequantized(derive_seed(self.seed, NOISE_STREAM, step));
+        Ok(batcher.batch::<B>(data, indices, device)?.images)
+    }
+
+    fn batch<B: AutodiffBackend>(
+        &self,
+        step: u64,
+        data: &ImageDataset,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 4>, TrainError> {
+        let order = self.epoch_order(step / self.steps_per_epoch)?;
+        self.batch_from(step, &order, data, device)
+    }
+}
+
+const ORDER_STREAM: u64 = 1;
+const NOISE_STREAM: u64 = 2;
+
+/// A seed for item `index` of stream `stream`, well mixed from the run's seed
+/// (SplitMix64's finaliser), so that nearby steps get unrelated noise.
+fn derive_seed(seed: u64, stream: u64, index: u64) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    mix(mix(mix(seed) ^ stream) ^ index)
+}
+
+fn has_actnorm<B: AutodiffBackend>(model: &FlowNet<B>) -> bool {
+    model.scales().iter().any(|scale| {
+        scale
+            .pre
+            .iter()
+            .chain(&scale.post)
+            .any(|step| matches!(step, FlowStep::ActNorm(_)))
+    })
+}
+
+/// What moves during a run.
+struct RunState<B: AutodiffBackend> {
+    trainer: FlowTrainer<B>,
+    history: Vec<HistoryPoint>,
+    elapsed_before: Duration,
+    images_before: u64,
+    checkpoint: Option<PathBuf>,
+}
+
+fn drive<B: AutodiffBackend>(
+    flow: &FlowConfig,
+    train: &TrainConfig,
+    plan: &RunPlan,
+    mut state: RunState<B>,
+    data: &ImageDataset,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<TrainOutcome<B>, TrainError> {
+    let started = Instant::now();
+    let stop_at = options
+        .stop_after_steps
+        .map_or(plan.total_steps, |s| s.min(plan.total_steps));
+    let report = Reporter::new(options, plan, state.trainer.steps());
+    let mut images_now: u64 = 0;
+    let mut order: Option<(u64, BatchPlan)> = None;
+    let mut epoch_clock = EpochClock::new(started);
+    let mut written_at = None;
+
+    while state.trainer.steps() < stop_at {
+        if options
+            .time_limit
+            .is_some_and(|limit| started.elapsed() >= limit)
+        {
+            break;
+        }
+        let step = state.trainer.steps();
+        let epoch = step / plan.steps_per_epoch;
+        let epoch_order = match order.take() {
+            Some((e, o)) if e == epoch => order.insert((e, o)),
+            _ => order.insert((epoch, plan.epoch_order(epoch)?)),
+        };
+        let x = plan.batch_from::<B>(step, &epoch_order.1, data, device)?;
+        let batch = x.dims()[0] as u64;
+        let stats = match state.trainer.step(x.clone()) {
+            Ok(stats) => stats,
+            Err(TrainError::NonFinite {
+                step,
+                what,
+                value,
+                site,
+                ..
+            }) => {
+                report.abandon();
+                let site = if what == "loss" {
+                    locate_non_finite(state.trainer.model(), x)
+                } else {
+                    site
+                };
+                return Err(TrainError::NonFinite {
+                    step,
+                    what,
+                    value,
+                    site,
+                    checkpoint: state.checkpoint,
+                });
+            }
+            Err(other) => {
+                report.abandon();
+                return Err(other);
+            }
+        };
+        state.history.push(HistoryPoint {
+            step,
+            bits_per_dim: stats.loss_bits_per_dim,
+            grad_norm: stats.grad_norm,
+        });
+        images_now += batch;
+        epoch_clock.images += batch;
+        report.step(
+            step + 1,
+            stats.loss_bits_per_dim,
+            images_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        );
+        if (step + 1) % plan.steps_per_epoch == 0 {
+            let first = epoch * plan.steps_per_epoch;
+            let epoch_points = state.history.iter().filter(|p| p.step >= first);
+            let (sum, n) = epoch_points.fold((0.0, 0u64), |(s, n), p| (s + p.bits_per_dim, n + 1));
+            report.epoch_line(
+                epoch + 1,
+                sum / n.max(1) as f64,
+                epoch_clock.images_per_sec(),
+                state.elapsed_before + started.elapsed(),
+            );
+            epoch_clock = EpochClock::new(Instant::now());
+        }
+        let due = options
+            .checkpoint_every
+            .is_some_and(|every| every > 0 && (step + 1) % every == 0);
+        if due {
+            if let Some(dir) = &options.checkpoint_dir {
+                state.checkpoint = Some(save(dir, flow, train, plan, &state, started, images_now)?);
+                written_at = Some(step + 1);
+            }
+        }
+    }
+    report.finish();
+
+    if let Some(dir) = &options.checkpoint_dir {
+        if written_at != Some(state.trainer.steps()) {
+            state.checkpoint = Some(save(dir, flow, train, plan, &state, started, images_now)?);
+        }
+    }
+    let steps = state.trainer.steps();
+    let (model, optimizer) = state.trainer.into_parts();
+    Ok(TrainOutcome {
+        model,
+        optimizer,
+        history: state.history,
+        steps,
+        total_steps: plan.total_steps,
+        steps_per_epoch: plan.steps_per_epoch,
+        wall_time: state.elapsed_before + started.elapsed(),
+        images_seen: state.images_before + images_now,
+        checkpoint: state.checkpoint,
+    })
+}
+
+fn save<B: AutodiffBackend>(
+    dir: &Path,
+    flow: &FlowConfig,
+    train: &TrainConfig,
+    plan: &RunPlan,
+    state: &RunState<B>,
+    started: Instant,
+    images_now: u64,
+) -> Result<PathBuf, TrainError> {
+    let meta = CheckpointMeta {
+        flow: flow.clone(),
+        train: train.clone(),
+        step: state.trainer.steps(),
+        steps_per_epoch: plan.steps_per_epoch,
+        total_steps: plan.total_steps,
+        data: plan.fingerprint,
+        elapsed_secs: (state.elapsed_before + started.elapsed()).as_secs_f64(),
+        images_seen: state.images_before + images_now,
+    };
+    Ok(write_checkpoint(
+        dir,
+        &meta,
+        &state.history,
+        state.trainer.model(),
+        state.trainer.optimizer_record(),
+    )?)
+}
+
+/// Throughput within one epoch.
+struct EpochClock {
+    started: Instant,
+    images: u64,
+}
+
+impl EpochClock {
+    fn new(started: Instant) -> Self {
+        Self { started, images: 0 }
+    }
+
+    fn images_per_sec(&self) -> f64 {
+        self.images as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
+    }
+}
+
+/// The progress bar and the epoch log lines.
+struct Reporter {
+    bar: ProgressBar,
+    quiet: bool,
+    label: String,
+    epochs: u64,
+}
+
+impl Reporter {
+    fn new(options: &RunOptions, plan: &RunPlan, start_step: u64) -> Self {
+        let visible = !options.quiet && std::io::stderr().is_terminal();
+        let bar = if visible {
+            ProgressBar::with_draw_target(Some(plan.total_steps), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        let style = ProgressStyle::with_template(
+            "{prefix}[{elapsed_precise}] {bar:30} step {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        let label = options.label.clone().unwrap_or_default();
+        if !label.is_empty() {
+            bar.set_prefix(format!("{label} "));
+        }
+        bar.set_position(start_step);
+        Self {
+            bar,
+            quiet: options.quiet,
+            label,
+            epochs: plan.total_steps.div_ceil(plan.steps_per_epoch.max(1)),
+        }
+    }
+
+    fn step(&self, done: u64, bits_per_dim: f64, images_per_sec: f64) {
+        self.bar.set_position(done);
+        self.bar.set_message(format!(
+            "{bits_per_dim:.3} bits/dim, {images_per_sec:.1} images/s"
+        ));
+    }
+
+    fn epoch_line(&self, epoch: u64, bits_per_dim: f64, images_per_sec: f64, elapsed: Duration) {
+        if self.quiet {
+            return;
+        }
+        let prefix = if self.label.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.label)
+        };
+        let line = format!(
+            "{prefix}epoch {epoch}/{}: {bits_per_dim:.4} bits/dim, {images_per_sec:.1} images/s, elapsed {}",
+            self.epochs,
+            format_duration(elapsed)
+        );
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    fn abandon(&self) {
+        self.bar.abandon();
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{:.1}s", d.as_secs_f64()),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m{:02}s", secs / 3600, secs / 60 % 60, secs % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_seeds_differ_by_stream_and_index() {
+        let a = derive_seed(7, NOISE_STREAM, 0);
+        assert_ne!(a, derive_seed(7, NOISE_STREAM, 1));
+        assert_ne!(a, derive_seed(7, ORDER_STREAM, 0));
+        assert_ne!(a, derive_seed(8, NOISE_STREAM, 0));
+        assert_eq!(a, derive_seed(7, NOISE_STREAM, 0));
+    }
+
+    #[test]
+    fn total_steps_take_the_earlier_limit() {
+        let mut config = TrainConfig {
+            batch_size: 4,
+            epochs: Some(3),
+            max_steps: None,
+            ..TrainConfig::default()
+        };
+        assert_eq!(config.steps_per_epoch(10).unwrap(), 3);
+        assert_eq!(config.total_steps(10).unwrap(), 9);
+        config.max_steps = Some(5);
+        assert_eq!(config.total_steps(10).unwrap(), 5);
+        config.epochs = None;
+        assert_eq!(config.total_steps(10).unwrap(), 5);
+        config.max_steps = None;
+        assert!(config.total_steps(10).is_err());
+        config.batch_size = 0;
+        assert!(config.steps_per_epoch(10).is_err());
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_secs(125)), "2m05s");
+        assert_eq!(format_duration(Duration::from_secs(3725)), "1h02m05s");
+    }
+}

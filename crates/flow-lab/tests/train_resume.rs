@@ -1,0 +1,221 @@
+//! A run interrupted and resumed from its checkpoint reaches bit for bit the state of
+//! the same run never interrupted.
+
+mod train_support;
+
+use std::fs;
+
+use flow_lab::train::{
+    read_checkpoint, resume, run, run_or_resume, CheckpointError, RunOptions, TrainError,
+    CHECKPOINT_FILE,
+};
+use train_support::{
+    model_state, optimizer_state, parameter_bits, synthetic_images, tiny_flow, train_config, B,
+};
+
+fn quiet(dir: &std::path::Path, every: Option<u64>) -> RunOptions {
+    RunOptions {
+        checkpoint_dir: Some(dir.to_path_buf()),
+        checkpoint_every: every,
+        quiet: true,
+        ..RunOptions::default()
+    }
+}
+
+#[test]
+fn interrupted_and_resumed_equals_uninterrupted() {
+    let device = Default::default();
+    let data = synthetic_images(20); // 3 steps per epoch at batch 8, the last one partial
+    let flow = tiny_flow();
+    let train = train_config(11, Some(3), None); // 9 steps
+    let whole_dir = tempfile::tempdir().unwrap();
+    let parts_dir = tempfile::tempdir().unwrap();
+
+    let whole = run::<B>(
+        &flow,
+        &train,
+        &data,
+        &device,
+        &quiet(whole_dir.path(), Some(2)),
+    )
+    .unwrap();
+    assert!(whole.finished());
+    assert_eq!(whole.steps, 9);
+    assert_eq!(whole.history.len(), 9);
+
+    // Stop after 4 steps (mid-epoch, between two periodic checkpoints' schedule) and
+    // drop everything in memory.
+    let first = run::<B>(
+        &flow,
+        &train,
+        &data,
+        &device,
+        &RunOptions {
+            stop_after_steps: Some(4),
+            ..quiet(parts_dir.path(), Some(3))
+        },
+    )
+    .unwrap();
+    assert_eq!(first.steps, 4);
+    assert!(!first.finished());
+    drop(first);
+    // A writer killed mid-write leaves a temporary file behind; it must not matter.
+    fs::write(
+        parts_dir.path().join(".checkpoint.flowckpt.tmp-99999"),
+        b"partial",
+    )
+    .unwrap();
+
+    // Resume twice: to step 7, then to the end.
+    let second = resume::<B>(
+        parts_dir.path(),
+        &data,
+        &device,
+        &RunOptions {
+            stop_after_steps: Some(7),
+            quiet: true,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(second.steps, 7);
+    drop(second);
+    let resumed = resume::<B>(
+        parts_dir.path(),
+        &data,
+        &device,
+        &quiet(parts_dir.path(), None),
+    )
+    .unwrap();
+    assert!(resumed.finished());
+    assert_eq!(resumed.steps, 9);
+
+    // Every parameter and BatchNorm running statistic, bit for bit.
+    let whole_params = parameter_bits(&whole.model);
+    assert!(!whole_params.is_empty());
+    assert_eq!(whole_params, parameter_bits(&resumed.model));
+    // And every buffer (BatchNorm running statistics).
+    assert_eq!(model_state(&whole.model), model_state(&resumed.model));
+    // Adam's moments and step counts, per parameter.
+    let whole_optim = optimizer_state(&whole.model, whole.optimizer.clone());
+    // Every trainable parameter has Adam state; only BatchNorm's running statistics
+    // (visited like parameters, but not trained by gradient) have none.
+    let untrained: Vec<_> = whole_params
+        .keys()
+        .filter(|k| !whole_optim.contains_key(*k))
+        .collect();
+    assert!(!whole_optim.is_empty());
+    assert!(
+        untrained
+            .iter()
+            .all(|k| k.ends_with("running_mean") || k.ends_with("running_var")),
+        "{untrained:?}"
+    );
+    assert_eq!(
+        whole_optim,
+        optimizer_state(&resumed.model, resumed.optimizer.clone())
+    );
+    // The training curve, including the losses measured before the interruption.
+    assert_eq!(whole.history, resumed.history);
+    assert_eq!(whole.images_seen, resumed.images_seen);
+    assert_eq!(whole.images_seen, 3 * 20);
+
+    // The final checkpoints hold the same state as the outcomes.
+    let from_disk = read_checkpoint::<B>(&parts_dir.path().join(CHECKPOINT_FILE), &device).unwrap();
+    assert_eq!(from_disk.meta.step, 9);
+    assert!(from_disk.meta.finished());
+    assert_eq!(parameter_bits(&from_disk.model), whole_params);
+    assert_eq!(model_state(&from_disk.model), model_state(&whole.model));
+    assert_eq!(
+        optimizer_state(&from_disk.model, from_disk.optimizer),
+        whole_optim
+    );
+    assert!(!parts_dir
+        .path()
+        .join(".checkpoint.flowckpt.tmp-99999")
+        .exists());
+}
+
+#[test]
+fn a_different_seed_gives_different_parameters() {
+    // Guards the test above against comparing states that cannot differ.
+    let device = Default::default();
+    let data = synthetic_images(16);
+    let options = RunOptions {
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let a = run::<B>(
+        &tiny_flow(),
+        &train_config(1, None, Some(3)),
+        &data,
+        &device,
+        &options,
+    )
+    .unwrap();
+    let b = run::<B>(
+        &tiny_flow(),
+        &train_config(2, None, Some(3)),
+        &data,
+        &device,
+        &options,
+    )
+    .unwrap();
+    let again = run::<B>(
+        &tiny_flow(),
+        &train_config(1, None, Some(3)),
+        &data,
+        &device,
+        &options,
+    )
+    .unwrap();
+    assert_ne!(parameter_bits(&a.model), parameter_bits(&b.model));
+    assert_eq!(parameter_bits(&a.model), parameter_bits(&again.model));
+    assert_eq!(a.history, again.history);
+}
+
+#[test]
+fn run_or_resume_continues_the_matching_run_and_refuses_another() {
+    let device = Default::default();
+    let data = synthetic_images(16);
+    let flow = tiny_flow();
+    let train = train_config(5, None, Some(4));
+    let dir = tempfile::tempdir().unwrap();
+    let stopped = run_or_resume::<B>(
+        &flow,
+        &train,
+        &data,
+        &device,
+        &RunOptions {
+            stop_after_steps: Some(2),
+            ..quiet(dir.path(), None)
+        },
+    )
+    .unwrap();
+    assert_eq!(stopped.steps, 2);
+    let done = run_or_resume::<B>(&flow, &train, &data, &device, &quiet(dir.path(), None)).unwrap();
+    assert_eq!(done.steps, 4);
+    assert_eq!(done.history.len(), 4);
+
+    let other = train_config(6, None, Some(4));
+    let err = run_or_resume::<B>(&flow, &other, &data, &device, &quiet(dir.path(), None))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            TrainError::Checkpoint(CheckpointError::Mismatch { .. })
+        ),
+        "{err}"
+    );
+    // Resuming on a different dataset is refused too.
+    let err = resume::<B>(
+        dir.path(),
+        &synthetic_images(17),
+        &device,
+        &quiet(dir.path(), None),
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("does not match"), "{err}");
+}
