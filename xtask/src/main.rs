@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod data;
+mod experiment;
 
 /// The flows-ood command line.
 #[derive(Parser)]
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Fetch FashionMNIST and MNIST into the checksummed cache (does nothing if valid).
     Data(data::DataArgs),
+    /// The paper's experiment: train flows, score OOD sets, write results/<run>/report.md.
+    Experiment(experiment::ExperimentArgs),
     /// Training and scoring throughput (images/s) of the RealNVP configurations.
     Bench(bench::BenchArgs),
 }
@@ -28,6 +31,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Data(args) => data::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Experiment(args) => experiment::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -13,5 +13,6 @@
 
 pub mod bench;
 pub mod device;
+pub mod experiment;
 pub mod figures;
 pub mod train;

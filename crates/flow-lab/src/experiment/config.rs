@@ -1,0 +1,358 @@
+//! Experiment configurations: which flows to train on which data, and how to evaluate
+//! them. Presets are `smoke` (CI, minutes), `quick` (the default, under 15 minutes on a
+//! 2-core CPU) and `paper` (the reference configurations, for a GPU); any other
+//! experiment is a TOML file of the same shape.
+
+use std::path::Path;
+
+use flow_core::models::{Architecture, RealNvpStNet};
+use flow_core::FlowConfig;
+use flow_data::{Dataset, SyntheticOod};
+use flow_masks::MaskSchedule;
+use serde::{Deserialize, Serialize};
+
+use super::ExperimentError;
+use crate::train::OptimConfig;
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Name, used in the run id.
+    pub name: String,
+    /// Seed of everything random (initialisation, shuffling, dequantization, bootstrap).
+    pub seed: u64,
+    /// The in-distribution dataset; the other one is the natural OOD set.
+    pub train_dataset: TrainDataset,
+    /// The flows to train.
+    pub models: Vec<ModelSpec>,
+    /// How to evaluate them.
+    pub eval: EvalSpec,
+}
+
+/// The in-distribution dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainDataset {
+    /// FashionMNIST in, MNIST out (the paper's direction).
+    FashionMnist,
+    /// MNIST in, FashionMNIST out.
+    Mnist,
+}
+
+impl TrainDataset {
+    /// The in-distribution dataset.
+    pub fn in_distribution(self) -> Dataset {
+        match self {
+            TrainDataset::FashionMnist => Dataset::FashionMnist,
+            TrainDataset::Mnist => Dataset::Mnist,
+        }
+    }
+
+    /// The natural OOD dataset.
+    pub fn out_of_distribution(self) -> Dataset {
+        match self {
+            TrainDataset::FashionMnist => Dataset::Mnist,
+            TrainDataset::Mnist => Dataset::FashionMnist,
+        }
+    }
+
+    /// Display name of the in-distribution dataset.
+    pub fn in_name(self) -> &'static str {
+        dataset_name(self.in_distribution())
+    }
+
+    /// Display name of the OOD dataset.
+    pub fn ood_name(self) -> &'static str {
+        dataset_name(self.out_of_distribution())
+    }
+}
+
+/// Display name of a dataset.
+pub fn dataset_name(dataset: Dataset) -> &'static str {
+    match dataset {
+        Dataset::FashionMnist => "FashionMNIST",
+        Dataset::Mnist => "MNIST",
+    }
+}
+
+/// One flow to train.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Short name (file names, tables).
+    pub name: String,
+    /// What the model is, for the report (architecture and mask).
+    pub description: String,
+    /// The flow.
+    pub flow: FlowConfig,
+    /// How to train it.
+    pub train: TrainSpec,
+}
+
+/// Training budget and optimiser of one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSpec {
+    /// Optimiser steps.
+    pub steps: u64,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Optimiser settings (the reference's by default).
+    #[serde(default)]
+    pub optim: OptimConfig,
+}
+
+/// The synthetic OOD sets, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyntheticSet {
+    /// Uniform noise.
+    UniformNoise,
+    /// Gaussian noise (mean 127.5, std 63.75, clipped).
+    GaussianNoise,
+    /// Constant images.
+    Constant,
+    /// 255 - x.
+    Inverted,
+    /// Left-right flips.
+    FlipHorizontal,
+    /// Up-down flips.
+    FlipVertical,
+}
+
+impl SyntheticSet {
+    /// Every set.
+    pub const ALL: [SyntheticSet; 6] = [
+        SyntheticSet::UniformNoise,
+        SyntheticSet::GaussianNoise,
+        SyntheticSet::Constant,
+        SyntheticSet::Inverted,
+        SyntheticSet::FlipHorizontal,
+        SyntheticSet::FlipVertical,
+    ];
+
+    /// The generator in flow-data.
+    pub fn generator(self) -> SyntheticOod {
+        match self {
+            SyntheticSet::UniformNoise => SyntheticOod::UniformNoise,
+            SyntheticSet::GaussianNoise => SyntheticOod::GAUSSIAN_DEFAULT,
+            SyntheticSet::Constant => SyntheticOod::Constant,
+            SyntheticSet::Inverted => SyntheticOod::Inverted,
+            SyntheticSet::FlipHorizontal => SyntheticOod::FlipHorizontal,
+            SyntheticSet::FlipVertical => SyntheticOod::FlipVertical,
+        }
+    }
+
+    /// Display name.
+    pub fn label(self) -> &'static str {
+        match self {
+            SyntheticSet::UniformNoise => "uniform noise",
+            SyntheticSet::GaussianNoise => "Gaussian noise",
+            SyntheticSet::Constant => "constant",
+            SyntheticSet::Inverted => "inverted",
+            SyntheticSet::FlipHorizontal => "flipped left-right",
+            SyntheticSet::FlipVertical => "flipped up-down",
+        }
+    }
+}
+
+/// How to evaluate the trained flows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSpec {
+    /// Scoring batch size.
+    pub batch_size: usize,
+    /// In-distribution test images scored (evenly spread over the split; all if unset).
+    pub in_test_limit: Option<usize>,
+    /// In-distribution training images scored.
+    pub in_train_limit: Option<usize>,
+    /// Natural OOD images scored.
+    pub ood_limit: Option<usize>,
+    /// Synthetic OOD sets, each made from the in-distribution test images scored.
+    pub synthetic: Vec<SyntheticSet>,
+    /// Images per synthetic set.
+    pub synthetic_limit: usize,
+    /// Dequantization draws averaged per image (log-likelihoods averaged).
+    pub dequant_draws: usize,
+    /// Bootstrap resamples for the intervals.
+    pub bootstrap_resamples: usize,
+    /// Samples drawn from each flow for the sample grid.
+    pub samples: usize,
+    /// Sampling temperature.
+    pub temperature: f64,
+}
+
+impl ExperimentConfig {
+    /// The preset called `name`: `smoke`, `quick` or `paper`.
+    pub fn preset(name: &str) -> Result<Self, ExperimentError> {
+        match name {
+            "smoke" => Ok(Self::smoke()),
+            "quick" => Ok(Self::quick()),
+            "paper" => Ok(Self::paper()),
+            other => Err(ExperimentError::UnknownPreset(other.to_string())),
+        }
+    }
+
+    /// Reads an experiment from a TOML file.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ExperimentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ExperimentError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The four models of the default preset, at a given size and budget.
+    fn four_models(mid: usize, blocks: usize, steps: u64, batch: usize, lr: f64) -> Vec<ModelSpec> {
+        let train = TrainSpec {
+            steps,
+            batch_size: batch,
+            optim: OptimConfig {
+                learning_rate: lr,
+                ..OptimConfig::default()
+            },
+        };
+        let shape = [1, 28, 28];
+        let mut bottleneck = FlowConfig::realnvp(shape, 2, blocks.max(2), mid);
+        if let Architecture::RealNvp(arch) = &mut bottleneck.architecture {
+            arch.st_net = RealNvpStNet::ResnetBottleneck { latent: 16 };
+        }
+        vec![
+            ModelSpec {
+                name: "realnvp".into(),
+                description: "RealNVP, 2 scales (checkerboard + channel-wise masks)".into(),
+                flow: FlowConfig::realnvp(shape, 2, blocks, mid),
+                train: train.clone(),
+            },
+            ModelSpec {
+                name: "cycle8".into(),
+                description: "8 single-scale couplings, cycle mask".into(),
+                flow: FlowConfig::single_scale(shape, MaskSchedule::cycle(8), blocks, mid),
+                train: train.clone(),
+            },
+            ModelSpec {
+                name: "checker8".into(),
+                description: "8 single-scale couplings, checkerboard mask (baseline for cycle8)"
+                    .into(),
+                flow: FlowConfig::single_scale(shape, MaskSchedule::checkerboard(8), blocks, mid),
+                train: train.clone(),
+            },
+            ModelSpec {
+                name: "realnvp_bottleneck".into(),
+                description: "RealNVP, 2 scales, st-networks with a linear bottleneck of 16"
+                    .into(),
+                flow: bottleneck,
+                train,
+            },
+        ]
+    }
+
+    /// `smoke`: the whole pipeline in a few minutes, for CI.
+    pub fn smoke() -> Self {
+        Self {
+            name: "smoke".into(),
+            seed: 0,
+            train_dataset: TrainDataset::FashionMnist,
+            models: Self::four_models(8, 1, 20, 32, 1e-3),
+            eval: EvalSpec {
+                batch_size: 250,
+                in_test_limit: Some(500),
+                in_train_limit: Some(250),
+                ood_limit: Some(500),
+                synthetic: SyntheticSet::ALL.to_vec(),
+                synthetic_limit: 100,
+                dequant_draws: 1,
+                bootstrap_resamples: 100,
+                samples: 16,
+                temperature: 0.7,
+            },
+        }
+    }
+
+    /// `quick`: the default; the four models at a size a 2-core CPU trains in minutes.
+    pub fn quick() -> Self {
+        Self {
+            name: "quick".into(),
+            seed: 0,
+            train_dataset: TrainDataset::FashionMnist,
+            models: Self::four_models(16, 1, 300, 64, 1e-3),
+            eval: EvalSpec {
+                batch_size: 250,
+                in_test_limit: Some(2000),
+                in_train_limit: Some(1000),
+                ood_limit: Some(2000),
+                synthetic: SyntheticSet::ALL.to_vec(),
+                synthetic_limit: 500,
+                dequant_draws: 1,
+                bootstrap_resamples: 500,
+                samples: 36,
+                temperature: 0.7,
+            },
+        }
+    }
+
+    /// `paper`: the reference configurations (RealNVP 2 scales, 6 blocks, 64 channels,
+    /// Adam 5e-5, batch 32, 81 epochs; Glow 2 scales, 16 steps, highway 3 x 200), for a GPU.
+    pub fn paper() -> Self {
+        let epochs81 = 81 * 60_000 / 32;
+        Self {
+            name: "paper".into(),
+            seed: 0,
+            train_dataset: TrainDataset::FashionMnist,
+            models: vec![
+                ModelSpec {
+                    name: "realnvp".into(),
+                    description: "RealNVP, 2 scales, 6 blocks, 64 channels (reference)".into(),
+                    flow: FlowConfig::paper_realnvp(),
+                    train: TrainSpec {
+                        steps: epochs81,
+                        batch_size: 32,
+                        optim: OptimConfig::default(),
+                    },
+                },
+                ModelSpec {
+                    name: "glow".into(),
+                    description: "Glow, 2 scales, 16 steps per scale, highway 3 x 200".into(),
+                    flow: FlowConfig::paper_glow(),
+                    train: TrainSpec {
+                        steps: epochs81,
+                        batch_size: 32,
+                        optim: OptimConfig::default(),
+                    },
+                },
+            ],
+            eval: EvalSpec {
+                batch_size: 256,
+                in_test_limit: None,
+                in_train_limit: Some(10_000),
+                ood_limit: None,
+                synthetic: SyntheticSet::ALL.to_vec(),
+                synthetic_limit: 2000,
+                dequant_draws: 1,
+                bootstrap_resamples: 1000,
+                samples: 64,
+                temperature: 0.7,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_round_trip_through_toml() {
+        for name in ["smoke", "quick", "paper"] {
+            let config = ExperimentConfig::preset(name).unwrap();
+            let text = toml::to_string(&config).unwrap();
+            let back: ExperimentConfig = toml::from_str(&text).unwrap();
+            assert_eq!(back, config, "{name}");
+        }
+        assert!(ExperimentConfig::preset("huge").is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! Errors of an experiment run.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why an experiment stopped.
+#[derive(Debug, Error)]
+pub enum ExperimentError {
+    /// No preset has this name.
+    #[error("unknown preset `{0}`: expected smoke, quick or paper")]
+    UnknownPreset(String),
+    /// A configuration file that does not parse.
+    #[error("{path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The data could not be fetched or loaded.
+    #[error(transparent)]
+    Data(#[from] flow_data::DataError),
+    /// A model could not be built.
+    #[error("model `{model}`: {source}")]
+    Model {
+        /// The model's name.
+        model: String,
+        /// The error.
+        #[source]
+        source: flow_core::FlowError,
+    },
+    /// Training failed (divergence, a bad checkpoint).
+    #[error("model `{model}`: {source}")]
+    Train {
+        /// The model's name.
+        model: String,
+        /// The error.
+        #[source]
+        source: crate::train::TrainError,
+    },
+    /// Scoring failed.
+    #[error(transparent)]
+    Score(#[from] flow_ood::scores::ScoreError),
+    /// The metrics rejected the scores (for example, non-finite log-likelihoods).
+    #[error("model `{model}`, {set}: {source}")]
+    Metric {
+        /// The model's name.
+        model: String,
+        /// The OOD set.
+        set: String,
+        /// The error.
+        #[source]
+        source: flow_ood::MetricError,
+    },
+    /// A figure could not be written.
+    #[error(transparent)]
+    Figure(#[from] crate::figures::FigureError),
+    /// The backend is not available.
+    #[error(transparent)]
+    Device(#[from] crate::device::DeviceError),
+}

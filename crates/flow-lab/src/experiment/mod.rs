@@ -1,0 +1,16 @@
+//! `cargo xtask experiment`: train flows, score in- and out-of-distribution images,
+//! measure how well the likelihood separates them, and write a report with figures.
+
+mod config;
+mod error;
+mod eval;
+mod report;
+mod run;
+
+pub use config::{
+    dataset_name, EvalSpec, ExperimentConfig, ModelSpec, SyntheticSet, TrainDataset, TrainSpec,
+};
+pub use error::ExperimentError;
+pub use eval::{evenly_spaced, score_set, ScoredSet};
+pub use report::{ExperimentResults, ModelResult, OodResult, SetSummary};
+pub use run::{ExperimentJob, ExperimentOptions};

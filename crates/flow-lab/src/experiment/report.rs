@@ -1,0 +1,226 @@
+//! The results of a run, as JSON and as a Markdown report.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use flow_ood::{MetricReport, MetricValue};
+use serde::Serialize;
+
+use super::ExperimentError;
+
+/// Mean bits/dim of one scored set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetSummary {
+    /// The set.
+    pub name: String,
+    /// Images scored.
+    pub images: usize,
+    /// Mean bits/dim.
+    pub mean_bits_per_dim: f64,
+    /// Mean log-likelihood in nats.
+    pub mean_log_likelihood: f64,
+}
+
+/// Detection of one OOD set against the in-distribution test set.
+#[derive(Debug, Clone, Serialize)]
+pub struct OodResult {
+    /// The OOD set.
+    pub set: String,
+    /// Every metric, with its convention and bootstrap interval.
+    pub metrics: MetricReport,
+}
+
+/// Everything measured for one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    /// Short name.
+    pub name: String,
+    /// What the model is.
+    pub description: String,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Optimiser steps taken.
+    pub steps: u64,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Training wall time in seconds.
+    pub train_seconds: f64,
+    /// Training throughput.
+    pub train_images_per_sec: f64,
+    /// Mean training loss (bits/dim) over the last 10% of steps.
+    pub final_train_bits_per_dim: f64,
+    /// Mean bits/dim of each scored set (in-distribution train and test first).
+    pub sets: Vec<SetSummary>,
+    /// Detection of each OOD set (the natural OOD set first).
+    pub ood: Vec<OodResult>,
+    /// Figures, relative to the run directory.
+    pub figures: Vec<String>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentResults {
+    /// Run id (directory name).
+    pub run_id: String,
+    /// The configuration that ran.
+    pub config: super::ExperimentConfig,
+    /// Backend used.
+    pub backend: String,
+    /// In-distribution dataset.
+    pub in_distribution: String,
+    /// Natural OOD dataset.
+    pub out_of_distribution: String,
+    /// Per model.
+    pub models: Vec<ModelResult>,
+    /// Wall time of the whole run, in seconds.
+    pub wall_seconds: f64,
+}
+
+/// Formats a metric as `0.123 [0.100, 0.150]`.
+fn with_interval(value: &MetricValue) -> String {
+    match &value.interval {
+        Some(ci) => format!("{:.3} [{:.3}, {:.3}]", value.value, ci.lower, ci.upper),
+        None => format!("{:.3}", value.value),
+    }
+}
+
+impl ExperimentResults {
+    /// Whether every number in the results is finite (CI checks this).
+    pub fn all_finite(&self) -> bool {
+        self.models.iter().all(|m| {
+            m.train_seconds.is_finite()
+                && m.final_train_bits_per_dim.is_finite()
+                && m.sets.iter().all(|s| s.mean_bits_per_dim.is_finite())
+                && m.ood.iter().all(|o| {
+                    let r = &o.metrics;
+                    [&r.auroc, &r.aupr_in, &r.aupr_out, &r.detection_error]
+                        .into_iter()
+                        .chain(r.fpr_at_tpr.iter())
+                        .all(|v| v.value.is_finite())
+                })
+        })
+    }
+
+    /// The Markdown report.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(md, "# flows-ood experiment `{}`\n", self.run_id);
+        let _ = writeln!(
+            md,
+            "In-distribution: **{}** (trained on its training split, scored on its test \
+             split). Out-of-distribution: **{}** and synthetic sets made from the {} test \
+             images. Backend: {}. Wall time: {:.0} s.\n",
+            self.in_distribution,
+            self.out_of_distribution,
+            self.in_distribution,
+            self.backend,
+            self.wall_seconds
+        );
+        let _ = writeln!(
+            md,
+            "Score: log-likelihood; in-distribution is the positive class; AUROC below 0.5 \
+             means the flow gives the OOD set *higher* likelihood. Intervals: 95% percentile \
+             bootstrap ({} resamples). FPR@95: {}.\n",
+            self.config.eval.bootstrap_resamples,
+            self.models
+                .first()
+                .and_then(|m| m.ood.first())
+                .and_then(|o| o.metrics.fpr_at_tpr.first())
+                .map_or_else(|| "n/a".to_string(), |v| v.convention.clone())
+        );
+        let _ = writeln!(md, "## {} vs {}\n", self.in_distribution, self.out_of_distribution);
+        let _ = writeln!(
+            md,
+            "| model | description | params | train time | bits/dim {} test | bits/dim {} | AUROC | AUPR-In | FPR@95 |",
+            self.in_distribution, self.out_of_distribution
+        );
+        let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---|---|---|");
+        for m in &self.models {
+            let test = m.sets.get(1).map_or(f64::NAN, |s| s.mean_bits_per_dim);
+            let ood = m.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim);
+            let (auroc, aupr, fpr) = match m.ood.first() {
+                Some(o) => (
+                    with_interval(&o.metrics.auroc),
+                    with_interval(&o.metrics.aupr_in),
+                    o.metrics
+                        .fpr_at_tpr
+                        .first()
+                        .map_or_else(|| "n/a".into(), with_interval),
+                ),
+                None => ("n/a".into(), "n/a".into(), "n/a".into()),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.0} s | {:.3} | {:.3} | {} | {} | {} |",
+                m.name, m.description, m.params, m.train_seconds, test, ood, auroc, aupr, fpr
+            );
+        }
+        let _ = writeln!(md, "\n## AUROC against every OOD set\n");
+        if let Some(first) = self.models.first() {
+            let header: Vec<&str> = first.ood.iter().map(|o| o.set.as_str()).collect();
+            let _ = writeln!(md, "| model | {} |", header.join(" | "));
+            let _ = writeln!(md, "|---|{}", "---|".repeat(header.len()));
+            for m in &self.models {
+                let cells: Vec<String> =
+                    m.ood.iter().map(|o| with_interval(&o.metrics.auroc)).collect();
+                let _ = writeln!(md, "| {} | {} |", m.name, cells.join(" | "));
+            }
+        }
+        let _ = writeln!(md, "\n## Mean bits/dim of every scored set\n");
+        if let Some(first) = self.models.first() {
+            let header: Vec<&str> = first.sets.iter().map(|s| s.name.as_str()).collect();
+            let _ = writeln!(md, "| model | {} |", header.join(" | "));
+            let _ = writeln!(md, "|---|{}", "---:|".repeat(header.len()));
+            for m in &self.models {
+                let cells: Vec<String> =
+                    m.sets.iter().map(|s| format!("{:.3}", s.mean_bits_per_dim)).collect();
+                let _ = writeln!(md, "| {} | {} |", m.name, cells.join(" | "));
+            }
+        }
+        let _ = writeln!(md, "\n## Training\n");
+        let _ = writeln!(md, "| model | steps | batch | lr | images/s | final train bits/dim |");
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
+        for m in &self.models {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:e} | {:.1} | {:.3} |",
+                m.name,
+                m.steps,
+                m.batch_size,
+                m.learning_rate,
+                m.train_images_per_sec,
+                m.final_train_bits_per_dim
+            );
+        }
+        for m in &self.models {
+            let _ = writeln!(md, "\n## {}: figures\n", m.name);
+            for figure in &m.figures {
+                let _ = writeln!(md, "![{figure}]({figure})\n");
+            }
+        }
+        md
+    }
+
+    /// Writes `results.json` and `report.md` into `dir`, each atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), ExperimentError> {
+        let json = serde_json::to_string_pretty(self).map_err(|e| ExperimentError::Io {
+            path: dir.join("results.json"),
+            source: std::io::Error::other(e),
+        })?;
+        write_atomic(&dir.join("results.json"), json.as_bytes())?;
+        write_atomic(&dir.join("report.md"), self.markdown().as_bytes())
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentError> {
+    let io = |source| ExperimentError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}

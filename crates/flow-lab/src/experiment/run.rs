@@ -1,0 +1,364 @@
+//! The experiment job: data, training, scoring, metrics, figures, report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use flow_core::FlowNet;
+use flow_data::{ConsoleProgress, DataCache, Dataset, ImageDataset, Split};
+use flow_ood::{
+    evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientation, RocOptions,
+};
+
+use super::config::{dataset_name, ExperimentConfig, ModelSpec};
+use super::eval::{evenly_spaced, score_set, ScoredSet};
+use super::report::{ExperimentResults, ModelResult, OodResult, SetSummary};
+use super::ExperimentError;
+use crate::device::{BackendJob, BackendKind};
+use crate::figures::{self, Curve, Image, Normalise, Series};
+use crate::train::{run_or_resume, RunOptions as TrainRunOptions, TrainConfig};
+
+/// Where a run reads and writes.
+#[derive(Debug, Clone)]
+pub struct ExperimentOptions {
+    /// The data folder (default: `<workspace>/data` or `$FLOWS_OOD_DATA`).
+    pub data_dir: Option<PathBuf>,
+    /// The folder under which `<run-id>/` is created.
+    pub results_dir: PathBuf,
+    /// The run id (default: `<preset>-<UTC date and time>`).
+    pub run_id: Option<String>,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+/// An experiment to run on some backend.
+pub struct ExperimentJob {
+    /// What to run.
+    pub config: ExperimentConfig,
+    /// Where.
+    pub options: ExperimentOptions,
+}
+
+/// The evaluation sets of a run, loaded once and shared by every model.
+struct EvalSets {
+    in_train: ImageDataset,
+    in_test: ImageDataset,
+    ood: Vec<(String, ImageDataset)>,
+}
+
+impl BackendJob for ExperimentJob {
+    type Output = Result<(PathBuf, ExperimentResults), ExperimentError>;
+
+    fn run<B: AutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output {
+        let started = Instant::now();
+        let config = self.config;
+        let run_id = self
+            .options
+            .run_id
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", config.name, utc_stamp()));
+        let dir = self.options.results_dir.join(&run_id);
+        std::fs::create_dir_all(&dir).map_err(|source| ExperimentError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+
+        let cache = DataCache::locate(self.options.data_dir.as_deref())?;
+        let progress = ConsoleProgress::new();
+        cache.ensure(Dataset::FashionMnist, &progress)?;
+        cache.ensure(Dataset::Mnist, &progress)?;
+        let in_set = config.train_dataset.in_distribution();
+        let ood_set = config.train_dataset.out_of_distribution();
+        let train = cache.load(in_set, Split::Train)?;
+        let test = cache.load(in_set, Split::Test)?;
+        // The natural OOD set: all of MNIST, or FashionMNIST's test split.
+        let ood_split = if ood_set == Dataset::Mnist { Split::All } else { Split::Test };
+        let ood = cache.load(ood_set, ood_split)?;
+        let sets = eval_sets(&config, &train, &test, &ood)?;
+        eprintln!(
+            "{}: {} training images; scoring {} train, {} test, {} OOD sets",
+            config.name,
+            train.len(),
+            sets.in_train.len(),
+            sets.in_test.len(),
+            sets.ood.len()
+        );
+
+        let mut models = Vec::with_capacity(config.models.len());
+        for (k, spec) in config.models.iter().enumerate() {
+            let seed = config.seed.wrapping_add(1000 * k as u64);
+            eprintln!("[{}/{}] {}: {}", k + 1, config.models.len(), spec.name, spec.description);
+            let result = run_model::<B>(&config, spec, seed, &train, &sets, &dir, self.options.quiet, &device)?;
+            eprintln!(
+                "    {:.0} s training; bits/dim {} {:.3}, {} {:.3}; AUROC {:.3}",
+                result.train_seconds,
+                config.train_dataset.in_name(),
+                result.sets.get(1).map_or(f64::NAN, |s| s.mean_bits_per_dim),
+                config.train_dataset.ood_name(),
+                result.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim),
+                result.ood.first().map_or(f64::NAN, |o| o.metrics.auroc.value),
+            );
+            models.push(result);
+        }
+        let results = ExperimentResults {
+            run_id,
+            in_distribution: dataset_name(in_set).into(),
+            out_of_distribution: dataset_name(ood_set).into(),
+            config,
+            backend: backend.name().into(),
+            models,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        };
+        results.write(&dir)?;
+        Ok((dir, results))
+    }
+}
+
+fn eval_sets(
+    config: &ExperimentConfig,
+    train: &ImageDataset,
+    test: &ImageDataset,
+    ood: &ImageDataset,
+) -> Result<EvalSets, ExperimentError> {
+    let eval = &config.eval;
+    let in_train = train.select(&evenly_spaced(train.len(), eval.in_train_limit))?;
+    let in_test = test.select(&evenly_spaced(test.len(), eval.in_test_limit))?;
+    let natural = ood.select(&evenly_spaced(ood.len(), eval.ood_limit))?;
+    let mut sets = vec![(config.train_dataset.ood_name().to_string(), natural)];
+    for (i, synthetic) in eval.synthetic.iter().enumerate() {
+        let made = synthetic
+            .generator()
+            .generate(&in_test, config.seed.wrapping_add(i as u64))?;
+        let limited = made.select(&evenly_spaced(made.len(), Some(eval.synthetic_limit)))?;
+        sets.push((synthetic.label().to_string(), limited));
+    }
+    Ok(EvalSets {
+        in_train,
+        in_test,
+        ood: sets,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_model<B: AutodiffBackend>(
+    config: &ExperimentConfig,
+    spec: &ModelSpec,
+    seed: u64,
+    train: &ImageDataset,
+    sets: &EvalSets,
+    dir: &Path,
+    quiet: bool,
+    device: &B::Device,
+) -> Result<ModelResult, ExperimentError> {
+    let model_error = |source| ExperimentError::Model {
+        model: spec.name.clone(),
+        source,
+    };
+    let params = spec.flow.num_params::<B>(device).map_err(model_error)?;
+    let train_config = TrainConfig {
+        seed,
+        batch_size: spec.train.batch_size,
+        epochs: None,
+        max_steps: Some(spec.train.steps),
+        optim: spec.train.optim.clone(),
+    };
+    let train_options = TrainRunOptions {
+        checkpoint_dir: Some(dir.join("checkpoints").join(&spec.name)),
+        checkpoint_every: Some(checkpoint_every(spec.train.steps)),
+        quiet,
+        label: Some(spec.name.clone()),
+        ..TrainRunOptions::default()
+    };
+    // A run directory that already holds this model's checkpoint continues from it.
+    let outcome = run_or_resume::<B>(&spec.flow, &train_config, train, device, &train_options)
+        .map_err(|source| ExperimentError::Train {
+            model: spec.name.clone(),
+            source,
+        })?;
+    let history: Vec<(f64, f64)> = outcome
+        .history
+        .iter()
+        .map(|p| (p.step as f64, p.bits_per_dim))
+        .collect();
+    let train_seconds = outcome.wall_time.as_secs_f64();
+    let images_seen = outcome.images_seen;
+    let model = outcome.model.valid();
+    let inner = device.clone();
+
+    let eval = &config.eval;
+    let score = |name: &str, data: &ImageDataset| {
+        score_set::<B::InnerBackend>(&model, name, data, eval.batch_size, eval.dequant_draws, seed ^ 0xE7A1, &inner)
+    };
+    let in_name = config.train_dataset.in_name();
+    let mut scored = vec![
+        score(&format!("{in_name} train"), &sets.in_train)?,
+        score(&format!("{in_name} test"), &sets.in_test)?,
+    ];
+    for (name, data) in &sets.ood {
+        scored.push(score(name, data)?);
+    }
+
+    let options = EvaluateOptions {
+        bootstrap: Some(BootstrapOptions {
+            resamples: eval.bootstrap_resamples,
+            seed,
+            ..BootstrapOptions::default()
+        }),
+        ..EvaluateOptions::default()
+    };
+    let in_scores = &scored[1].log_likelihood;
+    let mut ood = Vec::new();
+    let mut roc_curves = Vec::new();
+    for set in &scored[2..] {
+        let metric_error = |source| ExperimentError::Metric {
+            model: spec.name.clone(),
+            set: set.name.clone(),
+            source,
+        };
+        let metrics = evaluate(in_scores, &set.log_likelihood, Orientation::HigherIsInDistribution, &options)
+            .map_err(metric_error)?;
+        let curve = roc_curve(in_scores, &set.log_likelihood, Orientation::HigherIsInDistribution, RocOptions::default())
+            .map_err(metric_error)?;
+        roc_curves.push(Curve::new(
+            format!("{} (AUROC {:.3})", set.name, metrics.auroc.value),
+            curve.points.iter().map(|p| (p.fpr, p.tpr)).collect(),
+        ));
+        ood.push(OodResult {
+            set: set.name.clone(),
+            metrics,
+        });
+    }
+
+    let figures = write_figures::<B::InnerBackend>(spec, &model, &scored, roc_curves, &history, config, seed, dir, &inner)?;
+    let tail = (history.len() / 10).max(1);
+    let final_train_bits_per_dim = history.iter().rev().take(tail).map(|(_, b)| b).sum::<f64>() / tail.min(history.len()).max(1) as f64;
+    Ok(ModelResult {
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        params,
+        steps: spec.train.steps,
+        batch_size: spec.train.batch_size,
+        learning_rate: spec.train.optim.learning_rate,
+        train_seconds,
+        train_images_per_sec: images_seen as f64 / train_seconds.max(1e-9),
+        final_train_bits_per_dim,
+        sets: scored.iter().map(summary).collect(),
+        ood,
+        figures,
+    })
+}
+
+/// Checkpoints about every 10% of a run, and at least every 500 steps.
+fn checkpoint_every(steps: u64) -> u64 {
+    (steps / 10).clamp(1, 500)
+}
+
+fn summary(set: &ScoredSet) -> SetSummary {
+    let n = set.log_likelihood.len().max(1) as f64;
+    SetSummary {
+        name: set.name.clone(),
+        images: set.log_likelihood.len(),
+        mean_bits_per_dim: set.mean_bits_per_dim(),
+        mean_log_likelihood: set.log_likelihood.iter().sum::<f64>() / n,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_figures<B: Backend>(
+    spec: &ModelSpec,
+    model: &FlowNet<B>,
+    scored: &[ScoredSet],
+    roc_curves: Vec<Curve>,
+    history: &[(f64, f64)],
+    config: &ExperimentConfig,
+    seed: u64,
+    dir: &Path,
+    device: &B::Device,
+) -> Result<Vec<String>, ExperimentError> {
+    let name = &spec.name;
+    let mut written = Vec::new();
+
+    let file = format!("{name}_histogram.png");
+    let series: Vec<Series> = scored
+        .iter()
+        .map(|s| Series::new(s.name.clone(), s.bits_per_dim.clone()))
+        .collect();
+    figures::histogram_png(
+        &dir.join(&file),
+        &format!("{name}: bits/dim per image"),
+        "bits/dim (lower = more likely)",
+        &series,
+        60,
+    )?;
+    written.push(file);
+
+    let file = format!("{name}_roc.png");
+    figures::roc_png(
+        &dir.join(&file),
+        &format!("{name}: ROC, {} test positive", config.train_dataset.in_name()),
+        &roc_curves,
+    )?;
+    written.push(file);
+
+    let file = format!("{name}_training.png");
+    figures::line_png(
+        &dir.join(&file),
+        &format!("{name}: training loss"),
+        "step",
+        "bits/dim",
+        &[Curve::new("training batch loss", history.to_vec())],
+    )?;
+    written.push(file);
+
+    if config.eval.samples > 0 {
+        let file = format!("{name}_samples.png");
+        let [c, h, w] = model.input_shape();
+        let samples = model.sample(config.eval.samples, config.eval.temperature, seed ^ 0x5A3, device);
+        let values: Vec<f32> = samples
+            .clamp(0.0, 1.0)
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap_or_default();
+        let per = c * h * w;
+        let images: Vec<Image> = values
+            .chunks(per)
+            .filter(|chunk| chunk.len() == per)
+            .map(|chunk| Image {
+                width: w,
+                height: h,
+                channels: c,
+                pixels: chunk.to_vec(),
+            })
+            .collect();
+        let columns = (images.len() as f64).sqrt().ceil() as usize;
+        figures::image_grid_png(&dir.join(&file), &images, columns.max(1), 3, Normalise::Fixed(0.0, 1.0))?;
+        written.push(file);
+    }
+    Ok(written)
+}
+
+/// The current UTC time as `YYYYMMDD-HHMMSS`.
+fn utc_stamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
