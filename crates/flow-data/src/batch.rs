@@ -128,6 +128,11 @@ impl Batcher {
     /// The pixel values of the images at `indices`, in batch order, as a flat
     /// `N x C x H x W` vector (what [`Batcher::batch`] puts in a tensor).
     pub fn values(&mut self, data: &ImageDataset, indices: &[usize]) -> Result<Vec<f32>> {
+        if indices.is_empty() {
+            return Err(DataError::InvalidDataset(
+                "a batch needs at least one image".into(),
+            ));
+        }
         let per_image = data.shape().len();
         let mut values = Vec::with_capacity(indices.len().saturating_mul(per_image));
         for &i in indices {
@@ -241,6 +246,7 @@ mod tests {
         assert_ne!(deq[..4], deq[4..]);
         assert_eq!(deq, Batcher::dequantized(3).values(&d, &[1, 1]).unwrap());
         assert!(b.values(&d, &[5]).is_err());
+        assert!(b.values(&d, &[]).is_err());
     }
 
     #[test]
