@@ -112,10 +112,11 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
         })
     };
     if bytes.len() < 8 {
-        return Err(if bytes.len() >= 6 || !MAGIC.starts_with(bytes) {
-            bad_magic(bytes, path)
-        } else {
+        let prefix = &bytes[..bytes.len().min(MAGIC.len())];
+        return Err(if MAGIC.starts_with(prefix) {
             truncated(8)
+        } else {
+            bad_magic(bytes, path)
         });
     }
     if &bytes[..6] != MAGIC {
@@ -518,6 +519,8 @@ mod tests {
         let p = Path::new("emb.npy");
         let msg = |b: &[u8]| parse_npy(b, p).unwrap_err().to_string();
         assert!(msg(b"PK\x03\x04 not numpy").contains("emb.npy: bad magic number"));
+        assert!(msg(b"\x93NUMPY\x01").contains("truncated: expected 8 bytes, found 7"));
+        assert!(msg(b"\x93NU").contains("truncated"));
         let good = numpy_written_f32();
         assert!(msg(&good[..good.len() - 1]).contains("truncated"));
         let mut long = good.clone();
