@@ -271,14 +271,14 @@ struct Sections<'a> {
 
 fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Sections<'a>, CheckpointError> {
     let head = MAGIC.len() + 4;
-    if bytes.len() < head || &bytes[..MAGIC.len()] != MAGIC {
+    if bytes.get(..MAGIC.len()).is_some_and(|magic| magic != MAGIC) {
         return Err(corrupt(
             path,
-            format!(
-                "it does not start with the checkpoint magic bytes ({} bytes long)",
-                bytes.len()
-            ),
+            "it does not start with the checkpoint magic bytes".into(),
         ));
+    }
+    if bytes.len() < head {
+        return Err(truncated(path, bytes.len()));
     }
     let version = u32::from_le_bytes(le_array(&bytes[MAGIC.len()..head]));
     if version != CHECKPOINT_VERSION {
@@ -353,7 +353,7 @@ fn encode_history(history: &[HistoryPoint]) -> Vec<u8> {
 }
 
 fn decode_history(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryPoint>, CheckpointError> {
-    if bytes.len() % HISTORY_POINT_BYTES != 0 {
+    if !bytes.len().is_multiple_of(HISTORY_POINT_BYTES) {
         return Err(corrupt(
             path,
             format!(

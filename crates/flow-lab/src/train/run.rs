@@ -494,7 +494,7 @@ fn drive<B: AutodiffBackend>(
             stats.loss_bits_per_dim,
             images_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
         );
-        if (step + 1) % plan.steps_per_epoch == 0 {
+        if (step + 1).is_multiple_of(plan.steps_per_epoch) {
             let first = epoch * plan.steps_per_epoch;
             let epoch_points = state.history.iter().filter(|p| p.step >= first);
             let (sum, n) = epoch_points.fold((0.0, 0u64), |(s, n), p| (s + p.bits_per_dim, n + 1));
@@ -508,7 +508,7 @@ fn drive<B: AutodiffBackend>(
         }
         let due = options
             .checkpoint_every
-            .is_some_and(|every| every > 0 && (step + 1) % every == 0);
+            .is_some_and(|every| every > 0 && (step + 1).is_multiple_of(every));
         if due {
             if let Some(dir) = &options.checkpoint_dir {
                 state.checkpoint = Some(save(dir, flow, train, plan, &state, started, images_now)?);

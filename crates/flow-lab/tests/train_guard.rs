@@ -1,0 +1,157 @@
+//! The NaN/Inf guard names the step and the layer where training turns non-finite,
+//! and leaves the last good checkpoint loadable.
+
+mod train_support;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::tensor::Tensor;
+use flow_lab::train::{
+    locate_non_finite, read_checkpoint, run, FlowTrainer, NonFiniteSite, OptimConfig, RunOptions,
+    TrainConfig, TrainError,
+};
+use train_support::{synthetic_images, tiny_flow, train_config, B};
+
+/// Sets the coupling scale `g` of the coupling at `index` to a huge value, so that
+/// `exp(s)` overflows in that layer and nowhere before it.
+struct BlowUpScale {
+    index: String,
+    path: Vec<String>,
+}
+
+impl ModuleMapper<B> for BlowUpScale {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        // The coupling's own scale: `...pre.<index>.Coupling.g`, not the st-network's.
+        let n = self.path.len();
+        let is_target = n >= 3
+            && self.path[n - 1] == "g"
+            && self.path[n - 2] == "Coupling"
+            && self.path[n - 3] == self.index;
+        if !is_target {
+            return param;
+        }
+        let (id, tensor, mapper) = param.consume();
+        let huge = tensor.ones_like().mul_scalar(1e30).require_grad();
+        Param::from_mapped_value(id, huge, mapper)
+    }
+}
+
+fn batch(values: f32) -> Tensor<B, 4> {
+    Tensor::<B, 4>::full([4, 1, 4, 4], values, &Default::default())
+}
+
+#[test]
+fn the_guard_names_the_layer_whose_output_overflows() {
+    let device = Default::default();
+    let model = tiny_flow().init::<B>(0, &device).unwrap();
+    // A healthy model on a healthy batch: nothing to report.
+    assert_eq!(
+        locate_non_finite(&model, batch(0.3)),
+        NonFiniteSite::Unlocated
+    );
+    let model = model.map(&mut BlowUpScale {
+        index: "1".into(),
+        path: Vec::new(),
+    });
+    let site = locate_non_finite(&model, batch(0.3));
+    match &site {
+        NonFiniteSite::Output { layer } => {
+            assert!(layer.starts_with("coupling1"), "{site}")
+        }
+        other => panic!("expected the output of coupling1, got {other}"),
+    }
+
+    // Through a training step: the step fails at step 0 on the loss, and the model is
+    // kept for the guard.
+    let mut trainer = FlowTrainer::new(model, OptimConfig::default());
+    let err = trainer.step(batch(0.3)).err().unwrap();
+    match err {
+        TrainError::NonFinite { step, what, .. } => {
+            assert_eq!(step, 0);
+            assert_eq!(what, "loss");
+        }
+        other => panic!("expected a non-finite loss, got {other}"),
+    }
+    assert_eq!(trainer.steps(), 0);
+    assert_eq!(locate_non_finite(trainer.model(), batch(0.3)), site);
+}
+
+#[test]
+fn a_non_finite_input_is_reported_as_the_input() {
+    let device = Default::default();
+    let model = tiny_flow().init::<B>(0, &device).unwrap();
+    let mut values = vec![0.5f32; 16];
+    values[5] = f32::NAN;
+    let x = Tensor::<B, 1>::from_floats(values.as_slice(), &device).reshape([1, 1, 4, 4]);
+    assert_eq!(locate_non_finite(&model, x), NonFiniteSite::Input);
+    // An input outside [0, 1) makes the logit preprocessing non-finite.
+    assert_eq!(
+        locate_non_finite(&model, batch(1.5)),
+        NonFiniteSite::LogDet {
+            layer: "preprocess".into()
+        }
+    );
+}
+
+#[test]
+fn a_diverging_run_stops_naming_step_and_layer_and_keeps_the_last_checkpoint() {
+    let device = Default::default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut train: TrainConfig = train_config(4, None, Some(50));
+    // A learning rate so large that Adam's first updates overflow the couplings.
+    train.optim.learning_rate = 1e8;
+    train.optim.grad_clip_norm = None;
+    let options = RunOptions {
+        checkpoint_dir: Some(dir.path().to_path_buf()),
+        checkpoint_every: Some(1),
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let err = run::<B>(
+        &tiny_flow(),
+        &train,
+        &synthetic_images(16),
+        &device,
+        &options,
+    )
+    .err()
+    .expect("a learning rate of 1e8 diverges");
+    let message = err.to_string();
+    eprintln!("{message}");
+    let TrainError::NonFinite {
+        step,
+        site,
+        checkpoint,
+        ..
+    } = err
+    else {
+        panic!("expected a divergence, got {message}");
+    };
+    assert!(step >= 1, "{message}");
+    assert!(message.contains(&format!("step {step}")), "{message}");
+    // The site names a layer of the model (or, for a gradient, a parameter path).
+    let named = match &site {
+        NonFiniteSite::Gradient { param } => param.clone(),
+        other => other
+            .layer()
+            .unwrap_or_else(|| panic!("no layer named: {message}"))
+            .to_string(),
+    };
+    assert!(message.contains(&named), "{message}");
+    // The last good checkpoint is the one written after the last finite step.
+    let path = checkpoint.expect("the run wrote checkpoints");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    let saved = read_checkpoint::<B>(&path, &device).unwrap();
+    assert_eq!(saved.meta.step, step);
+    assert!(saved
+        .history
+        .iter()
+        .all(|p| p.bits_per_dim.is_finite() && p.grad_norm.is_finite()));
+}

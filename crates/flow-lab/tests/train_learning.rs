@@ -1,0 +1,116 @@
+//! Training lowers the loss on data with structure to learn, and the bookkeeping of a
+//! run (history, epochs, throughput, early stops) adds up.
+
+mod train_support;
+
+use std::time::Duration;
+
+use burn::module::AutodiffModule;
+use burn::tensor::ElementConversion;
+use flow_data::{BatchPlan, Batcher};
+use flow_lab::train::{run, RunOptions, TrainError};
+use train_support::{synthetic_images, tiny_flow, train_config, B};
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    sum / n as f64
+}
+
+#[test]
+fn the_loss_goes_down_on_a_learnable_dataset() {
+    let device = Default::default();
+    let data = synthetic_images(64);
+    let mut train = train_config(9, None, Some(48));
+    train.optim.learning_rate = 3e-3;
+    let quiet = RunOptions {
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let outcome = run::<B>(&tiny_flow(), &train, &data, &device, &quiet).unwrap();
+    assert_eq!(outcome.history.len(), 48);
+    let start = mean(outcome.history[..6].iter().map(|p| p.bits_per_dim));
+    let end = mean(outcome.history[42..].iter().map(|p| p.bits_per_dim));
+    eprintln!("bits/dim: first 6 steps {start:.3}, last 6 steps {end:.3}");
+    assert!(end < start - 0.5, "bits/dim went from {start} to {end}");
+
+    // The trained model, in inference mode, scores the whole training set better than
+    // the untrained one.
+    let score = |model: &flow_core::FlowNet<burn::backend::Flex>| -> f64 {
+        let plan = BatchPlan::sequential(data.len(), 64).unwrap();
+        let mut batcher = Batcher::dequantized(0);
+        let x = batcher
+            .batch(&data, plan.batches().next().unwrap(), &device)
+            .unwrap()
+            .images;
+        let likelihood = model.log_likelihood(x).unwrap();
+        likelihood.bits_per_dim().mean().into_scalar().elem()
+    };
+    let untrained = tiny_flow().init::<B>(9, &device).unwrap().valid();
+    let trained = outcome.model.valid();
+    assert!(score(&trained) < score(&untrained));
+}
+
+#[test]
+fn epochs_visit_every_image_once_and_early_stops_are_reported() {
+    let device = Default::default();
+    let data = synthetic_images(20);
+    let train = train_config(2, Some(2), None);
+    let quiet = RunOptions {
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let outcome = run::<B>(&tiny_flow(), &train, &data, &device, &quiet).unwrap();
+    assert_eq!(outcome.steps_per_epoch, 3);
+    assert_eq!(outcome.steps, 6);
+    assert_eq!(outcome.epochs_completed(), 2);
+    assert_eq!(outcome.images_seen, 40);
+    assert!(outcome.finished());
+    assert!(outcome.images_per_sec() > 0.0);
+    let steps: Vec<u64> = outcome.history.iter().map(|p| p.step).collect();
+    assert_eq!(steps, (0..6).collect::<Vec<_>>());
+
+    // A zero time limit stops before the first step, without error.
+    let stopped = run::<B>(
+        &tiny_flow(),
+        &train,
+        &data,
+        &device,
+        &RunOptions {
+            time_limit: Some(Duration::ZERO),
+            ..quiet.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(stopped.steps, 0);
+    assert!(!stopped.finished());
+
+    // Configurations that cannot run are errors, not panics.
+    let mut bad = train.clone();
+    bad.batch_size = 0;
+    assert!(matches!(
+        run::<B>(&tiny_flow(), &bad, &data, &device, &quiet),
+        Err(TrainError::Config(_))
+    ));
+    let mut unbounded = train;
+    unbounded.epochs = None;
+    assert!(matches!(
+        run::<B>(&tiny_flow(), &unbounded, &data, &device, &quiet),
+        Err(TrainError::Config(_))
+    ));
+    let wrong_shape = flow_core::FlowConfig::single_scale(
+        [1, 8, 8],
+        flow_masks::MaskSchedule::checkerboard(2),
+        1,
+        4,
+    );
+    assert!(matches!(
+        run::<B>(
+            &wrong_shape,
+            &train_config(0, Some(1), None),
+            &data,
+            &device,
+            &quiet
+        ),
+        Err(TrainError::Config(_))
+    ));
+}
