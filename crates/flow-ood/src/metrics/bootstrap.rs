@@ -139,66 +139,67 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Reusable buffers for drawing resamples of one table.
+///
+/// Draws are tallied per sorted position (a compact `u32` array per set, so the random
+/// increments stay in cache far better than per-group tallies would), then summed over each
+/// tie group's run of positions in one sequential sweep.
 struct Resampler<'a> {
     table: &'a ScoreTable,
-    /// Group index of each in-distribution position, most in-distribution first.
-    group_of_in: Vec<u32>,
-    group_of_ood: Vec<u32>,
-    counts: Vec<(u64, u64)>,
+    /// `draws_in[p]`: how often in-distribution position `p` was drawn in this resample.
+    draws_in: Vec<u32>,
+    draws_ood: Vec<u32>,
     spare: Vec<TieGroup>,
 }
 
 impl<'a> Resampler<'a> {
     fn new(table: &'a ScoreTable) -> Result<Self, MetricError> {
-        if u32::try_from(table.groups().len()).is_err() {
+        let fits = |n: u64| u32::try_from(n).is_ok();
+        if !(fits(table.n_in()) && fits(table.n_ood())) {
             return Err(MetricError::InvalidOption {
                 option: "resamples",
-                reason: "the bootstrap indexes tie groups with u32; this table has more".into(),
+                reason: "the bootstrap tallies draws in u32; a set has more than 2^32 - 1 \
+                         scores"
+                    .into(),
             });
         }
-        let expand = |count: fn(&TieGroup) -> u64| {
-            let mut v = Vec::new();
-            for (g, group) in table.groups().iter().enumerate() {
-                // Checked above to fit; u32 indices halve the memory of these maps.
-                v.extend(std::iter::repeat_n(g as u32, count(group) as usize));
-            }
-            v
-        };
         Ok(Resampler {
             table,
-            group_of_in: expand(|g| g.n_in),
-            group_of_ood: expand(|g| g.n_ood),
-            counts: vec![(0, 0); table.groups().len()],
+            draws_in: vec![0; table.n_in() as usize],
+            draws_ood: vec![0; table.n_ood() as usize],
             spare: Vec::new(),
         })
     }
 
     fn draw<R: RngCore + ?Sized>(&mut self, rng: &mut R) -> ScoreTable {
-        self.counts.iter_mut().for_each(|c| *c = (0, 0));
-        let n_in = self.group_of_in.len() as u64;
-        for _ in 0..n_in {
-            let g = self.group_of_in[uniform_below(rng, n_in) as usize];
-            self.counts[g as usize].0 += 1;
-        }
-        let n_ood = self.group_of_ood.len() as u64;
-        for _ in 0..n_ood {
-            let g = self.group_of_ood[uniform_below(rng, n_ood) as usize];
-            self.counts[g as usize].1 += 1;
+        for draws in [&mut self.draws_in, &mut self.draws_ood] {
+            draws.iter_mut().for_each(|c| *c = 0);
+            let n = draws.len() as u64;
+            for _ in 0..n {
+                draws[uniform_below(rng, n) as usize] += 1;
+            }
         }
         let mut groups = std::mem::take(&mut self.spare);
         groups.clear();
-        groups.extend(
-            self.table
-                .groups()
+        let (mut at_in, mut at_ood) = (0usize, 0usize);
+        for g in self.table.groups() {
+            let (end_in, end_ood) = (at_in + g.n_in as usize, at_ood + g.n_ood as usize);
+            let n_in: u64 = self.draws_in[at_in..end_in]
                 .iter()
-                .zip(&self.counts)
-                .filter(|(_, &(a, b))| a + b > 0)
-                .map(|(g, &(n_in, n_ood))| TieGroup {
+                .map(|&c| u64::from(c))
+                .sum();
+            let n_ood: u64 = self.draws_ood[at_ood..end_ood]
+                .iter()
+                .map(|&c| u64::from(c))
+                .sum();
+            if n_in + n_ood > 0 {
+                groups.push(TieGroup {
                     score: g.score,
                     n_in,
                     n_ood,
-                }),
-        );
+                });
+            }
+            (at_in, at_ood) = (end_in, end_ood);
+        }
         ScoreTable::from_sorted_groups(groups, self.table.orientation())
     }
 
