@@ -51,3 +51,8 @@ pub mod st_nets;
 pub use error::FlowError;
 pub use flow::{sum_per_sample, CouplingRecord, Flow, FlowOutput, LayerRecord, Trace};
 pub use models::{FlowConfig, FlowNet};
+
+// Runs the README's example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -16,3 +16,8 @@ pub mod device;
 pub mod experiment;
 pub mod figures;
 pub mod train;
+
+// Compiles the README's example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
