@@ -183,8 +183,7 @@ impl<B: Backend> FlowNet<B> {
             let (post, y) = initialize_steps(scale.post, x);
             x = y;
             if scale.factor_out {
-                let c = x.dims()[1];
-                x = x.narrow(1, 0, c / 2);
+                x = factor_out(x).0;
             }
             scales.push(ScaleBlock {
                 pre,
@@ -194,6 +193,29 @@ impl<B: Backend> FlowNet<B> {
             });
         }
         Self { scales, ..self }
+    }
+}
+
+/// Splits the channels in two: the first half continues through the flow, the second
+/// leaves it (the reference's `keepChannels`).
+fn factor_out<B: Backend>(x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
+    let c = x.dims()[1];
+    (x.clone().narrow(1, 0, c / 2), x.narrow(1, c / 2, c - c / 2))
+}
+
+/// Puts the part `scale` factored out back behind `x` (the last one taken first).
+fn restore_factored<B: Backend>(
+    x: Tensor<B, 4>,
+    scale: &ScaleBlock<B>,
+    factored: &mut Vec<Tensor<B, 4>>,
+) -> Tensor<B, 4> {
+    match (scale.factor_out, factored.pop()) {
+        (true, Some(part)) => Tensor::cat(vec![x, part], 1),
+        (true, None) => x,
+        (false, part) => {
+            factored.extend(part);
+            x
+        }
     }
 }
 
@@ -241,18 +263,14 @@ impl<B: Backend> Flow<B> for FlowNet<B> {
                 log_det = log_det + ld;
             }
             if scale.factor_out {
-                let c = x.dims()[1];
-                factored.push(x.clone().narrow(1, c / 2, c - c / 2));
-                x = x.narrow(1, 0, c / 2);
+                let (kept, part) = factor_out(x);
+                factored.push(part);
+                x = kept;
             }
         }
         // Lay the latent back on the input grid: undo factor-outs and squeezes only.
         for scale in self.scales.iter().rev() {
-            if scale.factor_out {
-                if let Some(part) = factored.pop() {
-                    x = Tensor::cat(vec![x, part], 1);
-                }
-            }
+            x = restore_factored(x, scale, &mut factored);
             if scale.squeeze {
                 x = unsqueeze(x);
             }
@@ -271,17 +289,13 @@ impl<B: Backend> Flow<B> for FlowNet<B> {
                 x = squeeze(x);
             }
             if scale.factor_out {
-                let c = x.dims()[1];
-                factored.push(x.clone().narrow(1, c / 2, c - c / 2));
-                x = x.narrow(1, 0, c / 2);
+                let (kept, part) = factor_out(x);
+                factored.push(part);
+                x = kept;
             }
         }
         for scale in self.scales.iter().rev() {
-            if scale.factor_out {
-                if let Some(part) = factored.pop() {
-                    x = Tensor::cat(vec![x, part], 1);
-                }
-            }
+            x = restore_factored(x, scale, &mut factored);
             for step in scale.post.iter().rev() {
                 let (y, ld) = step.inverse(x);
                 x = y;

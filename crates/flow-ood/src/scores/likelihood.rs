@@ -7,6 +7,18 @@ use flow_core::FlowNet;
 use super::{to_host, Score, ScoreError};
 use crate::Orientation;
 
+/// The likelihood terms of `x`, with errors attributed to the score `name`.
+fn likelihood_terms<B: Backend>(
+    model: &FlowNet<B>,
+    name: &str,
+    x: Tensor<B, 4>,
+) -> Result<flow_core::likelihood::LogLikelihood<B>, ScoreError> {
+    model.log_likelihood(x).map_err(|source| ScoreError::Flow {
+        score: name.into(),
+        source,
+    })
+}
+
 /// `log p(x)` in nats; higher means more in-distribution (the paper's score).
 #[derive(Debug, Clone, Copy)]
 pub struct LogLikelihood<'a, B: Backend> {
@@ -30,13 +42,7 @@ impl<B: Backend> Score<B> for LogLikelihood<'_, B> {
     }
 
     fn score(&self, x: Tensor<B, 4>) -> Result<Vec<f64>, ScoreError> {
-        let likelihood = self
-            .model
-            .log_likelihood(x)
-            .map_err(|source| ScoreError::Flow {
-                score: self.name().into(),
-                source,
-            })?;
+        let likelihood = likelihood_terms(self.model, self.name(), x)?;
         to_host(self.name(), likelihood.nats())
     }
 }
@@ -64,13 +70,7 @@ impl<B: Backend> Score<B> for BitsPerDim<'_, B> {
     }
 
     fn score(&self, x: Tensor<B, 4>) -> Result<Vec<f64>, ScoreError> {
-        let likelihood = self
-            .model
-            .log_likelihood(x)
-            .map_err(|source| ScoreError::Flow {
-                score: self.name().into(),
-                source,
-            })?;
+        let likelihood = likelihood_terms(self.model, self.name(), x)?;
         to_host(self.name(), likelihood.bits_per_dim())
     }
 }
