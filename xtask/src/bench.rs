@@ -43,7 +43,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut cases = BenchCase::realnvp_presets();
     if !args.only.is_empty() {
         cases.retain(|c| args.only.contains(&c.name));
-        anyhow::ensure!(!cases.is_empty(), "--only matched no configuration (small, paper)");
+        anyhow::ensure!(
+            !cases.is_empty(),
+            "--only matched no configuration (small, paper)"
+        );
     }
     let budget = BenchBudget {
         min_time: Duration::from_secs_f64(args.seconds.max(0.0)),

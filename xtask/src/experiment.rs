@@ -67,20 +67,37 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         };
     }
     if args.print_config {
-        print!("{}", toml::to_string(&config).context("serialising the configuration")?);
+        print!(
+            "{}",
+            toml::to_string(&config).context("serialising the configuration")?
+        );
         return Ok(());
     }
     let backend: BackendKind = args.backend.parse()?;
     let options = ExperimentOptions {
         data_dir: args.data_dir,
-        results_dir: args.results_dir.unwrap_or_else(|| workspace_root().join("results")),
+        results_dir: args
+            .results_dir
+            .unwrap_or_else(|| workspace_root().join("results")),
         run_id: args.resume,
         quiet: args.quiet,
     };
     let job = ExperimentJob { config, options };
     let (dir, results) = run_job(backend, job)??;
-    println!("{}", results.markdown().lines().take_while(|l| !l.starts_with("## AUROC")).collect::<Vec<_>>().join("\n"));
+    println!(
+        "{}",
+        results
+            .markdown()
+            .lines()
+            .take_while(|l| !l.starts_with("## AUROC"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     println!("report: {}", dir.join("report.md").display());
-    anyhow::ensure!(results.all_finite(), "the results hold non-finite numbers: see {}", dir.display());
+    anyhow::ensure!(
+        results.all_finite(),
+        "the results hold non-finite numbers: see {}",
+        dir.display()
+    );
     Ok(())
 }

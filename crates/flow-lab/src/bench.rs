@@ -107,7 +107,10 @@ pub struct BenchJob {
 }
 
 /// Runs `f` until the budget is spent; returns (iterations, seconds).
-fn time_loop<E>(budget: BenchBudget, mut f: impl FnMut() -> Result<(), E>) -> Result<(usize, f64), E> {
+fn time_loop<E>(
+    budget: BenchBudget,
+    mut f: impl FnMut() -> Result<(), E>,
+) -> Result<(usize, f64), E> {
     for _ in 0..budget.warmup {
         f()?;
     }
@@ -133,17 +136,13 @@ fn bench_case<B: AutodiffBackend>(
 
     let train_input = Tensor::<B, 4>::random([case.train_batch, c, h, w], uniform, device);
     let mut trainer = FlowTrainer::new(model, OptimConfig::default());
-    let (train_steps, train_secs) = time_loop(budget, || {
-        trainer.step(train_input.clone()).map(|_| ())
-    })?;
+    let (train_steps, train_secs) =
+        time_loop(budget, || trainer.step(train_input.clone()).map(|_| ()))?;
 
     let model = trainer.into_model().valid();
     let inner_device = device.clone();
-    let score_input = Tensor::<B::InnerBackend, 4>::random(
-        [case.score_batch, c, h, w],
-        uniform,
-        &inner_device,
-    );
+    let score_input =
+        Tensor::<B::InnerBackend, 4>::random([case.score_batch, c, h, w], uniform, &inner_device);
     let (score_batches, score_secs) = time_loop(budget, || {
         let likelihood = model.log_likelihood(score_input.clone())?;
         let _: f64 = likelihood.nats().sum().into_scalar().elem();

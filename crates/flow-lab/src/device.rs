@@ -61,7 +61,10 @@ impl BackendKind {
 
     /// The backends this build includes.
     pub fn compiled() -> Vec<BackendKind> {
-        ALL_BACKENDS.into_iter().filter(|b| b.is_compiled()).collect()
+        ALL_BACKENDS
+            .into_iter()
+            .filter(|b| b.is_compiled())
+            .collect()
     }
 
     /// The preferred backend of this build: flex if compiled in, else the first one.
@@ -122,25 +125,21 @@ pub trait BackendJob {
 pub fn run_job<J: BackendJob>(kind: BackendKind, job: J) -> Result<J::Output, DeviceError> {
     match kind {
         #[cfg(feature = "flex")]
-        BackendKind::Flex => Ok(job.run::<burn::backend::Autodiff<burn::backend::Flex>>(
-            kind,
-            Default::default(),
-        )),
+        BackendKind::Flex => {
+            Ok(job.run::<burn::backend::Autodiff<burn::backend::Flex>>(kind, Default::default()))
+        }
         #[cfg(feature = "ndarray")]
-        BackendKind::Ndarray => Ok(job.run::<burn::backend::Autodiff<burn::backend::NdArray>>(
-            kind,
-            Default::default(),
-        )),
+        BackendKind::Ndarray => Ok(
+            job.run::<burn::backend::Autodiff<burn::backend::NdArray>>(kind, Default::default())
+        ),
         #[cfg(feature = "wgpu")]
-        BackendKind::Wgpu => Ok(job.run::<burn::backend::Autodiff<burn::backend::Wgpu>>(
-            kind,
-            Default::default(),
-        )),
+        BackendKind::Wgpu => {
+            Ok(job.run::<burn::backend::Autodiff<burn::backend::Wgpu>>(kind, Default::default()))
+        }
         #[cfg(feature = "cuda")]
-        BackendKind::Cuda => Ok(job.run::<burn::backend::Autodiff<burn::backend::Cuda>>(
-            kind,
-            Default::default(),
-        )),
+        BackendKind::Cuda => {
+            Ok(job.run::<burn::backend::Autodiff<burn::backend::Cuda>>(kind, Default::default()))
+        }
         #[allow(unreachable_patterns)]
         other => Err(DeviceError::NotCompiled {
             kind: other,
@@ -163,7 +162,10 @@ mod tests {
         for kind in ALL_BACKENDS {
             assert_eq!(kind.name().parse::<BackendKind>().unwrap(), kind);
         }
-        assert!(matches!("tpu".parse::<BackendKind>(), Err(DeviceError::Unknown(_))));
+        assert!(matches!(
+            "tpu".parse::<BackendKind>(),
+            Err(DeviceError::Unknown(_))
+        ));
     }
 
     #[test]

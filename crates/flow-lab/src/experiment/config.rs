@@ -243,8 +243,7 @@ impl ExperimentConfig {
             },
             ModelSpec {
                 name: "realnvp_bottleneck".into(),
-                description: "RealNVP, 2 scales, st-networks with a linear bottleneck of 16"
-                    .into(),
+                description: "RealNVP, 2 scales, st-networks with a linear bottleneck of 16".into(),
                 flow: bottleneck,
                 train,
             },

@@ -22,7 +22,12 @@ pub struct ScoredSet {
 impl ScoredSet {
     /// Mean bits/dim over finite values (`NaN` if there are none).
     pub fn mean_bits_per_dim(&self) -> f64 {
-        let finite: Vec<f64> = self.bits_per_dim.iter().copied().filter(|v| v.is_finite()).collect();
+        let finite: Vec<f64> = self
+            .bits_per_dim
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
         if finite.is_empty() {
             f64::NAN
         } else {

@@ -130,7 +130,11 @@ impl ExperimentResults {
                 .and_then(|o| o.metrics.fpr_at_tpr.first())
                 .map_or_else(|| "n/a".to_string(), |v| v.convention.clone())
         );
-        let _ = writeln!(md, "## {} vs {}\n", self.in_distribution, self.out_of_distribution);
+        let _ = writeln!(
+            md,
+            "## {} vs {}\n",
+            self.in_distribution, self.out_of_distribution
+        );
         let _ = writeln!(
             md,
             "| model | description | params | train time | bits/dim {} test | bits/dim {} | AUROC | AUPR-In | FPR@95 |",
@@ -163,8 +167,11 @@ impl ExperimentResults {
             let _ = writeln!(md, "| model | {} |", header.join(" | "));
             let _ = writeln!(md, "|---|{}", "---|".repeat(header.len()));
             for m in &self.models {
-                let cells: Vec<String> =
-                    m.ood.iter().map(|o| with_interval(&o.metrics.auroc)).collect();
+                let cells: Vec<String> = m
+                    .ood
+                    .iter()
+                    .map(|o| with_interval(&o.metrics.auroc))
+                    .collect();
                 let _ = writeln!(md, "| {} | {} |", m.name, cells.join(" | "));
             }
         }
@@ -174,13 +181,19 @@ impl ExperimentResults {
             let _ = writeln!(md, "| model | {} |", header.join(" | "));
             let _ = writeln!(md, "|---|{}", "---:|".repeat(header.len()));
             for m in &self.models {
-                let cells: Vec<String> =
-                    m.sets.iter().map(|s| format!("{:.3}", s.mean_bits_per_dim)).collect();
+                let cells: Vec<String> = m
+                    .sets
+                    .iter()
+                    .map(|s| format!("{:.3}", s.mean_bits_per_dim))
+                    .collect();
                 let _ = writeln!(md, "| {} | {} |", m.name, cells.join(" | "));
             }
         }
         let _ = writeln!(md, "\n## Training\n");
-        let _ = writeln!(md, "| model | steps | batch | lr | images/s | final train bits/dim |");
+        let _ = writeln!(
+            md,
+            "| model | steps | batch | lr | images/s | final train bits/dim |"
+        );
         let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
         for m in &self.models {
             let _ = writeln!(

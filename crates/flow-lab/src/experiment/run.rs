@@ -7,9 +7,7 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use flow_core::FlowNet;
 use flow_data::{ConsoleProgress, DataCache, Dataset, ImageDataset, Split};
-use flow_ood::{
-    evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientation, RocOptions,
-};
+use flow_ood::{evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientation, RocOptions};
 
 use super::config::{dataset_name, ExperimentConfig, ModelSpec};
 use super::eval::{evenly_spaced, score_set, ScoredSet};
@@ -73,7 +71,11 @@ impl BackendJob for ExperimentJob {
         let train = cache.load(in_set, Split::Train)?;
         let test = cache.load(in_set, Split::Test)?;
         // The natural OOD set: all of MNIST, or FashionMNIST's test split.
-        let ood_split = if ood_set == Dataset::Mnist { Split::All } else { Split::Test };
+        let ood_split = if ood_set == Dataset::Mnist {
+            Split::All
+        } else {
+            Split::Test
+        };
         let ood = cache.load(ood_set, ood_split)?;
         let sets = eval_sets(&config, &train, &test, &ood)?;
         eprintln!(
@@ -88,8 +90,23 @@ impl BackendJob for ExperimentJob {
         let mut models = Vec::with_capacity(config.models.len());
         for (k, spec) in config.models.iter().enumerate() {
             let seed = config.seed.wrapping_add(1000 * k as u64);
-            eprintln!("[{}/{}] {}: {}", k + 1, config.models.len(), spec.name, spec.description);
-            let result = run_model::<B>(&config, spec, seed, &train, &sets, &dir, self.options.quiet, &device)?;
+            eprintln!(
+                "[{}/{}] {}: {}",
+                k + 1,
+                config.models.len(),
+                spec.name,
+                spec.description
+            );
+            let result = run_model::<B>(
+                &config,
+                spec,
+                seed,
+                &train,
+                &sets,
+                &dir,
+                self.options.quiet,
+                &device,
+            )?;
             eprintln!(
                 "    {:.0} s training; bits/dim {} {:.3}, {} {:.3}; AUROC {:.3}",
                 result.train_seconds,
@@ -97,7 +114,10 @@ impl BackendJob for ExperimentJob {
                 result.sets.get(1).map_or(f64::NAN, |s| s.mean_bits_per_dim),
                 config.train_dataset.ood_name(),
                 result.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim),
-                result.ood.first().map_or(f64::NAN, |o| o.metrics.auroc.value),
+                result
+                    .ood
+                    .first()
+                    .map_or(f64::NAN, |o| o.metrics.auroc.value),
             );
             models.push(result);
         }
@@ -188,7 +208,15 @@ fn run_model<B: AutodiffBackend>(
 
     let eval = &config.eval;
     let score = |name: &str, data: &ImageDataset| {
-        score_set::<B::InnerBackend>(&model, name, data, eval.batch_size, eval.dequant_draws, seed ^ 0xE7A1, &inner)
+        score_set::<B::InnerBackend>(
+            &model,
+            name,
+            data,
+            eval.batch_size,
+            eval.dequant_draws,
+            seed ^ 0xE7A1,
+            &inner,
+        )
     };
     let in_name = config.train_dataset.in_name();
     let mut scored = vec![
@@ -216,10 +244,20 @@ fn run_model<B: AutodiffBackend>(
             set: set.name.clone(),
             source,
         };
-        let metrics = evaluate(in_scores, &set.log_likelihood, Orientation::HigherIsInDistribution, &options)
-            .map_err(metric_error)?;
-        let curve = roc_curve(in_scores, &set.log_likelihood, Orientation::HigherIsInDistribution, RocOptions::default())
-            .map_err(metric_error)?;
+        let metrics = evaluate(
+            in_scores,
+            &set.log_likelihood,
+            Orientation::HigherIsInDistribution,
+            &options,
+        )
+        .map_err(metric_error)?;
+        let curve = roc_curve(
+            in_scores,
+            &set.log_likelihood,
+            Orientation::HigherIsInDistribution,
+            RocOptions::default(),
+        )
+        .map_err(metric_error)?;
         roc_curves.push(Curve::new(
             format!("{} (AUROC {:.3})", set.name, metrics.auroc.value),
             curve.points.iter().map(|p| (p.fpr, p.tpr)).collect(),
@@ -230,9 +268,12 @@ fn run_model<B: AutodiffBackend>(
         });
     }
 
-    let figures = write_figures::<B::InnerBackend>(spec, &model, &scored, roc_curves, &history, config, seed, dir, &inner)?;
+    let figures = write_figures::<B::InnerBackend>(
+        spec, &model, &scored, roc_curves, &history, config, seed, dir, &inner,
+    )?;
     let tail = (history.len() / 10).max(1);
-    let final_train_bits_per_dim = history.iter().rev().take(tail).map(|(_, b)| b).sum::<f64>() / tail.min(history.len()).max(1) as f64;
+    let final_train_bits_per_dim = history.iter().rev().take(tail).map(|(_, b)| b).sum::<f64>()
+        / tail.min(history.len()).max(1) as f64;
     Ok(ModelResult {
         name: spec.name.clone(),
         description: spec.description.clone(),
@@ -296,7 +337,10 @@ fn write_figures<B: Backend>(
     let file = format!("{name}_roc.png");
     figures::roc_png(
         &dir.join(&file),
-        &format!("{name}: ROC, {} test positive", config.train_dataset.in_name()),
+        &format!(
+            "{name}: ROC, {} test positive",
+            config.train_dataset.in_name()
+        ),
         &roc_curves,
     )?;
     written.push(file);
@@ -314,7 +358,12 @@ fn write_figures<B: Backend>(
     if config.eval.samples > 0 {
         let file = format!("{name}_samples.png");
         let [c, h, w] = model.input_shape();
-        let samples = model.sample(config.eval.samples, config.eval.temperature, seed ^ 0x5A3, device);
+        let samples = model.sample(
+            config.eval.samples,
+            config.eval.temperature,
+            seed ^ 0x5A3,
+            device,
+        );
         let values: Vec<f32> = samples
             .clamp(0.0, 1.0)
             .into_data()
@@ -333,7 +382,13 @@ fn write_figures<B: Backend>(
             })
             .collect();
         let columns = (images.len() as f64).sqrt().ceil() as usize;
-        figures::image_grid_png(&dir.join(&file), &images, columns.max(1), 3, Normalise::Fixed(0.0, 1.0))?;
+        figures::image_grid_png(
+            &dir.join(&file),
+            &images,
+            columns.max(1),
+            3,
+            Normalise::Fixed(0.0, 1.0),
+        )?;
         written.push(file);
     }
     Ok(written)
