@@ -3,8 +3,11 @@
 
 mod train_support;
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use flow_lab::train::guard::first_non_finite_gradient;
 use flow_lab::train::{
     locate_non_finite, read_checkpoint, run, FlowTrainer, NonFiniteSite, OptimConfig, RunOptions,
     TrainConfig, TrainError,
@@ -124,7 +127,6 @@ fn a_diverging_run_stops_naming_step_and_layer_and_keeps_the_last_checkpoint() {
     .err()
     .expect("a learning rate of 1e8 diverges");
     let message = err.to_string();
-    eprintln!("{message}");
     let TrainError::NonFinite {
         step,
         site,
@@ -154,4 +156,54 @@ fn a_diverging_run_stops_naming_step_and_layer_and_keeps_the_last_checkpoint() {
         .history
         .iter()
         .all(|p| p.bits_per_dim.is_finite() && p.grad_norm.is_finite()));
+}
+
+/// Gives every parameter a zero gradient, except those whose path contains `poisoned`,
+/// which get NaN.
+struct FakeGradients {
+    poisoned: &'static str,
+    path: Vec<String>,
+    grads: GradientsParams,
+}
+
+impl ModuleVisitor<B> for FakeGradients {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let zero = param.val().inner().zeros_like();
+        let grad = if self.path.join(".").contains(self.poisoned) {
+            zero.add_scalar(f32::NAN)
+        } else {
+            zero
+        };
+        self.grads
+            .register::<<B as AutodiffBackend>::InnerBackend, D>(param.id, grad);
+    }
+}
+
+#[test]
+fn a_non_finite_gradient_is_traced_to_its_parameter() {
+    let model = tiny_flow().init::<B>(0, &Default::default()).unwrap();
+    let mut fake = FakeGradients {
+        poisoned: "pre.1.Coupling.g",
+        path: Vec::new(),
+        grads: GradientsParams::new(),
+    };
+    model.visit(&mut fake);
+    let param = first_non_finite_gradient(&model, &fake.grads).expect("a NaN gradient");
+    assert!(param.ends_with("pre.1.Coupling.g"), "{param}");
+
+    let mut clean = FakeGradients {
+        poisoned: "no such parameter",
+        path: Vec::new(),
+        grads: GradientsParams::new(),
+    };
+    model.visit(&mut clean);
+    assert_eq!(first_non_finite_gradient(&model, &clean.grads), None);
 }

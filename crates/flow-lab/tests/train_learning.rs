@@ -30,7 +30,6 @@ fn the_loss_goes_down_on_a_learnable_dataset() {
     assert_eq!(outcome.history.len(), 48);
     let start = mean(outcome.history[..6].iter().map(|p| p.bits_per_dim));
     let end = mean(outcome.history[42..].iter().map(|p| p.bits_per_dim));
-    eprintln!("bits/dim: first 6 steps {start:.3}, last 6 steps {end:.3}");
     assert!(end < start - 0.5, "bits/dim went from {start} to {end}");
 
     // The trained model, in inference mode, scores the whole training set better than

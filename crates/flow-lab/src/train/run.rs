@@ -147,7 +147,7 @@ pub struct TrainOutcome<B: AutodiffBackend> {
     pub total_steps: u64,
     /// Steps per epoch.
     pub steps_per_epoch: u64,
-    /// Training wall time, summed over resumed sessions.
+    /// Training wall time (checkpoint writing included), summed over resumed sessions.
     pub wall_time: Duration,
     /// Images trained on, summed over resumed sessions.
     pub images_seen: u64,
@@ -496,7 +496,7 @@ fn drive<B: AutodiffBackend>(
         );
         if (step + 1).is_multiple_of(plan.steps_per_epoch) {
             let first = epoch * plan.steps_per_epoch;
-            let epoch_points = state.history.iter().filter(|p| p.step >= first);
+            let epoch_points = state.history.iter().rev().take_while(|p| p.step >= first);
             let (sum, n) = epoch_points.fold((0.0, 0u64), |(s, n), p| (s + p.bits_per_dim, n + 1));
             report.epoch_line(
                 epoch + 1,
