@@ -159,3 +159,39 @@ fn a_missing_checkpoint_names_the_folder() {
     assert!(matches!(err, CheckpointError::Io { .. }), "{err}");
     assert_names_file(&err, &not_there);
 }
+
+#[test]
+fn configuration_floats_survive_the_checkpoint_exactly() {
+    // A learning rate whose shortest decimal form serde_json's default parser reads
+    // back one ulp off; a resumed run must still use exactly this value.
+    let lr: f64 = "0.00021650300390268918".parse().unwrap();
+    let mut train = train_config(3, None, Some(2));
+    train.optim.learning_rate = lr;
+    train.optim.beta_2 = 0.1 + 0.2;
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        checkpoint_dir: Some(dir.path().to_path_buf()),
+        quiet: true,
+        stop_after_steps: Some(1),
+        ..RunOptions::default()
+    };
+    let data = synthetic_images(16);
+    run::<B>(&tiny_flow(), &train, &data, &Default::default(), &options).unwrap();
+    let (meta, _) = read_checkpoint_meta(&dir.path().join(CHECKPOINT_FILE)).unwrap();
+    assert_eq!(meta.train.optim.learning_rate.to_bits(), lr.to_bits());
+    assert_eq!(meta.train, train);
+    assert_eq!(meta.flow, tiny_flow());
+    // So the same configuration continues its run rather than being refused.
+    let done = flow_lab::train::run_or_resume::<B>(
+        &tiny_flow(),
+        &train,
+        &data,
+        &Default::default(),
+        &RunOptions {
+            stop_after_steps: None,
+            ..options
+        },
+    )
+    .unwrap();
+    assert_eq!(done.steps, 2);
+}

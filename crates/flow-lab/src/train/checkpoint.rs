@@ -195,8 +195,8 @@ pub fn write_checkpoint<B: AutodiffBackend>(
         .map_err(|e| corrupt(&path, format!("cannot encode the model record: {e}")))?;
     let optim_bytes = Recorder::<B>::record(&recorder, optimizer, ())
         .map_err(|e| corrupt(&path, format!("cannot encode the optimizer record: {e}")))?;
-    let header = serde_json::to_vec(meta)
-        .map_err(|e| corrupt(&path, format!("cannot encode the header: {e}")))?;
+    let header =
+        encode_meta(meta).map_err(|e| corrupt(&path, format!("cannot encode the header: {e}")))?;
 
     let mut bytes = Vec::with_capacity(
         64 + header.len() + model_bytes.len() + optim_bytes.len() + history.len() * 24,
@@ -325,9 +325,72 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Sections<'a>, CheckpointErr
     Ok(sections)
 }
 
+/// The header: the metadata as JSON plus the exact bits of each of its floats.
+///
+/// serde_json's default float parser is not exact (about one in ten arbitrary `f64`s
+/// comes back one unit in the last place off), and a learning rate or a preprocessing
+/// constant that moves by one ulp breaks bit-for-bit resumption. So the floats also
+/// travel as their bits, in the order a walk of the JSON value meets them, and replace
+/// the parsed ones on reading.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    meta: serde_json::Value,
+    float_bits: Vec<u64>,
+}
+
+fn encode_meta(meta: &CheckpointMeta) -> Result<Vec<u8>, serde_json::Error> {
+    let meta = serde_json::to_value(meta)?;
+    let mut float_bits = Vec::new();
+    visit_floats(&meta, &mut |x| float_bits.push(x.to_bits()));
+    serde_json::to_vec(&Header { meta, float_bits })
+}
+
 fn decode_meta(path: &Path, header: &[u8]) -> Result<CheckpointMeta, CheckpointError> {
-    serde_json::from_slice(header)
-        .map_err(|e| corrupt(path, format!("its header is not valid: {e}")))
+    let invalid = |e: String| corrupt(path, format!("its header is not valid: {e}"));
+    let header: Header = serde_json::from_slice(header).map_err(|e| invalid(e.to_string()))?;
+    let mut meta = header.meta;
+    let mut exact = header.float_bits.into_iter();
+    let mut missing = false;
+    restore_floats(&mut meta, &mut || {
+        let bits = exact.next();
+        missing |= bits.is_none();
+        bits.map(f64::from_bits)
+    });
+    if missing || exact.next().is_some() {
+        return Err(invalid(
+            "its float table does not match its metadata".into(),
+        ));
+    }
+    serde_json::from_value(meta).map_err(|e| invalid(e.to_string()))
+}
+
+/// Calls `f` on every float of `value`, in a fixed order (objects are sorted maps).
+fn visit_floats(value: &serde_json::Value, f: &mut impl FnMut(f64)) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n.as_f64() {
+                f(x);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| visit_floats(v, f)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| visit_floats(v, f)),
+        _ => {}
+    }
+}
+
+/// Replaces every float of `value`, in [`visit_floats`]'s order, by what `next` gives.
+fn restore_floats(value: &mut serde_json::Value, next: &mut impl FnMut() -> Option<f64>) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(exact) = next().and_then(serde_json::Number::from_f64) {
+                *n = exact;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| restore_floats(v, next)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| restore_floats(v, next)),
+        _ => {}
+    }
 }
 
 fn push_section(bytes: &mut Vec<u8>, section: &[u8]) {
