@@ -5,13 +5,13 @@
 //! (parameters and BatchNorm running statistics), Adam's state, and the history so far.
 //! No random-number state is saved because the run draws none that carries over: the
 //! batch order of an epoch and the dequantization noise of a step are both derived from
-//! the seed and the step (see [`super::run`]).
+//! the seed and the step (see the [`train`](super) module).
 //!
 //! # File layout (`checkpoint.flowckpt`, little-endian)
 //!
 //! ```text
 //! magic "FLOWCKPT" | version u32
-//! u64 length + JSON   CheckpointMeta
+//! u64 length + JSON   {"meta": CheckpointMeta, "float_bits": exact bits of its floats}
 //! u64 length + bytes  model record (burn named MessagePack, full precision)
 //! u64 length + bytes  optimizer record (likewise)
 //! u64 length + bytes  history: per point u64 step, f64 bits/dim, f64 grad norm

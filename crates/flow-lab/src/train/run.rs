@@ -1,27 +1,7 @@
 //! The training loop: seeded maximum-likelihood training of a [`FlowNet`] on an
 //! [`ImageDataset`], with checkpoints, resumption and the NaN/Inf guard.
 //!
-//! # Determinism
-//!
-//! Everything random is a pure function of the configuration's `seed` and the step:
-//!
-//! - the parameters: `FlowConfig::init(seed)`;
-//! - the batch order of epoch `e`: `BatchPlan::shuffled(len, batch, order_seed(seed), e)`,
-//!   and step `s` takes batch `s mod steps_per_epoch` of epoch `s / steps_per_epoch`
-//!   (the last batch of an epoch may be smaller, as with PyTorch's `DataLoader`);
-//! - the dequantization noise of step `s`: a fresh `Batcher::dequantized` seeded from
-//!   `(seed, s)`.
-//!
-//! So no random-number state needs saving: a checkpoint at step `k` plus the seed
-//! determine every later batch, and [`resume`] reaches bit for bit the parameters of an
-//! uninterrupted run (on the same backend and machine).
-//!
-//! # Reporting
-//!
-//! An indicatif bar on stderr shows step, loss in bits/dim and images/s (hidden when
-//! stderr is not a terminal or [`RunOptions::quiet`] is set), and each completed epoch
-//! logs one line to stderr (unless quiet) with its mean bits/dim, images/s and the
-//! elapsed time.
+//! The determinism and reporting rules are documented on the [`train`](super) module.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
