@@ -38,6 +38,8 @@
 //! # Ok::<(), flow_core::FlowError>(())
 //! ```
 
+pub mod batch_norm;
+pub mod broadcast;
 mod error;
 mod flow;
 pub mod init;

@@ -120,7 +120,19 @@ mod tests {
     #[test]
     fn lu_reassembles_and_inverse_inverts() {
         let n = 5;
-        let a: Vec<f64> = (0..n * n).map(|i| ((i * 37 % 11) as f64) - 4.5).collect();
+        // Off-diagonal pattern plus a dominant diagonal: well conditioned, and the
+        // pivoting still has rows to swap (column 0's largest entry is not on top).
+        let a: Vec<f64> = (0..n * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                let off = ((k * 37 % 11) as f64) - 4.5;
+                if i == j {
+                    off + 12.0 * (1.0 + i as f64)
+                } else {
+                    off
+                }
+            })
+            .collect();
         let (p, l, u) = lu(&a, n);
         let back = matmul(&matmul(&p, &l, n), &u, n);
         for (x, y) in a.iter().zip(&back) {

@@ -4,6 +4,7 @@ use burn::module::{Module, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
+use crate::broadcast::affine_channels;
 use crate::flow::{LayerRecord, Trace};
 use crate::init::constant_param;
 
@@ -60,9 +61,10 @@ impl<B: Backend> ActNorm<B> {
         x: Tensor<B, 4>,
         trace: Option<&mut Trace<B>>,
     ) -> (Tensor<B, 4>, Tensor<B, 1>) {
-        let [n, c, h, w] = x.dims();
-        let y = (x + self.bias.val().reshape([1, c, 1, 1]))
-            * self.log_scale.val().exp().reshape([1, c, 1, 1]);
+        let [n, _, h, w] = x.dims();
+        // (x + bias) * exp(log_scale) as one per-channel affine map.
+        let scale = self.log_scale.val().exp();
+        let y = affine_channels(x, scale.clone(), self.bias.val() * scale);
         let log_det = self.log_det(n, h, w);
         if let Some(trace) = trace {
             trace.push(LayerRecord {
@@ -77,9 +79,8 @@ impl<B: Backend> ActNorm<B> {
 
     /// Inverse pass: `(x, log|det dx/dy|)`.
     pub fn inverse(&self, y: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
-        let [n, c, h, w] = y.dims();
-        let x = y * self.log_scale.val().neg().exp().reshape([1, c, 1, 1])
-            - self.bias.val().reshape([1, c, 1, 1]);
+        let [n, _, h, w] = y.dims();
+        let x = affine_channels(y, self.log_scale.val().neg().exp(), self.bias.val().neg());
         (x, self.log_det(n, h, w).neg())
     }
 }

@@ -5,6 +5,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use flow_masks::{CouplingMask, MaskKind};
 
+use crate::broadcast::{mul_channels, mul_positions};
 use crate::error::FlowError;
 use crate::flow::{CouplingRecord, LayerRecord, Trace};
 use crate::init::{constant_param, ParamInit};
@@ -108,7 +109,7 @@ impl<B: Backend> AffineCoupling<B> {
     fn scale_and_shift(&self, x: &Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
         let conditioning = match (&self.channel_split, &self.condition) {
             (Some(split), _) => x.clone().narrow(1, split.condition.0, split.condition.1),
-            (None, Some(condition)) => x.clone() * condition.clone(),
+            (None, Some(condition)) => mul_positions(x.clone(), condition.clone()),
             (None, None) => unreachable!("a coupling is built with masks or a channel split"),
         };
         let raw = self.st_net.forward(conditioning);
@@ -117,10 +118,12 @@ impl<B: Backend> AffineCoupling<B> {
             (Some(s), Some(t)) => (s, t),
             _ => unreachable!("st-networks output an even number of channels"),
         };
-        let c = self.g.dims()[0];
-        let s = s_raw.tanh() * self.g.val().reshape([1, c, 1, 1]);
+        let s = mul_channels(s_raw.tanh(), self.g.val());
         match &self.transform {
-            Some(transform) => (s * transform.clone(), t * transform.clone()),
+            Some(transform) => (
+                mul_positions(s, transform.clone()),
+                mul_positions(t, transform.clone()),
+            ),
             None => (s, t),
         }
     }

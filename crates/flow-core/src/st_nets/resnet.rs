@@ -2,11 +2,11 @@
 //! linear bottleneck in the middle (their `ResNetAE`).
 
 use burn::module::Module;
-use burn::nn::{BatchNorm, BatchNormConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
+use crate::batch_norm::BatchNorm2d;
 use crate::init::ParamInit;
 use crate::nn::{Linear, WnConv2d};
 
@@ -14,18 +14,18 @@ use crate::nn::{Linear, WnConv2d};
 /// plus the input.
 #[derive(Module, Debug)]
 pub struct ResidualBlock<B: Backend> {
-    in_norm: Option<BatchNorm<B>>,
+    in_norm: Option<BatchNorm2d<B>>,
     in_conv: WnConv2d<B>,
-    out_norm: Option<BatchNorm<B>>,
+    out_norm: Option<BatchNorm2d<B>>,
     out_conv: WnConv2d<B>,
 }
 
 impl<B: Backend> ResidualBlock<B> {
     fn new(channels: usize, batch_norm: bool, rng: &mut ParamInit, device: &B::Device) -> Self {
         Self {
-            in_norm: batch_norm.then(|| BatchNormConfig::new(channels).init(device)),
+            in_norm: batch_norm.then(|| BatchNorm2d::new(channels, device)),
             in_conv: WnConv2d::new(channels, channels, 3, false, rng, device),
-            out_norm: batch_norm.then(|| BatchNormConfig::new(channels).init(device)),
+            out_norm: batch_norm.then(|| BatchNorm2d::new(channels, device)),
             out_conv: WnConv2d::new(channels, channels, 3, true, rng, device),
         }
     }
@@ -39,7 +39,7 @@ impl<B: Backend> ResidualBlock<B> {
     }
 }
 
-fn normalise<B: Backend>(norm: &Option<BatchNorm<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+fn normalise<B: Backend>(norm: &Option<BatchNorm2d<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     match norm {
         Some(norm) => norm.forward(x),
         None => x,
@@ -72,13 +72,13 @@ impl<B: Backend> LinearBottleneck<B> {
 /// WN-conv to the `2 * C'` outputs (s then t). With a bottleneck, the skips are off and
 /// the feature map passes a linear latent after the middle block, as in the reference.
 ///
-/// BatchNorm follows burn's convention: batch statistics when the backend records
+/// BatchNorm ([`BatchNorm2d`]) follows burn's convention: batch statistics when the backend records
 /// gradients (training), running statistics otherwise (evaluation, after `.valid()`).
 /// Either way forward and inverse see the same conditioning input, so the coupling
 /// stays exactly invertible.
 #[derive(Module, Debug)]
 pub struct ResNetStNet<B: Backend> {
-    in_norm: Option<BatchNorm<B>>,
+    in_norm: Option<BatchNorm2d<B>>,
     double_after_norm: bool,
     in_conv: WnConv2d<B>,
     in_skip: Option<WnConv2d<B>>,
@@ -86,7 +86,7 @@ pub struct ResNetStNet<B: Backend> {
     skips: Vec<WnConv2d<B>>,
     bottleneck: Option<LinearBottleneck<B>>,
     bottleneck_after: usize,
-    out_norm: Option<BatchNorm<B>>,
+    out_norm: Option<BatchNorm2d<B>>,
     out_conv: WnConv2d<B>,
 }
 
@@ -131,7 +131,7 @@ impl<B: Backend> ResNetStNet<B> {
         Self {
             in_norm: shape
                 .batch_norm
-                .then(|| BatchNormConfig::new(shape.channels_in).init(device)),
+                .then(|| BatchNorm2d::new(shape.channels_in, device)),
             double_after_norm: shape.double_after_norm,
             in_conv,
             in_skip,
@@ -140,9 +140,7 @@ impl<B: Backend> ResNetStNet<B> {
             bottleneck,
             // The reference places the bottleneck after block `blocks / 2 - 1`.
             bottleneck_after: (shape.blocks / 2).max(1) - 1,
-            out_norm: shape
-                .batch_norm
-                .then(|| BatchNormConfig::new(mid).init(device)),
+            out_norm: shape.batch_norm.then(|| BatchNorm2d::new(mid, device)),
             out_conv: WnConv2d::new(mid, shape.channels_out, 1, true, rng, device),
         }
     }

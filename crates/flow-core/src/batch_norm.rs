@@ -1,0 +1,85 @@
+//! 2-d batch normalisation for the st-networks.
+//!
+//! Semantics follow PyTorch's `BatchNorm2d` as the reference uses it: batch statistics
+//! (biased variance) while training, running statistics (momentum 0.1, unbiased
+//! variance) in evaluation; burn's convention decides which is which (training when the
+//! backend records gradients, evaluation after `.valid()`).
+//!
+//! Written here rather than taken from `burn::nn` because burn's version transposes the
+//! batch and channel axes before reducing, which the flex backend materialises element
+//! by element; on the reference RealNVP that transpose took most of the forward pass.
+//! Here the statistics are reductions over `[N, C, H*W]`, a free reshape.
+
+use burn::module::{Module, Param, RunningState};
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use crate::broadcast::{add_channels, affine_channels, channel_mean};
+use crate::init::constant_param;
+
+/// PyTorch's default momentum for the running statistics.
+const MOMENTUM: f64 = 0.1;
+/// PyTorch's default epsilon.
+const EPSILON: f64 = 1e-5;
+
+/// Batch normalisation over the channels of `[N, C, H, W]`.
+#[derive(Module, Debug)]
+pub struct BatchNorm2d<B: Backend> {
+    /// Scale per channel.
+    pub gamma: Param<Tensor<B, 1>>,
+    /// Shift per channel.
+    pub beta: Param<Tensor<B, 1>>,
+    /// Running mean per channel.
+    pub running_mean: RunningState<Tensor<B, 1>>,
+    /// Running (unbiased) variance per channel.
+    pub running_var: RunningState<Tensor<B, 1>>,
+}
+
+impl<B: Backend> BatchNorm2d<B> {
+    /// Identity-initialised batch normalisation over `channels`.
+    pub fn new(channels: usize, device: &B::Device) -> Self {
+        Self {
+            gamma: constant_param([channels], 1.0, device),
+            beta: constant_param([channels], 0.0, device),
+            running_mean: RunningState::new(Tensor::zeros([channels], device)),
+            running_var: RunningState::new(Tensor::ones([channels], device)),
+        }
+    }
+
+    /// Normalises `x`.
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let [n, _, h, w] = x.dims();
+        let device = x.device();
+        let (mean, var) = if B::ad_enabled(&device) {
+            let mean = channel_mean(x.clone());
+            let var = channel_mean(add_channels(x.clone(), mean.clone().neg()).square());
+            let count = (n * h * w) as f64;
+            let unbiased = if count > 1.0 {
+                count / (count - 1.0)
+            } else {
+                1.0
+            };
+            let batch_mean = mean.clone().detach();
+            let batch_var = var.clone().detach().mul_scalar(unbiased);
+            let running_mean = self.running_mean.value_sync().to_device(&device);
+            let running_var = self.running_var.value_sync().to_device(&device);
+            self.running_mean.update(
+                (running_mean.mul_scalar(1.0 - MOMENTUM) + batch_mean.mul_scalar(MOMENTUM))
+                    .detach(),
+            );
+            self.running_var.update(
+                (running_var.mul_scalar(1.0 - MOMENTUM) + batch_var.mul_scalar(MOMENTUM)).detach(),
+            );
+            (mean, var)
+        } else {
+            (
+                self.running_mean.value().to_device(&device),
+                self.running_var.value().to_device(&device),
+            )
+        };
+        // (x - mean) * gamma / std + beta as one per-channel affine map.
+        let scale = self.gamma.val() / var.add_scalar(EPSILON).sqrt();
+        let shift = self.beta.val() - mean * scale.clone();
+        affine_channels(x, scale, shift)
+    }
+}
