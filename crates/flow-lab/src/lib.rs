@@ -15,6 +15,7 @@ pub mod bench;
 pub mod device;
 pub mod experiment;
 pub mod figures;
+mod fsutil;
 pub mod train;
 
 // Compiles the README's example as a doctest.

@@ -227,13 +227,10 @@ impl ExperimentResults {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentError> {
-    let io = |source| ExperimentError::Io {
+/// Writes `bytes` to `path` atomically (temporary file, sync, rename).
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentError> {
+    crate::fsutil::write_atomic(path, bytes).map_err(|source| ExperimentError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    })
 }

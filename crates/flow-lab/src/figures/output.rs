@@ -2,9 +2,7 @@
 //! beside the target, flush it to disk, then rename it over the target. A run killed at any
 //! moment leaves either the old file or the new one, never half a PNG.
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::{ImageFormat, RgbImage};
 
@@ -19,38 +17,17 @@ pub(crate) fn write_png(path: &Path, image: &RgbImage) -> Result<(), FigureError
             path: path.to_path_buf(),
             source,
         })?;
-    let tmp = temporary_path(path);
-    let io_err = |source| FigureError::Io {
+    crate::fsutil::write_atomic(path, bytes.get_ref()).map_err(|source| FigureError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let written = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes.get_ref())?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        // The temporary file is ours alone; a failed clean-up changes nothing for the caller.
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
+    })?;
     Ok(())
-}
-
-/// A hidden name in the target's directory (so the rename stays on one file system),
-/// unique per process so two runs writing the same figure do not clobber each other's
-/// temporary file.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "figure".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn writes_decodable_png_and_leaves_no_temporary_file() {

@@ -125,24 +125,7 @@ pub(crate) fn draw_vertical(
     size: f32,
     color: Color,
 ) {
-    let mask = render(text, size);
-    let rotated = rotate_ccw(&mask);
-    let (left, top) = anchor(
-        x,
-        y,
-        rotated.width,
-        rotated.height,
-        HAlign::Center,
-        VAlign::Middle,
-    );
-    canvas.blend_mask(
-        left,
-        top,
-        rotated.width,
-        rotated.height,
-        &rotated.alpha,
-        color,
-    );
+    draw_rotated(canvas, text, (x, y), size, color, VAlign::Middle);
 }
 
 /// Draws text turned 90° counter-clockwise whose end (the text's right) touches (x, y)
@@ -155,15 +138,27 @@ pub(crate) fn draw_vertical_hanging(
     size: f32,
     color: Color,
 ) {
-    let mask = render(text, size);
-    let rotated = rotate_ccw(&mask);
+    draw_rotated(canvas, text, (x, y), size, color, VAlign::Top);
+}
+
+/// Text turned 90° counter-clockwise, centred horizontally on `at.0` and placed
+/// vertically by `valign`.
+fn draw_rotated(
+    canvas: &mut Canvas,
+    text: &str,
+    at: (f64, f64),
+    size: f32,
+    color: Color,
+    valign: VAlign,
+) {
+    let rotated = rotate_ccw(&render(text, size));
     let (left, top) = anchor(
-        x,
-        y,
+        at.0,
+        at.1,
         rotated.width,
         rotated.height,
         HAlign::Center,
-        VAlign::Top,
+        valign,
     );
     canvas.blend_mask(
         left,

@@ -29,7 +29,6 @@
 //! that names the file.
 
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -443,18 +442,9 @@ fn le_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
 }
 
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    // The prefix lets `remove_stale_temporaries` find what a killed writer left.
     let temp = dir.join(format!("{TEMP_PREFIX}{}", std::process::id()));
-    let written = File::create(&temp)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_all()
-        })
-        .and_then(|()| fs::rename(&temp, path));
-    if let Err(source) = written {
-        // Best effort: a leftover temporary file is harmless and removed next time.
-        let _ = fs::remove_file(&temp);
-        return Err(io_error(path, source));
-    }
+    crate::fsutil::write_via(&temp, path, bytes).map_err(|source| io_error(path, source))?;
     // Make the rename durable. Opening a folder for syncing is not possible on every
     // platform; the checkpoint is complete either way.
     if let Ok(folder) = File::open(dir) {

@@ -1,9 +1,9 @@
 //! AUROC as the Mann-Whitney U statistic.
 
-use super::error::{validate_sets, MetricError, ScoreSet};
+use super::error::MetricError;
 use super::pass::{run_single, Accumulate};
 use super::roc::{cumulative_steps, CurvePoint};
-use super::sort::sorted_descending_keys;
+use super::sort::validated_sorted_keys;
 use super::table::{MergedGroups, ScoreTable, Step};
 use crate::orientation::{Orientation, PositiveClass};
 
@@ -59,13 +59,8 @@ pub fn auroc(
     ood_scores: &[f64],
     orientation: Orientation,
 ) -> Result<f64, MetricError> {
-    validate_sets(&[
-        (ScoreSet::InDistribution, in_scores),
-        (ScoreSet::OutOfDistribution, ood_scores),
-    ])?;
     // Streams the merged groups instead of storing a table: half the memory traffic.
-    let a = sorted_descending_keys(in_scores, orientation);
-    let b = sorted_descending_keys(ood_scores, orientation);
+    let (a, b) = validated_sorted_keys(in_scores, ood_scores, orientation)?;
     let mut acc = AurocAccumulator::new(a.len() as u64, b.len() as u64);
     let steps = MergedGroups::new(&a, &b).map(|g| Step {
         score: g.score,

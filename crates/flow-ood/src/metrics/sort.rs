@@ -5,7 +5,25 @@
 //! against ~38 ms for 10^6 scores on the development machine; an LSD radix sort was no
 //! faster there, being bound by memory bandwidth).
 
+use super::error::{validate_sets, MetricError, ScoreSet};
 use crate::orientation::Orientation;
+
+/// Checks both sets (non-empty, finite) and returns their sorted keys, in-distribution
+/// first: the common start of every metric that walks the merged score order.
+pub(crate) fn validated_sorted_keys(
+    in_scores: &[f64],
+    ood_scores: &[f64],
+    orientation: Orientation,
+) -> Result<(Vec<u64>, Vec<u64>), MetricError> {
+    validate_sets(&[
+        (ScoreSet::InDistribution, in_scores),
+        (ScoreSet::OutOfDistribution, ood_scores),
+    ])?;
+    Ok((
+        sorted_descending_keys(in_scores, orientation),
+        sorted_descending_keys(ood_scores, orientation),
+    ))
+}
 
 /// The scores mapped to the internal scale (larger = more in-distribution, `-0.0` folded
 /// into `0.0`), as keys sorted so that the most in-distribution score comes first. Scores

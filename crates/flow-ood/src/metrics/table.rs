@@ -3,8 +3,8 @@
 //! Sorting once and grouping ties lets each metric run in one O(groups) pass, and lets the
 //! bootstrap re-weight groups instead of re-sorting (see `bootstrap.rs`).
 
-use super::error::{validate_sets, MetricError, ScoreSet};
-use super::sort::{score_of_key, sorted_descending_keys};
+use super::error::MetricError;
+use super::sort::{score_of_key, validated_sorted_keys};
 use crate::orientation::{Orientation, OrientedScores, PositiveClass};
 
 /// One distinct score value and how many samples of each set have exactly that score.
@@ -54,12 +54,7 @@ impl ScoreTable {
         ood_scores: &[f64],
         orientation: Orientation,
     ) -> Result<Self, MetricError> {
-        validate_sets(&[
-            (ScoreSet::InDistribution, in_scores),
-            (ScoreSet::OutOfDistribution, ood_scores),
-        ])?;
-        let a = sorted_descending_keys(in_scores, orientation);
-        let b = sorted_descending_keys(ood_scores, orientation);
+        let (a, b) = validated_sorted_keys(in_scores, ood_scores, orientation)?;
         let mut groups = Vec::with_capacity(a.len() + b.len());
         groups.extend(MergedGroups::new(&a, &b));
         Ok(ScoreTable {
