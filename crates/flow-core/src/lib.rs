@@ -42,6 +42,7 @@ pub mod batch_norm;
 pub mod broadcast;
 mod error;
 mod flow;
+pub mod grid;
 pub mod init;
 pub mod layers;
 pub mod likelihood;

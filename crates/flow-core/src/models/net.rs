@@ -117,6 +117,11 @@ impl<B: Backend> FlowNet<B> {
         &self.scales
     }
 
+    /// The logit preprocessing, if the flow has one (it is the first record of a trace).
+    pub fn preprocess(&self) -> Option<LogitPreprocess> {
+        self.preprocess
+    }
+
     /// Checks that `dims` is `[N, C, H, W]` with the model's `[C, H, W]`.
     pub fn check_input(&self, dims: [usize; 4]) -> Result<(), FlowError> {
         if dims[1..] != self.input_shape {
