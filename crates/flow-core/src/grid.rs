@@ -231,7 +231,7 @@ mod tests {
                             GridOp::FactorOut { kept, removed } => Some((*kept, *removed)),
                             GridOp::Squeeze => None,
                         })
-                        .last()
+                        .next_back()
                         .unwrap();
                     let prev = records[i - 1].coupling.as_ref().unwrap().output.clone();
                     factored.push(prev.narrow(1, op.0, op.1));
