@@ -45,6 +45,35 @@ pub enum Normalise {
     /// Each image's largest |v| maps to black (−) and white (+), with 0 at mid grey (0.5):
     /// for the s and t maps, so the entries a coupling leaves unchanged stay neutral.
     Symmetric,
+    /// A diverging colour map for one-channel images with a fixed symmetric range:
+    /// `-limit` and below is blue, 0 is white, `+limit` and above is red. For maps whose
+    /// zero means "untouched" (a coupling's `s` and `t`), shared across tiles so that
+    /// their magnitudes compare. Three-channel images are drawn as with `Symmetric`.
+    Diverging {
+        /// The magnitude drawn at full colour; must be finite and positive.
+        limit: f32,
+    },
+}
+
+/// The ends of the diverging map (ColorBrewer RdBu's darkest blue and red).
+const DIVERGING_NEGATIVE: [f32; 3] = [33.0 / 255.0, 102.0 / 255.0, 172.0 / 255.0];
+const DIVERGING_POSITIVE: [f32; 3] = [178.0 / 255.0, 24.0 / 255.0, 43.0 / 255.0];
+
+/// The diverging map's colour for `t` in `-1..=1` (clipped): white at 0, blending
+/// linearly to blue below and red above.
+pub(crate) fn diverging_rgb(t: f32) -> [f32; 3] {
+    let t = t.clamp(-1.0, 1.0);
+    let end = if t < 0.0 {
+        DIVERGING_NEGATIVE
+    } else {
+        DIVERGING_POSITIVE
+    };
+    let a = t.abs();
+    [
+        1.0 + (end[0] - 1.0) * a,
+        1.0 + (end[1] - 1.0) * a,
+        1.0 + (end[2] - 1.0) * a,
+    ]
 }
 
 /// Pixels beyond this many in one figure are refused, so a mistaken `scale` cannot
@@ -207,29 +236,35 @@ pub fn labelled_grid_with_header_png(
     output::write_png(path, &canvas.into_image())
 }
 
-fn invalid(path: &Path, reason: String) -> FigureError {
+pub(super) fn invalid(path: &Path, reason: String) -> FigureError {
     FigureError::InvalidArgument {
         path: path.to_path_buf(),
         reason,
     }
 }
 
-fn check_common(path: &Path, scale: usize, normalise: Normalise) -> Result<(), FigureError> {
+pub(super) fn check_common(
+    path: &Path,
+    scale: usize,
+    normalise: Normalise,
+) -> Result<(), FigureError> {
     if scale == 0 {
         return Err(invalid(path, "scale must be at least 1".into()));
     }
-    if let Normalise::Fixed(lo, hi) = normalise {
-        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-            return Err(invalid(
-                path,
-                format!("Normalise::Fixed({lo}, {hi}) needs finite lo < hi"),
-            ));
-        }
+    match normalise {
+        Normalise::Fixed(lo, hi) if !(lo.is_finite() && hi.is_finite() && lo < hi) => Err(invalid(
+            path,
+            format!("Normalise::Fixed({lo}, {hi}) needs finite lo < hi"),
+        )),
+        Normalise::Diverging { limit } if !(limit.is_finite() && limit > 0.0) => Err(invalid(
+            path,
+            format!("Normalise::Diverging {{ limit: {limit} }} needs a finite positive limit"),
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
-fn check_size(path: &Path, width: usize, height: usize) -> Result<(), FigureError> {
+pub(super) fn check_size(path: &Path, width: usize, height: usize) -> Result<(), FigureError> {
     if width.saturating_mul(height) > MAX_PIXELS {
         return Err(invalid(
             path,
@@ -245,7 +280,7 @@ fn cell_size<'a>(images: impl Iterator<Item = &'a Image>, scale: usize) -> (usiz
 }
 
 /// Checks one image and maps it to RGB intensities in 0..=1, row-major.
-fn tile(
+pub(super) fn tile(
     path: &Path,
     img: &Image,
     name: &str,
@@ -285,8 +320,15 @@ fn tile(
             value: v as f64,
         });
     }
-    let intensity = intensities(&img.pixels, mode);
     let plane = img.width * img.height;
+    if let (Normalise::Diverging { limit }, 1) = (mode, img.channels) {
+        return Ok(img
+            .pixels
+            .iter()
+            .map(|v| diverging_rgb(v / limit))
+            .collect());
+    }
+    let intensity = intensities(&img.pixels, mode);
     Ok((0..plane)
         .map(|p| {
             if img.channels == 1 {
@@ -314,7 +356,7 @@ fn intensities(values: &[f32], mode: Normalise) -> Vec<f32> {
                 vec![0.5; values.len()]
             }
         }
-        Normalise::Symmetric => {
+        Normalise::Symmetric | Normalise::Diverging { .. } => {
             let m = values.iter().fold(0f32, |m, v| m.max(v.abs()));
             if m > 0.0 {
                 values
@@ -328,7 +370,14 @@ fn intensities(values: &[f32], mode: Normalise) -> Vec<f32> {
     }
 }
 
-fn blit(canvas: &mut Canvas, img: &Image, tile: &[[f32; 3]], x: usize, y: usize, scale: usize) {
+pub(super) fn blit(
+    canvas: &mut Canvas,
+    img: &Image,
+    tile: &[[f32; 3]],
+    x: usize,
+    y: usize,
+    scale: usize,
+) {
     for row in 0..img.height {
         for col in 0..img.width {
             let rgb = tile[row * img.width + col];
@@ -373,6 +422,32 @@ mod tests {
             intensities(&[0.0, 0.0], Normalise::Symmetric),
             vec![0.5, 0.5]
         );
+    }
+
+    #[test]
+    fn diverging_is_white_at_zero_and_saturates_at_the_limit() {
+        assert_eq!(diverging_rgb(0.0), [1.0, 1.0, 1.0]);
+        let close = |a: [f32; 3], b: [f32; 3]| a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6);
+        assert!(close(diverging_rgb(-1.0), DIVERGING_NEGATIVE));
+        assert!(close(diverging_rgb(5.0), DIVERGING_POSITIVE));
+        let half = diverging_rgb(0.5);
+        assert!((half[1] - (1.0 + DIVERGING_POSITIVE[1]) / 2.0).abs() < 1e-6);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.png");
+        let img = Image::grey(3, 1, vec![-2.0, 0.0, 1.0]);
+        image_grid_png(
+            &path,
+            &[img.clone()],
+            1,
+            1,
+            Normalise::Diverging { limit: 2.0 },
+        )
+        .unwrap();
+        let out = image::open(&path).unwrap().to_rgb8();
+        assert_eq!(out.get_pixel(1, 1).0, [33, 102, 172]);
+        assert_eq!(out.get_pixel(2, 1).0, [255, 255, 255]);
+        let err = image_grid_png(&path, &[img], 1, 1, Normalise::Diverging { limit: 0.0 });
+        assert!(err.is_err());
     }
 
     #[test]

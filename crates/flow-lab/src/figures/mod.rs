@@ -12,6 +12,9 @@
 //! - [`bar_png`]: grouped bars, e.g. per-layer log-det contributions per data set.
 //! - [`image_grid_png`], [`labelled_grid_png`], [`labelled_grid_with_header_png`]: image
 //!   tiles under a [`Normalise`] mode, optionally with row and column labels.
+//! - [`panel_figure_png`]: a titled figure of image tiles, each with its own colour
+//!   mapping (e.g. the diverging map of [`Normalise::Diverging`] for a coupling's `s` and
+//!   `t`), with grouped column headers, notes and a colour key.
 //!
 //! ```no_run
 //! use flow_lab::figures::{histogram_png, Series};
@@ -35,6 +38,7 @@ mod error;
 mod grid;
 mod histogram;
 mod output;
+mod panel;
 mod text;
 
 pub use bars::bar_png;
@@ -46,3 +50,4 @@ pub use grid::{
 pub use histogram::{
     histogram_png, robust_range, shared_histogram, Series, SharedHistogram, CLIP_PERCENTILES,
 };
+pub use panel::{panel_figure_png, ColourKey, Panel, PanelFigure, PanelRow};
