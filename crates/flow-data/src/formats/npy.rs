@@ -1,4 +1,5 @@
-//! NumPy `.npy` files of `u8`, `f32` or `f64` in C order, e.g. embeddings (N x D).
+//! NumPy `.npy` files of `u8`, `i32`, `i64`, `f32` or `f64` in C order, e.g. embeddings
+//! (N x D) and their integer labels (N).
 //!
 //! Layout: the magic `\x93NUMPY`, a major and minor version byte, the header length
 //! (little-endian `u16` in version 1, `u32` in versions 2 and 3), a header that is a Python
@@ -21,6 +22,10 @@ pub enum NpyData {
     F32(Vec<f32>),
     /// 64-bit floats (`<f8` or `>f8`).
     F64(Vec<f64>),
+    /// 32-bit signed integers (`<i4` or `>i4`), e.g. labels.
+    I32(Vec<i32>),
+    /// 64-bit signed integers (`<i8` or `>i8`), NumPy's default integer type.
+    I64(Vec<i64>),
 }
 
 impl NpyData {
@@ -30,6 +35,8 @@ impl NpyData {
             NpyData::U8(v) => v.len(),
             NpyData::F32(v) => v.len(),
             NpyData::F64(v) => v.len(),
+            NpyData::I32(v) => v.len(),
+            NpyData::I64(v) => v.len(),
         }
     }
 
@@ -38,21 +45,27 @@ impl NpyData {
         self.len() == 0
     }
 
-    /// The values as `f64` (exact for all three types).
+    /// The values as `f64` (exact for every type but `i64` beyond 2^53 in magnitude,
+    /// which is rounded).
     pub fn to_f64(&self) -> Vec<f64> {
         match self {
             NpyData::U8(v) => v.iter().map(|&x| f64::from(x)).collect(),
             NpyData::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
             NpyData::F64(v) => v.clone(),
+            NpyData::I32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            NpyData::I64(v) => v.iter().map(|&x| x as f64).collect(),
         }
     }
 
-    /// The values as `f32` (`f64` values are rounded).
+    /// The values as `f32` (`f64` values, and integers beyond 2^24 in magnitude, are
+    /// rounded).
     pub fn to_f32(&self) -> Vec<f32> {
         match self {
             NpyData::U8(v) => v.iter().map(|&x| f32::from(x)).collect(),
             NpyData::F32(v) => v.clone(),
             NpyData::F64(v) => v.iter().map(|&x| x as f32).collect(),
+            NpyData::I32(v) => v.iter().map(|&x| x as f32).collect(),
+            NpyData::I64(v) => v.iter().map(|&x| x as f32).collect(),
         }
     }
 
@@ -61,6 +74,8 @@ impl NpyData {
             NpyData::U8(_) => "|u1",
             NpyData::F32(_) => "<f4",
             NpyData::F64(_) => "<f8",
+            NpyData::I32(_) => "<i4",
+            NpyData::I64(_) => "<i8",
         }
     }
 }
@@ -158,7 +173,7 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
     }
     let element = Element::from_descr(&header.descr).ok_or_else(|| {
         fail(FormatError::UnsupportedDtype(format!(
-            "'{}'; only u1, f4 and f8 are read",
+            "'{}'; only u1, i4, i8, f4 and f8 are read",
             header.descr
         )))
     })?;
@@ -203,6 +218,8 @@ enum Element {
     U8,
     F32 { little: bool },
     F64 { little: bool },
+    I32 { little: bool },
+    I64 { little: bool },
 }
 
 impl Element {
@@ -220,6 +237,8 @@ impl Element {
             "u1" | "B" => Some(Element::U8),
             "f4" => Some(Element::F32 { little }),
             "f8" => Some(Element::F64 { little }),
+            "i4" => Some(Element::I32 { little }),
+            "i8" => Some(Element::I64 { little }),
             _ => None,
         }
     }
@@ -227,8 +246,8 @@ impl Element {
     fn size(self) -> usize {
         match self {
             Element::U8 => 1,
-            Element::F32 { .. } => 4,
-            Element::F64 { .. } => 8,
+            Element::F32 { .. } | Element::I32 { .. } => 4,
+            Element::F64 { .. } | Element::I64 { .. } => 8,
         }
     }
 
@@ -258,6 +277,33 @@ impl Element {
                             f64::from_le_bytes(b)
                         } else {
                             f64::from_be_bytes(b)
+                        }
+                    })
+                    .collect(),
+            ),
+            Element::I32 { little } => NpyData::I32(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| {
+                        let b = [c[0], c[1], c[2], c[3]];
+                        if little {
+                            i32::from_le_bytes(b)
+                        } else {
+                            i32::from_be_bytes(b)
+                        }
+                    })
+                    .collect(),
+            ),
+            Element::I64 { little } => NpyData::I64(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(c);
+                        if little {
+                            i64::from_le_bytes(b)
+                        } else {
+                            i64::from_be_bytes(b)
                         }
                     })
                     .collect(),
@@ -446,6 +492,12 @@ pub fn encode_npy(array: &NpyArray) -> Vec<u8> {
         NpyData::F64(v) => v
             .iter()
             .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        NpyData::I32(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        NpyData::I64(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
     }
     out
 }
@@ -535,10 +587,42 @@ mod tests {
             b.extend_from_slice(&[0; 8]);
             b
         };
-        assert!(msg(&with("<i8", "False")).contains("unsupported data type: '<i8'"));
+        assert!(msg(&with("<c16", "False")).contains("unsupported data type: '<c16'"));
         assert!(msg(&with("<f8", "True")).contains("Fortran"));
         assert!(parse_npy(&with("<f8", "False"), p).is_ok());
         assert!(msg(&with("<f8", "Maybe")).contains("invalid header"));
+    }
+
+    /// Labels as `np.save(f, np.array([3, 0, 9]))` writes them (int64, version 1.0), and a
+    /// big-endian int32 array.
+    #[test]
+    fn reads_and_writes_integer_labels() {
+        let mut header = b"{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }".to_vec();
+        while !(10 + header.len() + 1).is_multiple_of(64) {
+            header.push(b' ');
+        }
+        header.push(b'\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend(header);
+        for x in [3i64, 0, 9] {
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+        let a = parse_npy(&bytes, Path::new("labels.npy")).unwrap();
+        assert_eq!(a.shape, vec![3]);
+        assert_eq!(a.data, NpyData::I64(vec![3, 0, 9]));
+        assert_eq!(a.data.to_f64(), vec![3.0, 0.0, 9.0]);
+        assert_eq!(encode_npy(&a), bytes);
+
+        let header = "{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }\n";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(&(-7i32).to_be_bytes());
+        bytes.extend_from_slice(&65_536i32.to_be_bytes());
+        let b = parse_npy(&bytes, Path::new("be.npy")).unwrap();
+        assert_eq!(b.data, NpyData::I32(vec![-7, 65_536]));
+        assert_eq!(b.data.to_f32(), vec![-7.0, 65_536.0]);
     }
 
     #[test]
@@ -557,12 +641,15 @@ mod tests {
 
     fn any_array() -> impl Strategy<Value = NpyArray> {
         let shape = proptest::collection::vec(0usize..4, 0..4);
-        (shape, 0u8..3, any::<u64>()).prop_map(|(shape, kind, seed)| {
+        (shape, 0u8..5, any::<u64>()).prop_map(|(shape, kind, seed)| {
             let n: usize = shape.iter().product();
             let v = |i: usize| (seed.wrapping_mul(i as u64 + 1) % 1000) as f64 / 7.0 - 50.0;
+            let w = |i: usize| seed.wrapping_mul(i as u64 + 1).rotate_left(17) as i64;
             let data = match kind {
                 0 => NpyData::U8((0..n).map(|i| v(i) as u8).collect()),
                 1 => NpyData::F32((0..n).map(|i| v(i) as f32).collect()),
+                2 => NpyData::I32((0..n).map(|i| w(i) as i32).collect()),
+                3 => NpyData::I64((0..n).map(w).collect()),
                 _ => NpyData::F64((0..n).map(v).collect()),
             };
             NpyArray { shape, data }

@@ -1,0 +1,267 @@
+//! Saving and loading fitted models: one self-checking file per model, written
+//! atomically.
+//!
+//! # Layout (little-endian)
+//!
+//! ```text
+//! magic "FLOWEMBD" | version u32
+//! u64 length + JSON   header: {"kind": ..., "config": ..., "standardizer": ...}
+//! u64 length + bytes  burn record (named MessagePack, full precision)
+//! u64                 FNV-1a 64 checksum of every byte before it
+//! ```
+//!
+//! The header holds what rebuilds the model's structure (its configuration, and for a
+//! flow the standardiser, floats written so that they read back exactly); the record
+//! holds the trained parameters. A file is written to a temporary name beside the
+//! target, flushed, and renamed over it, so a reader sees the old file or the new one,
+//! never half of one.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::tensor::backend::Backend;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::classifier::{Classifier, ClassifierConfig};
+use crate::error::{EmbedError, Result};
+use crate::standardize::Standardizer;
+use crate::tabular::{TabularFlow, TabularFlowConfig};
+
+const MAGIC: &[u8; 8] = b"FLOWEMBD";
+/// The file format version this build writes and reads.
+pub const MODEL_FILE_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowHeader {
+    kind: String,
+    config: TabularFlowConfig,
+    standardizer: Standardizer,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifierHeader {
+    kind: String,
+    config: ClassifierConfig,
+}
+
+const FLOW_KIND: &str = "tabular flow";
+const CLASSIFIER_KIND: &str = "classifier";
+
+impl<B: Backend> TabularFlow<B> {
+    /// Writes the flow (configuration, standardiser, parameters) to `path`, atomically.
+    ///
+    /// # Errors
+    /// [`EmbedError::Io`] naming the file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let header = FlowHeader {
+            kind: FLOW_KIND.into(),
+            config: self.config().clone(),
+            standardizer: self.standardizer().clone(),
+        };
+        write_model(path, FLOW_KIND, &header, self.clone())
+    }
+
+    /// Reads a flow written by [`TabularFlow::save`] onto `device`.
+    ///
+    /// # Errors
+    /// [`EmbedError::Io`] when the file cannot be read; [`EmbedError::ModelFile`] when it
+    /// is truncated, damaged, of another kind or version, or its record does not fit
+    /// its configuration.
+    pub fn load(path: &Path, device: &B::Device) -> Result<Self> {
+        let (header, record): (FlowHeader, _) = read_model(path, FLOW_KIND)?;
+        check_kind(path, FLOW_KIND, &header.kind)?;
+        let model = header
+            .config
+            .init::<B>(0, header.standardizer, device)
+            .map_err(|e| {
+                bad(
+                    path,
+                    FLOW_KIND,
+                    format!("its configuration cannot be built: {e}"),
+                )
+            })?;
+        load_record(path, FLOW_KIND, model, record, device)
+    }
+}
+
+impl<B: Backend> Classifier<B> {
+    /// Writes the classifier (configuration and parameters, BatchNorm statistics
+    /// included) to `path`, atomically.
+    ///
+    /// # Errors
+    /// [`EmbedError::Io`] naming the file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let header = ClassifierHeader {
+            kind: CLASSIFIER_KIND.into(),
+            config: self.config().clone(),
+        };
+        write_model(path, CLASSIFIER_KIND, &header, self.clone())
+    }
+
+    /// Reads a classifier written by [`Classifier::save`] onto `device`.
+    ///
+    /// # Errors
+    /// As [`TabularFlow::load`].
+    pub fn load(path: &Path, device: &B::Device) -> Result<Self> {
+        let (header, record): (ClassifierHeader, _) = read_model(path, CLASSIFIER_KIND)?;
+        check_kind(path, CLASSIFIER_KIND, &header.kind)?;
+        let model = header.config.init::<B>(0, device).map_err(|e| {
+            bad(
+                path,
+                CLASSIFIER_KIND,
+                format!("its configuration cannot be built: {e}"),
+            )
+        })?;
+        load_record(path, CLASSIFIER_KIND, model, record, device)
+    }
+}
+
+fn bad(path: &Path, kind: &'static str, reason: String) -> EmbedError {
+    EmbedError::ModelFile {
+        path: path.to_path_buf(),
+        kind,
+        reason,
+    }
+}
+
+fn check_kind(path: &Path, kind: &'static str, found: &str) -> Result<()> {
+    if found == kind {
+        Ok(())
+    } else {
+        Err(bad(path, kind, format!("it holds a {found}")))
+    }
+}
+
+fn write_model<B: Backend, M: Module<B>>(
+    path: &Path,
+    kind: &'static str,
+    header: &impl Serialize,
+    model: M,
+) -> Result<()> {
+    let header = serde_json::to_vec(header)
+        .map_err(|e| bad(path, kind, format!("cannot encode the header: {e}")))?;
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let record = Recorder::<B>::record(&recorder, model.into_record(), ())
+        .map_err(|e| bad(path, kind, format!("cannot encode the record: {e}")))?;
+    let mut bytes = Vec::with_capacity(40 + header.len() + record.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&MODEL_FILE_VERSION.to_le_bytes());
+    for section in [&header, &record] {
+        bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(section);
+    }
+    let sum = fnv64(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    write_atomic(path, &bytes)
+}
+
+/// The header and the record bytes of a model file, checked.
+fn read_model<H: DeserializeOwned>(path: &Path, kind: &'static str) -> Result<(H, Vec<u8>)> {
+    let bytes = fs::read(path).map_err(|e| EmbedError::io(path, e))?;
+    let fail = |reason: String| bad(path, kind, reason);
+    let head = MAGIC.len() + 4;
+    if bytes.len() < head + 8 {
+        return Err(fail(format!("truncated ({} bytes)", bytes.len())));
+    }
+    if &bytes[..MAGIC.len()] != MAGIC {
+        return Err(fail(
+            "it does not start with the model file magic bytes".into(),
+        ));
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != MODEL_FILE_VERSION {
+        return Err(fail(format!(
+            "format version {version}; this build reads version {MODEL_FILE_VERSION}"
+        )));
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - 8);
+    let mut sum = [0u8; 8];
+    sum.copy_from_slice(tail);
+    if fnv64(body) != u64::from_le_bytes(sum) {
+        return Err(fail(format!(
+            "its checksum does not match: the file is truncated or damaged ({} bytes)",
+            bytes.len()
+        )));
+    }
+    let mut rest = &body[head..];
+    let mut sections = Vec::with_capacity(2);
+    for name in ["header", "record"] {
+        let len = rest
+            .get(..8)
+            .map(|b| {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                u64::from_le_bytes(a)
+            })
+            .ok_or_else(|| fail(format!("the {name} length is missing")))?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&l| l <= rest.len() - 8)
+            .ok_or_else(|| fail(format!("the {name} section overruns the file")))?;
+        sections.push(&rest[8..8 + len]);
+        rest = &rest[8 + len..];
+    }
+    if !rest.is_empty() {
+        return Err(fail(format!(
+            "{} unexpected bytes after the record",
+            rest.len()
+        )));
+    }
+    let header = serde_json::from_slice(sections[0])
+        .map_err(|e| fail(format!("its header cannot be read: {e}")))?;
+    Ok((header, sections[1].to_vec()))
+}
+
+fn load_record<B: Backend, M: Module<B>>(
+    path: &Path,
+    kind: &'static str,
+    model: M,
+    record: Vec<u8>,
+    device: &B::Device,
+) -> Result<M> {
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let record = Recorder::<B>::load::<M::Record>(&recorder, record, device).map_err(|e| {
+        bad(
+            path,
+            kind,
+            format!("its record does not fit its configuration: {e}"),
+        )
+    })?;
+    Ok(model.load_record(record))
+}
+
+/// FNV-1a 64: a small checksum that catches truncation and flipped bytes.
+fn fnv64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Writes to a temporary file beside `path`, syncs it, and renames it over `path`.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|e| EmbedError::io(dir, e))?;
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
+    let temp: PathBuf = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = File::create(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::rename(&temp, path));
+    if let Err(e) = written {
+        // The temporary file is ours alone; failing to remove it changes nothing here.
+        let _ = fs::remove_file(&temp);
+        return Err(EmbedError::io(path, e));
+    }
+    Ok(())
+}
