@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod data;
 mod experiment;
+mod explain;
 
 /// The flows-ood command line.
 #[derive(Parser)]
@@ -23,6 +24,9 @@ enum Command {
     Data(data::DataArgs),
     /// The paper's experiment: train flows, score OOD sets, write results/<run>/report.md.
     Experiment(experiment::ExperimentArgs),
+    /// Explanation figures (latent space, couplings, per-layer likelihood, co-adaptation,
+    /// masks) for the models of a run or for one checkpoint.
+    Explain(explain::ExplainArgs),
     /// Training and scoring throughput (images/s) of the RealNVP configurations.
     Bench(bench::BenchArgs),
 }
@@ -32,6 +36,7 @@ fn main() -> std::process::ExitCode {
         Command::Data(args) => data::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Experiment(args) => experiment::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

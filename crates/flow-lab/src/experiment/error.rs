@@ -62,6 +62,14 @@ pub enum ExperimentError {
         #[source]
         source: flow_ood::MetricError,
     },
+    /// An explanation figure could not be drawn from what the model produced.
+    #[error("model `{model}`: explanation figures: {reason}")]
+    Explain {
+        /// The model's name.
+        model: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A figure could not be written.
     #[error(transparent)]
     Figure(#[from] crate::figures::FigureError),

@@ -1,12 +1,17 @@
 //! Per-image log-likelihoods of a dataset under a trained flow.
 
 use burn::tensor::backend::Backend;
-use flow_core::FlowNet;
+use burn::tensor::Tensor;
+use flow_core::{FlowNet, Trace};
 use flow_data::{BatchPlan, Batcher, ImageDataset};
-use flow_ood::scores::{LogLikelihood, Score};
+use flow_ood::scores::ScoreError;
 use serde::Serialize;
 
+use super::explain::{LayerBreakdown, LayerSums};
 use super::ExperimentError;
+
+/// The score's name in errors.
+const SCORE: &str = "log-likelihood";
 
 /// The scores of one set of images.
 #[derive(Debug, Clone, Serialize)]
@@ -17,6 +22,8 @@ pub struct ScoredSet {
     pub log_likelihood: Vec<f64>,
     /// Bits per dimension per image.
     pub bits_per_dim: Vec<f64>,
+    /// The mean contribution of each layer and of the prior to `log p(x)`.
+    pub layers: Option<LayerBreakdown>,
 }
 
 impl ScoredSet {
@@ -46,7 +53,8 @@ pub fn evenly_spaced(len: usize, limit: Option<usize>) -> Vec<usize> {
 }
 
 /// Scores `data` with `model`: the log-likelihood of each image, averaged over `draws`
-/// dequantization draws (seeded by `seed`), and its bits/dim.
+/// dequantization draws (seeded by `seed`), and its bits/dim; the same forward passes
+/// are traced, giving the mean contribution of each layer and of the prior.
 pub fn score_set<B: Backend>(
     model: &FlowNet<B>,
     name: &str,
@@ -58,16 +66,34 @@ pub fn score_set<B: Backend>(
 ) -> Result<ScoredSet, ExperimentError> {
     let draws = draws.max(1);
     let plan = BatchPlan::sequential(data.len(), batch_size)?;
-    let score = LogLikelihood::new(model);
     let mut total = vec![0.0; data.len()];
+    let mut layers = LayerSums::default();
     for draw in 0..draws {
         let mut batcher = Batcher::dequantized(seed.wrapping_add(draw as u64));
         let mut offset = 0;
         for indices in plan.batches() {
             let batch = batcher.batch::<B>(data, indices, device)?;
-            for (i, v) in score.score(batch.images)?.into_iter().enumerate() {
+            let mut trace = Trace::new();
+            let terms = model
+                .log_likelihood_traced(batch.images, &mut trace)
+                .map_err(|source| ScoreError::Flow {
+                    score: SCORE.into(),
+                    source,
+                })?;
+            for (i, v) in to_host(terms.nats())?.into_iter().enumerate() {
                 total[offset + i] += v / draws as f64;
             }
+            let per_layer = trace
+                .into_layers()
+                .into_iter()
+                .map(|record| Ok((record.name, to_host(record.log_det)?)))
+                .collect::<Result<Vec<_>, ExperimentError>>()?;
+            layers
+                .add(&per_layer, &to_host(terms.prior)?, terms.constant)
+                .map_err(|reason| ExperimentError::Explain {
+                    model: name.to_string(),
+                    reason,
+                })?;
             offset += indices.len();
         }
     }
@@ -80,6 +106,17 @@ pub fn score_set<B: Backend>(
         name: name.to_string(),
         log_likelihood: total,
         bits_per_dim,
+        layers: layers.finish(),
+    })
+}
+
+fn to_host<B: Backend>(t: Tensor<B, 1>) -> Result<Vec<f64>, ExperimentError> {
+    t.into_data().convert::<f64>().to_vec().map_err(|e| {
+        ScoreError::Readback {
+            score: SCORE.into(),
+            message: format!("{e:?}"),
+        }
+        .into()
     })
 }
 

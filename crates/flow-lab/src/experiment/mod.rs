@@ -4,6 +4,7 @@
 mod config;
 mod error;
 mod eval;
+pub mod explain;
 mod report;
 mod run;
 

@@ -74,6 +74,8 @@ pub struct ExperimentResults {
     pub out_of_distribution: String,
     /// Per model.
     pub models: Vec<ModelResult>,
+    /// Figures of the whole run (the mask schedules), relative to the run directory.
+    pub figures: Vec<String>,
     /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
 }

@@ -11,6 +11,7 @@ use flow_ood::{evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientati
 
 use super::config::{dataset_name, ExperimentConfig, ModelSpec};
 use super::eval::{evenly_spaced, score_set, ScoredSet};
+use super::explain::{write_mask_figure, write_model_figures, ExplainData, LayerBreakdown};
 use super::report::{ExperimentResults, ModelResult, OodResult, SetSummary};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
@@ -39,10 +40,46 @@ pub struct ExperimentJob {
 }
 
 /// The evaluation sets of a run, loaded once and shared by every model.
-struct EvalSets {
-    in_train: ImageDataset,
-    in_test: ImageDataset,
-    ood: Vec<(String, ImageDataset)>,
+pub(super) struct EvalSets {
+    /// In-distribution training images scored.
+    pub in_train: ImageDataset,
+    /// In-distribution test images scored.
+    pub in_test: ImageDataset,
+    /// The OOD sets, the natural one first.
+    pub ood: Vec<(String, ImageDataset)>,
+}
+
+/// The data a run loads.
+pub(super) struct RunData {
+    /// In-distribution training split.
+    pub train: ImageDataset,
+    /// In-distribution test split.
+    pub test: ImageDataset,
+    /// The natural OOD set: all of MNIST, or FashionMNIST's test split.
+    pub ood: ImageDataset,
+}
+
+/// Fetches (if needed) and loads the data of `config`.
+pub(super) fn load_data(
+    config: &ExperimentConfig,
+    data_dir: Option<&Path>,
+) -> Result<RunData, ExperimentError> {
+    let cache = DataCache::locate(data_dir)?;
+    let progress = ConsoleProgress::new();
+    cache.ensure(Dataset::FashionMnist, &progress)?;
+    cache.ensure(Dataset::Mnist, &progress)?;
+    let in_set = config.train_dataset.in_distribution();
+    let ood_set = config.train_dataset.out_of_distribution();
+    let ood_split = if ood_set == Dataset::Mnist {
+        Split::All
+    } else {
+        Split::Test
+    };
+    Ok(RunData {
+        train: cache.load(in_set, Split::Train)?,
+        test: cache.load(in_set, Split::Test)?,
+        ood: cache.load(ood_set, ood_split)?,
+    })
 }
 
 impl BackendJob for ExperimentJob {
@@ -62,22 +99,12 @@ impl BackendJob for ExperimentJob {
             source,
         })?;
 
-        let cache = DataCache::locate(self.options.data_dir.as_deref())?;
-        let progress = ConsoleProgress::new();
-        cache.ensure(Dataset::FashionMnist, &progress)?;
-        cache.ensure(Dataset::Mnist, &progress)?;
         let in_set = config.train_dataset.in_distribution();
         let ood_set = config.train_dataset.out_of_distribution();
-        let train = cache.load(in_set, Split::Train)?;
-        let test = cache.load(in_set, Split::Test)?;
-        // The natural OOD set: all of MNIST, or FashionMNIST's test split.
-        let ood_split = if ood_set == Dataset::Mnist {
-            Split::All
-        } else {
-            Split::Test
-        };
-        let ood = cache.load(ood_set, ood_split)?;
-        let sets = eval_sets(&config, &train, &test, &ood)?;
+        let data = load_data(&config, self.options.data_dir.as_deref())?;
+        let train = &data.train;
+        let sets = eval_sets(&config, &data)?;
+        let run_figures = vec![write_mask_figure(&dir)?];
         eprintln!(
             "{}: {} training images; scoring {} train, {} test, {} OOD sets",
             config.name,
@@ -101,7 +128,7 @@ impl BackendJob for ExperimentJob {
                 &config,
                 spec,
                 seed,
-                &train,
+                train,
                 &sets,
                 &dir,
                 self.options.quiet,
@@ -128,6 +155,7 @@ impl BackendJob for ExperimentJob {
             config,
             backend: backend.name().into(),
             models,
+            figures: run_figures,
             wall_seconds: started.elapsed().as_secs_f64(),
         };
         results.write(&dir)?;
@@ -135,12 +163,12 @@ impl BackendJob for ExperimentJob {
     }
 }
 
-fn eval_sets(
+/// The subsets of `data` that `config.eval` scores, and the synthetic sets.
+pub(super) fn eval_sets(
     config: &ExperimentConfig,
-    train: &ImageDataset,
-    test: &ImageDataset,
-    ood: &ImageDataset,
+    data: &RunData,
 ) -> Result<EvalSets, ExperimentError> {
+    let (train, test, ood) = (&data.train, &data.test, &data.ood);
     let eval = &config.eval;
     let in_train = train.select(&evenly_spaced(train.len(), eval.in_train_limit))?;
     let in_test = test.select(&evenly_spaced(test.len(), eval.in_test_limit))?;
@@ -268,9 +296,31 @@ fn run_model<B: AutodiffBackend>(
         });
     }
 
-    let figures = write_figures::<B::InnerBackend>(
+    let mut figures = write_figures::<B::InnerBackend>(
         spec, &model, &scored, roc_curves, &history, config, seed, dir, &inner,
     )?;
+    // Why the model scores as it does: latent space, couplings, per-layer terms.
+    let in_test_name = &scored[1].name;
+    let explain = ExplainData {
+        in_name: in_test_name,
+        in_test: &sets.in_test,
+        ood_name: &sets.ood[0].0,
+        ood: &sets.ood[0].1,
+        seed,
+    };
+    let layer_sets: Vec<(String, LayerBreakdown)> = scored[1..]
+        .iter()
+        .filter_map(|s| s.layers.clone().map(|l| (s.name.clone(), l)))
+        .collect();
+    figures.extend(write_model_figures::<B::InnerBackend>(
+        &model,
+        &spec.flow,
+        &spec.name,
+        &explain,
+        &layer_sets,
+        dir,
+        &inner,
+    )?);
     let tail = (history.len() / 10).max(1);
     let final_train_bits_per_dim = history.iter().rev().take(tail).map(|(_, b)| b).sum::<f64>()
         / tail.min(history.len()).max(1) as f64;

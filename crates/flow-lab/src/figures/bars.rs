@@ -20,6 +20,19 @@ pub fn bar_png(
     categories: &[String],
     groups: &[Series],
 ) -> Result<(), FigureError> {
+    bar_png_from_colour(path, title, y_label, categories, groups, 0)
+}
+
+/// As [`bar_png`], with group `g` drawn in series colour `first_colour + g`: a chart
+/// that leaves out the first groups of another keeps their colours.
+pub fn bar_png_from_colour(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    groups: &[Series],
+    first_colour: usize,
+) -> Result<(), FigureError> {
     if categories.is_empty() {
         return Err(FigureError::EmptyInput {
             path: path.to_path_buf(),
@@ -123,7 +136,7 @@ pub fn bar_png(
                 y0: frame.y_px(group.values[c]),
                 y1: zero,
             };
-            canvas.fill_rect(r, series_color(g), 0.9);
+            canvas.fill_rect(r, series_color(first_colour + g), 0.9);
         }
         let cx = frame.plot.x0 + slot_px * (c as f64 + 0.5);
         canvas.vline(cx, frame.plot.y1, frame.plot.y1 + 5.0, Color::AXIS);
@@ -156,7 +169,7 @@ pub fn bar_png(
         .enumerate()
         .map(|(g, s)| LegendEntry {
             label: s.label.clone(),
-            color: series_color(g),
+            color: series_color(first_colour + g),
             swatch: Swatch::Solid,
         })
         .collect();

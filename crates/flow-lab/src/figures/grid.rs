@@ -437,7 +437,7 @@ mod tests {
         let img = Image::grey(3, 1, vec![-2.0, 0.0, 1.0]);
         image_grid_png(
             &path,
-            &[img.clone()],
+            std::slice::from_ref(&img),
             1,
             1,
             Normalise::Diverging { limit: 2.0 },

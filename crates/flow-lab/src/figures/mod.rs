@@ -41,7 +41,7 @@ mod output;
 mod panel;
 mod text;
 
-pub use bars::bar_png;
+pub use bars::{bar_png, bar_png_from_colour};
 pub use curves::{line_png, roc_png, Curve};
 pub use error::FigureError;
 pub use grid::{
