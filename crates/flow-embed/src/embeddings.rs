@@ -95,6 +95,29 @@ impl Embeddings {
         self.labels.as_deref()
     }
 
+    /// The embeddings at `indices`, in that order, with their labels.
+    ///
+    /// # Errors
+    /// [`EmbedError::Shape`] naming the first index past the end.
+    pub fn select(&self, indices: &[usize]) -> Result<Self> {
+        let mut values = Vec::with_capacity(indices.len() * self.dim);
+        for &i in indices {
+            let row = self.row(i).ok_or_else(|| {
+                EmbedError::Shape(format!("index {i} is past the {} embeddings", self.len()))
+            })?;
+            values.extend_from_slice(row);
+        }
+        let labels = self
+            .labels
+            .as_ref()
+            .map(|l| indices.iter().map(|&i| l[i]).collect());
+        Ok(Self {
+            values,
+            dim: self.dim,
+            labels,
+        })
+    }
+
     /// The same embeddings without labels.
     pub fn without_labels(mut self) -> Self {
         self.labels = None;

@@ -72,7 +72,9 @@ impl Standardizer {
                 std.len()
             )));
         }
-        if mean.iter().any(|m| !m.is_finite()) || std.iter().any(|s| !(*s >= STD_FLOOR)) {
+        if mean.iter().any(|m| !m.is_finite())
+            || std.iter().any(|s| !(s.is_finite() && *s >= STD_FLOOR))
+        {
             return Err(EmbedError::NonFinite(
                 "standardiser means must be finite and standard deviations at least the floor"
                     .into(),

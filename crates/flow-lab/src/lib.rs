@@ -13,6 +13,7 @@
 
 pub mod bench;
 pub mod device;
+pub mod embedding;
 pub mod experiment;
 pub mod figures;
 mod fsutil;

@@ -1,0 +1,124 @@
+//! What the embedding study runs.
+
+use flow_embed::{ClassifierConfig, ClassifierTrainConfig, FlowFitConfig, TabularFlowConfig};
+use serde::{Deserialize, Serialize};
+
+use super::EmbeddingStudyError;
+
+/// The embedding study's settings: the feature extractor, its training, the tabular flow
+/// and its fit, and the baselines' ridge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingStudyConfig {
+    /// The feature extractor's architecture.
+    pub classifier: ClassifierConfig,
+    /// How it is trained (its seed included).
+    pub classifier_train: ClassifierTrainConfig,
+    /// Train the classifier on an evenly spaced subset of this many training images
+    /// (`None`: all of them).
+    pub classifier_train_limit: Option<usize>,
+    /// The tabular flow; its `dim` must equal the classifier's `embedding_dim`.
+    pub flow: TabularFlowConfig,
+    /// How the flow is fitted.
+    pub flow_fit: FlowFitConfig,
+    /// Fit the flow and the baselines on an evenly spaced subset of this many training
+    /// embeddings (`None`: all of them).
+    pub fit_limit: Option<usize>,
+    /// Score (and write) an evenly spaced subset of this many training embeddings, for
+    /// histograms of the training set.
+    pub in_train_scored: usize,
+    /// The relative ridge of the Gaussian baselines' covariances.
+    pub ridge: f64,
+    /// Images or embeddings per batch when embedding and scoring.
+    pub eval_batch_size: usize,
+}
+
+impl Default for EmbeddingStudyConfig {
+    /// The `quick` preset's study (sized by measurement on a 2-core CPU; see
+    /// `flow-embed`'s README): the FashionMNIST extractor trained three epochs, a flow
+    /// of 6 couplings fitted on the training embeddings.
+    fn default() -> Self {
+        let classifier = ClassifierConfig::fashion_mnist();
+        let dim = classifier.embedding_dim;
+        Self {
+            classifier,
+            classifier_train: ClassifierTrainConfig {
+                seed: 0,
+                batch_size: 128,
+                epochs: 3,
+                learning_rate: 3e-3,
+                cosine_decay: true,
+                grad_clip_norm: Some(10.0),
+            },
+            classifier_train_limit: None,
+            flow: TabularFlowConfig {
+                couplings: 6,
+                hidden: 128,
+                hidden_layers: 0,
+                ..TabularFlowConfig::new(dim)
+            },
+            flow_fit: FlowFitConfig {
+                seed: 0,
+                batch_size: 256,
+                epochs: 4,
+                learning_rate: 1e-3,
+                cosine_decay: true,
+                grad_clip_norm: Some(10.0),
+            },
+            fit_limit: None,
+            in_train_scored: 1000,
+            ridge: flow_embed::DEFAULT_RIDGE,
+            eval_batch_size: 500,
+        }
+    }
+}
+
+impl EmbeddingStudyConfig {
+    /// A study small enough for smoke tests (about 20 s on a 2-core CPU): the classifier
+    /// trained one epoch on 10,000 images, the flow fitted briefly on 5,000 embeddings.
+    /// Its accuracy and AUROC are far from the `quick` study's.
+    pub fn smoke() -> Self {
+        let quick = Self::default();
+        Self {
+            classifier_train: ClassifierTrainConfig {
+                epochs: 1,
+                ..quick.classifier_train.clone()
+            },
+            classifier_train_limit: Some(10_000),
+            flow: TabularFlowConfig {
+                couplings: 4,
+                hidden: 64,
+                ..quick.flow.clone()
+            },
+            flow_fit: FlowFitConfig {
+                epochs: 2,
+                ..quick.flow_fit.clone()
+            },
+            fit_limit: Some(5_000),
+            in_train_scored: 200,
+            ..quick
+        }
+    }
+
+    /// Checks what the libraries cannot: that the flow's dimension is the embedding's.
+    ///
+    /// # Errors
+    /// [`EmbeddingStudyError::Config`] naming the mismatch.
+    pub fn validate(&self) -> Result<(), EmbeddingStudyError> {
+        if self.flow.dim != self.classifier.embedding_dim {
+            return Err(EmbeddingStudyError::Config(format!(
+                "the flow's dim {} is not the classifier's embedding_dim {}",
+                self.flow.dim, self.classifier.embedding_dim
+            )));
+        }
+        if self.eval_batch_size == 0 {
+            return Err(EmbeddingStudyError::Config(
+                "eval_batch_size must be positive".into(),
+            ));
+        }
+        self.classifier
+            .validate()
+            .and_then(|()| self.flow.validate())
+            .map_err(|e| EmbeddingStudyError::Config(e.to_string()))
+    }
+}
