@@ -19,7 +19,8 @@ enum TrainOn {
 /// Arguments of `cargo xtask experiment`.
 #[derive(Args)]
 pub struct ExperimentArgs {
-    /// Preset: quick (default; minutes on a CPU), smoke (CI), paper (GPU).
+    /// Preset: quick (default; minutes on a CPU), smoke (CI), explain (negative training
+    /// and the co-adaptation flow, minutes on a CPU), paper (GPU).
     #[arg(long, default_value = "quick", conflicts_with = "config")]
     preset: String,
     /// An experiment TOML file instead of a preset (same fields as results.json's config).

@@ -5,13 +5,15 @@ mod config;
 mod error;
 mod eval;
 pub mod explain;
+mod negative;
 mod report;
 mod run;
 
 pub use config::{
-    dataset_name, EvalSpec, ExperimentConfig, ModelSpec, SyntheticSet, TrainDataset, TrainSpec,
+    dataset_name, EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, SyntheticSet, TrainDataset,
+    TrainSpec,
 };
 pub use error::ExperimentError;
 pub use eval::{evenly_spaced, score_set, ScoredSet};
-pub use report::{ExperimentResults, ModelResult, OodResult, SetSummary};
+pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};
 pub use run::{ExperimentJob, ExperimentOptions};

@@ -57,6 +57,30 @@ pub struct ModelResult {
     pub ood: Vec<OodResult>,
     /// Figures, relative to the run directory.
     pub figures: Vec<String>,
+    /// For negative training: what it trained against and how a plain model does on
+    /// the same held-out images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negative: Option<NegativeResult>,
+}
+
+/// Negative training of one model beside a plain baseline.
+#[derive(Debug, Clone, Serialize)]
+pub struct NegativeResult {
+    /// The hinge, in nats.
+    pub hinge_nats: f64,
+    /// OOD images trained against.
+    pub ood_train_images: usize,
+    /// The held-out OOD set the model is evaluated on (its first OOD set).
+    pub held_out_set: String,
+    /// Images in it.
+    pub held_out_images: usize,
+    /// The plain model compared with.
+    pub baseline: Option<String>,
+    /// The baseline's AUROC on the same held-out images (its own in-distribution test
+    /// scores positive).
+    pub baseline_auroc: Option<MetricValue>,
+    /// The baseline's mean bits/dim on the held-out images.
+    pub baseline_held_out_bits_per_dim: Option<f64>,
 }
 
 /// The whole run.
@@ -101,6 +125,11 @@ impl ExperimentResults {
                         .into_iter()
                         .chain(r.fpr_at_tpr.iter())
                         .all(|v| v.value.is_finite())
+                })
+                && m.negative.as_ref().is_none_or(|n| {
+                    n.baseline_auroc
+                        .as_ref()
+                        .is_none_or(|a| a.value.is_finite())
                 })
         })
     }
@@ -209,6 +238,13 @@ impl ExperimentResults {
                 m.final_train_bits_per_dim
             );
         }
+        self.negative_section(&mut md);
+        if !self.figures.is_empty() {
+            let _ = writeln!(md, "\n## Mask schedules\n");
+            for figure in &self.figures {
+                let _ = writeln!(md, "![{figure}]({figure})\n");
+            }
+        }
         for m in &self.models {
             let _ = writeln!(md, "\n## {}: figures\n", m.name);
             for figure in &m.figures {
@@ -216,6 +252,55 @@ impl ExperimentResults {
             }
         }
         md
+    }
+
+    /// The negative-training table, if a model was trained that way.
+    fn negative_section(&self, md: &mut String) {
+        let rows: Vec<(&ModelResult, &NegativeResult)> = self
+            .models
+            .iter()
+            .filter_map(|m| m.negative.as_ref().map(|n| (m, n)))
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(md, "\n## Negative training (appendix B)\n");
+        let _ = writeln!(
+            md,
+            "Trained to maximise the {} likelihood and to minimise the likelihood of {} \
+             training images while above the hinge; evaluated on {} test images it never \
+             saw, beside a plain model of the same run on the same images.\n",
+            self.in_distribution, self.out_of_distribution, self.out_of_distribution
+        );
+        let _ = writeln!(
+            md,
+            "| model | hinge (nats) | OOD images trained against | held-out set | AUROC | baseline | baseline AUROC (same images) | bits/dim held out (model / baseline) |"
+        );
+        let _ = writeln!(md, "|---|---:|---:|---|---|---|---|---|");
+        for (m, n) in rows {
+            let auroc = m
+                .ood
+                .first()
+                .map_or_else(|| "n/a".into(), |o| with_interval(&o.metrics.auroc));
+            let held_out_bpd = m.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim);
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} | {} | {} ({} images) | {} | {} | {} | {:.3} / {} |",
+                m.name,
+                n.hinge_nats,
+                n.ood_train_images,
+                n.held_out_set,
+                n.held_out_images,
+                auroc,
+                n.baseline.as_deref().unwrap_or("none"),
+                n.baseline_auroc
+                    .as_ref()
+                    .map_or_else(|| "n/a".into(), with_interval),
+                held_out_bpd,
+                n.baseline_held_out_bits_per_dim
+                    .map_or_else(|| "n/a".into(), |b| format!("{b:.3}")),
+            );
+        }
     }
 
     /// Writes `results.json` and `report.md` into `dir`, each atomically.

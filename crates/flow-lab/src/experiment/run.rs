@@ -12,11 +12,12 @@ use flow_ood::{evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientati
 use super::config::{dataset_name, ExperimentConfig, ModelSpec};
 use super::eval::{evenly_spaced, score_set, ScoredSet};
 use super::explain::{write_mask_figure, write_model_figures, ExplainData, LayerBreakdown};
+use super::negative::NegativeSetup;
 use super::report::{ExperimentResults, ModelResult, OodResult, SetSummary};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
 use crate::figures::{self, Curve, Image, Normalise, Series};
-use crate::train::{run_or_resume, RunOptions as TrainRunOptions, TrainConfig};
+use crate::train::{run_or_resume_with, RunOptions as TrainRunOptions, TrainConfig};
 
 /// Where a run reads and writes.
 #[derive(Debug, Clone)]
@@ -40,6 +41,7 @@ pub struct ExperimentJob {
 }
 
 /// The evaluation sets of a run, loaded once and shared by every model.
+#[derive(Clone)]
 pub(super) struct EvalSets {
     /// In-distribution training images scored.
     pub in_train: ImageDataset,
@@ -57,6 +59,11 @@ pub(super) struct RunData {
     pub test: ImageDataset,
     /// The natural OOD set: all of MNIST, or FashionMNIST's test split.
     pub ood: ImageDataset,
+    /// The OOD dataset's training split, for negative training (loaded only when a
+    /// model uses it).
+    pub ood_train: Option<ImageDataset>,
+    /// The OOD dataset's test split: what negative-training models are evaluated on.
+    pub ood_test: Option<ImageDataset>,
 }
 
 /// Fetches (if needed) and loads the data of `config`.
@@ -75,10 +82,17 @@ pub(super) fn load_data(
     } else {
         Split::Test
     };
+    let negative = config.models.iter().any(|m| m.train.negative.is_some());
     Ok(RunData {
         train: cache.load(in_set, Split::Train)?,
         test: cache.load(in_set, Split::Test)?,
         ood: cache.load(ood_set, ood_split)?,
+        ood_train: negative
+            .then(|| cache.load(ood_set, Split::Train))
+            .transpose()?,
+        ood_test: negative
+            .then(|| cache.load(ood_set, Split::Test))
+            .transpose()?,
     })
 }
 
@@ -115,6 +129,8 @@ impl BackendJob for ExperimentJob {
         );
 
         let mut models = Vec::with_capacity(config.models.len());
+        // Each model's seed and in-distribution test scores, for later comparisons.
+        let mut in_test_scores: Vec<(String, u64, Vec<f64>)> = Vec::new();
         for (k, spec) in config.models.iter().enumerate() {
             let seed = config.seed.wrapping_add(1000 * k as u64);
             eprintln!(
@@ -124,16 +140,18 @@ impl BackendJob for ExperimentJob {
                 spec.name,
                 spec.description
             );
-            let result = run_model::<B>(
+            let (result, in_test) = run_model::<B>(
                 &config,
                 spec,
                 seed,
-                train,
+                &data,
                 &sets,
+                &in_test_scores,
                 &dir,
                 self.options.quiet,
                 &device,
             )?;
+            in_test_scores.push((spec.name.clone(), seed, in_test));
             eprintln!(
                 "    {:.0} s training; bits/dim {} {:.3}, {} {:.3}; AUROC {:.3}",
                 result.train_seconds,
@@ -188,17 +206,23 @@ pub(super) fn eval_sets(
     })
 }
 
+/// Trains, scores and draws one model; returns its results and its in-distribution
+/// test scores.
 #[allow(clippy::too_many_arguments)]
 fn run_model<B: AutodiffBackend>(
     config: &ExperimentConfig,
     spec: &ModelSpec,
     seed: u64,
-    train: &ImageDataset,
+    data: &RunData,
     sets: &EvalSets,
+    earlier: &[(String, u64, Vec<f64>)],
     dir: &Path,
     quiet: bool,
     device: &B::Device,
-) -> Result<ModelResult, ExperimentError> {
+) -> Result<(ModelResult, Vec<f64>), ExperimentError> {
+    let train = &data.train;
+    let negative = NegativeSetup::new(spec, config, data, sets)?;
+    let sets = negative.as_ref().map_or(sets, |n| &n.sets);
     let model_error = |source| ExperimentError::Model {
         model: spec.name.clone(),
         source,
@@ -219,11 +243,18 @@ fn run_model<B: AutodiffBackend>(
         ..TrainRunOptions::default()
     };
     // A run directory that already holds this model's checkpoint continues from it.
-    let outcome = run_or_resume::<B>(&spec.flow, &train_config, train, device, &train_options)
-        .map_err(|source| ExperimentError::Train {
-            model: spec.name.clone(),
-            source,
-        })?;
+    let outcome = run_or_resume_with::<B>(
+        &spec.flow,
+        &train_config,
+        train,
+        negative.as_ref().map(NegativeSetup::train_data),
+        device,
+        &train_options,
+    )
+    .map_err(|source| ExperimentError::Train {
+        model: spec.name.clone(),
+        source,
+    })?;
     let history: Vec<(f64, f64)> = outcome
         .history
         .iter()
@@ -321,10 +352,23 @@ fn run_model<B: AutodiffBackend>(
         dir,
         &inner,
     )?);
+    let negative = match &negative {
+        Some(setup) => {
+            let baseline = spec
+                .train
+                .negative
+                .as_ref()
+                .and_then(|n| n.baseline.as_deref())
+                .and_then(|name| earlier.iter().find(|(n, _, _)| n == name))
+                .map(|(n, s, scores)| (n.as_str(), *s, scores.as_slice()));
+            Some(setup.result::<B>(spec, config, baseline, dir, device)?)
+        }
+        None => None,
+    };
     let tail = (history.len() / 10).max(1);
     let final_train_bits_per_dim = history.iter().rev().take(tail).map(|(_, b)| b).sum::<f64>()
         / tail.min(history.len()).max(1) as f64;
-    Ok(ModelResult {
+    let result = ModelResult {
         name: spec.name.clone(),
         description: spec.description.clone(),
         params,
@@ -337,7 +381,9 @@ fn run_model<B: AutodiffBackend>(
         sets: scored.iter().map(summary).collect(),
         ood,
         figures,
-    })
+        negative,
+    };
+    Ok((result, scored.swap_remove(1).log_likelihood))
 }
 
 /// Checkpoints about every 10% of a run, and at least every 500 steps.

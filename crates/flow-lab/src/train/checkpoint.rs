@@ -39,6 +39,7 @@ use flow_data::ImageDataset;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::negative::NegativeConfig;
 use super::run::{HistoryPoint, TrainConfig};
 use super::step::OptimizerRecord;
 
@@ -148,6 +149,19 @@ pub struct CheckpointMeta {
     pub elapsed_secs: f64,
     /// Images seen so far.
     pub images_seen: u64,
+    /// For negative training: its settings and the OOD training set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative: Option<NegativeMeta>,
+}
+
+/// What identifies the negative-training part of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NegativeMeta {
+    /// The objective's settings.
+    pub config: NegativeConfig,
+    /// The OOD training set.
+    pub data: DataFingerprint,
 }
 
 impl CheckpointMeta {

@@ -6,6 +6,8 @@
 //!   [`RunOptions`] for checkpoints, output and early stops;
 //! - [`checkpoint`]: the atomic, self-checking checkpoint file;
 //! - [`guard`]: where a diverging step's non-finite values first appear;
+//! - [`negative`]: negative training (paper, appendix B), through [`run_with`] and
+//!   friends, with the same checkpoints, resumption and guard;
 //! - [`FlowTrainer`]: one optimiser step (Adam, global gradient-norm clip, weight decay
 //!   on the weight-norm scales only).
 //!
@@ -38,14 +40,19 @@
 pub mod checkpoint;
 mod grads;
 pub mod guard;
+pub mod negative;
 mod run;
 mod step;
 
 pub use checkpoint::{
     checkpoint_path, read_checkpoint, read_checkpoint_meta, write_checkpoint, Checkpoint,
-    CheckpointError, CheckpointMeta, DataFingerprint, CHECKPOINT_FILE,
+    CheckpointError, CheckpointMeta, DataFingerprint, NegativeMeta, CHECKPOINT_FILE,
 };
 pub use grads::{clip_and_decay, global_grad_norm};
 pub use guard::{locate_non_finite, NonFiniteSite};
-pub use run::{resume, run, run_or_resume, HistoryPoint, RunOptions, TrainConfig, TrainOutcome};
+pub use negative::{negative_loss, NegativeConfig, NegativeData, FASHION_MNIST_HINGE_NATS};
+pub use run::{
+    resume, resume_with, run, run_or_resume, run_or_resume_with, run_with, HistoryPoint,
+    RunOptions, TrainConfig, TrainOutcome,
+};
 pub use step::{FlowOptimizer, FlowTrainer, OptimConfig, OptimizerRecord, StepStats, TrainError};

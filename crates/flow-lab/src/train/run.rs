@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{
     checkpoint_path, read_checkpoint, read_checkpoint_meta, write_checkpoint, CheckpointError,
-    CheckpointMeta, DataFingerprint,
+    CheckpointMeta, DataFingerprint, NegativeMeta,
 };
 use super::guard::locate_non_finite;
+use super::negative::{NegativeConfig, NegativeData};
 use super::step::{FlowTrainer, OptimConfig, OptimizerRecord, TrainError};
 
 /// What to train for and how: the part of a run that decides its result.
@@ -169,7 +170,21 @@ pub fn run<B: AutodiffBackend>(
     device: &B::Device,
     options: &RunOptions,
 ) -> Result<TrainOutcome<B>, TrainError> {
-    let plan = RunPlan::new(flow, train, data)?;
+    run_with(flow, train, data, None, device, options)
+}
+
+/// As [`run`], with negative training against `negative`'s OOD images when given
+/// (see [`super::negative`]); the checkpoints record it, and a resumed run must be
+/// given the same OOD images.
+pub fn run_with<B: AutodiffBackend>(
+    flow: &FlowConfig,
+    train: &TrainConfig,
+    data: &ImageDataset,
+    negative: Option<NegativeData<'_>>,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<TrainOutcome<B>, TrainError> {
+    let plan = RunPlan::new(flow, train, data, negative)?;
     let mut model = flow.init::<B>(train.seed, device)?;
     if has_actnorm(&model) {
         // Glow's data-dependent initialisation, on the first step's batch.
@@ -184,7 +199,7 @@ pub fn run<B: AutodiffBackend>(
         images_before: 0,
         checkpoint: None,
     };
-    drive(flow, train, &plan, state, data, device, options)
+    drive(flow, train, &plan, state, data, negative, device, options)
 }
 
 /// Continues the run whose checkpoint is in `dir`, on the same `data`, until its
@@ -198,6 +213,19 @@ pub fn resume<B: AutodiffBackend>(
     device: &B::Device,
     options: &RunOptions,
 ) -> Result<TrainOutcome<B>, TrainError> {
+    resume_with(dir, data, None, device, options)
+}
+
+/// As [`resume`], for a run that may be negative training: `negative` must name the
+/// same settings and OOD images the checkpoint records (and be `None` exactly when it
+/// records none).
+pub fn resume_with<B: AutodiffBackend>(
+    dir: &Path,
+    data: &ImageDataset,
+    negative: Option<NegativeData<'_>>,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<TrainOutcome<B>, TrainError> {
     let path = checkpoint_path(dir);
     if !path.is_file() {
         return Err(CheckpointError::Missing {
@@ -207,7 +235,13 @@ pub fn resume<B: AutodiffBackend>(
     }
     let checkpoint = read_checkpoint::<B>(&path, device)?;
     let meta = checkpoint.meta;
-    let plan = RunPlan::new(&meta.flow, &meta.train, data)?;
+    let plan = RunPlan::new(&meta.flow, &meta.train, data, negative)?;
+    if plan.negative_meta() != meta.negative {
+        return Err(mismatch(
+            &path,
+            "its negative-training settings or OOD images differ from this run's".into(),
+        ));
+    }
     if plan.fingerprint != meta.data {
         return Err(mismatch(
             &path,
@@ -255,6 +289,7 @@ pub fn resume<B: AutodiffBackend>(
         &plan,
         state,
         data,
+        negative,
         device,
         &options,
     )
@@ -270,12 +305,24 @@ pub fn run_or_resume<B: AutodiffBackend>(
     device: &B::Device,
     options: &RunOptions,
 ) -> Result<TrainOutcome<B>, TrainError> {
+    run_or_resume_with(flow, train, data, None, device, options)
+}
+
+/// As [`run_or_resume`], with negative training when `negative` is given.
+pub fn run_or_resume_with<B: AutodiffBackend>(
+    flow: &FlowConfig,
+    train: &TrainConfig,
+    data: &ImageDataset,
+    negative: Option<NegativeData<'_>>,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<TrainOutcome<B>, TrainError> {
     let Some(dir) = &options.checkpoint_dir else {
-        return run(flow, train, data, device, options);
+        return run_with(flow, train, data, negative, device, options);
     };
     let path = checkpoint_path(dir);
     if !path.is_file() {
-        return run(flow, train, data, device, options);
+        return run_with(flow, train, data, negative, device, options);
     }
     let (meta, _) = read_checkpoint_meta(&path)?;
     if &meta.flow != flow {
@@ -284,7 +331,7 @@ pub fn run_or_resume<B: AutodiffBackend>(
     if &meta.train != train {
         return Err(mismatch(&path, "its training configuration differs".into()));
     }
-    resume(dir, data, device, options)
+    resume_with(dir, data, negative, device, options)
 }
 
 fn mismatch(path: &Path, reason: String) -> TrainError {
@@ -303,6 +350,16 @@ struct RunPlan {
     steps_per_epoch: u64,
     total_steps: u64,
     fingerprint: DataFingerprint,
+    negative: Option<NegativePlan>,
+}
+
+/// How steps map to OOD batches in negative training: the OOD set is cycled through
+/// in its own seeded epochs, independent of the in-distribution ones.
+struct NegativePlan {
+    config: NegativeConfig,
+    len: usize,
+    steps_per_epoch: u64,
+    fingerprint: DataFingerprint,
 }
 
 impl RunPlan {
@@ -310,6 +367,7 @@ impl RunPlan {
         flow: &FlowConfig,
         train: &TrainConfig,
         data: &ImageDataset,
+        negative: Option<NegativeData<'_>>,
     ) -> Result<Self, TrainError> {
         let shape = data.shape();
         let data_shape = [shape.channels, shape.height, shape.width];
@@ -319,6 +377,36 @@ impl RunPlan {
                 flow.input_shape
             )));
         }
+        let negative = match negative {
+            None => None,
+            Some(neg) => {
+                let ood_shape = neg.images.shape();
+                if [ood_shape.channels, ood_shape.height, ood_shape.width] != flow.input_shape {
+                    return Err(TrainError::Config(format!(
+                        "the negative-training images are {:?} but the flow takes {:?}",
+                        [ood_shape.channels, ood_shape.height, ood_shape.width],
+                        flow.input_shape
+                    )));
+                }
+                if neg.config.batch_size == 0 || neg.images.is_empty() {
+                    return Err(TrainError::Config(
+                        "negative training needs OOD images and a positive OOD batch size".into(),
+                    ));
+                }
+                if !neg.config.hinge_nats.is_finite() {
+                    return Err(TrainError::Config(format!(
+                        "the negative-training hinge must be finite, not {}",
+                        neg.config.hinge_nats
+                    )));
+                }
+                Some(NegativePlan {
+                    config: neg.config.clone(),
+                    len: neg.images.len(),
+                    steps_per_epoch: neg.images.len().div_ceil(neg.config.batch_size) as u64,
+                    fingerprint: DataFingerprint::of(neg.images),
+                })
+            }
+        };
         Ok(Self {
             seed: train.seed,
             batch_size: train.batch_size,
@@ -326,7 +414,41 @@ impl RunPlan {
             steps_per_epoch: train.steps_per_epoch(data.len())?,
             total_steps: train.total_steps(data.len())?,
             fingerprint: DataFingerprint::of(data),
+            negative,
         })
+    }
+
+    /// What the checkpoint records of the negative-training part.
+    fn negative_meta(&self) -> Option<NegativeMeta> {
+        self.negative.as_ref().map(|n| NegativeMeta {
+            config: n.config.clone(),
+            data: n.fingerprint,
+        })
+    }
+
+    /// The dequantized OOD batch of `step` (negative training only).
+    fn ood_batch<B: AutodiffBackend>(
+        &self,
+        step: u64,
+        images: &ImageDataset,
+        device: &B::Device,
+    ) -> Result<Option<(Tensor<B, 4>, f64)>, TrainError> {
+        let Some(neg) = &self.negative else {
+            return Ok(None);
+        };
+        let order = BatchPlan::shuffled(
+            neg.len,
+            neg.config.batch_size,
+            derive_seed(self.seed, NEGATIVE_ORDER_STREAM, 0),
+            step / neg.steps_per_epoch,
+        )?;
+        let index = (step % neg.steps_per_epoch) as usize;
+        let indices = order.batches().nth(index).ok_or_else(|| {
+            TrainError::Config(format!("step {step} has no OOD batch in its epoch"))
+        })?;
+        let mut batcher = Batcher::dequantized(derive_seed(self.seed, NEGATIVE_NOISE_STREAM, step));
+        let x = batcher.batch::<B>(images, indices, device)?.images;
+        Ok(Some((x, neg.config.hinge_nats)))
     }
 
     fn epoch_order(&self, epoch: u64) -> Result<BatchPlan, TrainError> {
@@ -368,6 +490,8 @@ impl RunPlan {
 
 const ORDER_STREAM: u64 = 1;
 const NOISE_STREAM: u64 = 2;
+const NEGATIVE_ORDER_STREAM: u64 = 3;
+const NEGATIVE_NOISE_STREAM: u64 = 4;
 
 /// A seed for item `index` of stream `stream`, well mixed from the run's seed
 /// (SplitMix64's finaliser), so that nearby steps get unrelated noise.
@@ -400,12 +524,14 @@ struct RunState<B: AutodiffBackend> {
     checkpoint: Option<PathBuf>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn drive<B: AutodiffBackend>(
     flow: &FlowConfig,
     train: &TrainConfig,
     plan: &RunPlan,
     mut state: RunState<B>,
     data: &ImageDataset,
+    negative: Option<NegativeData<'_>>,
     device: &B::Device,
     options: &RunOptions,
 ) -> Result<TrainOutcome<B>, TrainError> {
@@ -434,7 +560,15 @@ fn drive<B: AutodiffBackend>(
         };
         let x = plan.batch_from::<B>(step, &epoch_order.1, data, device)?;
         let batch = x.dims()[0] as u64;
-        let stats = match state.trainer.step(x.clone()) {
+        let ood = match negative {
+            Some(neg) => plan.ood_batch::<B>(step, neg.images, device)?,
+            None => None,
+        };
+        let result = match ood {
+            Some((ood, hinge)) => state.trainer.step_negative(x.clone(), ood, hinge),
+            None => state.trainer.step(x.clone()),
+        };
+        let stats = match result {
             Ok(stats) => stats,
             Err(TrainError::NonFinite {
                 step,
@@ -536,6 +670,7 @@ fn save<B: AutodiffBackend>(
         data: plan.fingerprint,
         elapsed_secs: (state.elapsed_before + started.elapsed()).as_secs_f64(),
         images_seen: state.images_before + images_now,
+        negative: plan.negative_meta(),
     };
     Ok(write_checkpoint(
         dir,

@@ -13,6 +13,7 @@ use thiserror::Error;
 use super::checkpoint::CheckpointError;
 use super::grads::clip_and_decay;
 use super::guard::{first_non_finite_gradient, NonFiniteSite};
+use super::negative::negative_loss;
 
 /// The optimiser [`FlowTrainer`] runs: burn's Adam adapted to a [`FlowNet`].
 pub type FlowOptimizer<B> = OptimizerAdaptor<Adam, FlowNet<B>, B>;
@@ -56,7 +57,8 @@ impl Default for OptimConfig {
 /// What one step measured.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StepStats {
-    /// Mean negative log-likelihood of the batch, in nats per image.
+    /// Mean negative log-likelihood of the (in-distribution) batch, in nats per image;
+    /// under negative training, not the loss optimised but its in-distribution part.
     pub loss_nats: f64,
     /// The same in bits per dimension.
     pub loss_bits_per_dim: f64,
@@ -170,11 +172,36 @@ impl<B: AutodiffBackend> FlowTrainer<B> {
 
     /// One step of maximum likelihood on the batch `x` (dequantized, `[0, 1)`).
     pub fn step(&mut self, x: Tensor<B, 4>) -> Result<StepStats, TrainError> {
+        self.step_with(x, None)
+    }
+
+    /// One step of negative training (see [`negative_loss`]): maximum likelihood on
+    /// `x`, and the likelihood of the OOD batch `ood` pushed down while above
+    /// `hinge_nats`. The two batches go through the flow together.
+    pub fn step_negative(
+        &mut self,
+        x: Tensor<B, 4>,
+        ood: Tensor<B, 4>,
+        hinge_nats: f64,
+    ) -> Result<StepStats, TrainError> {
+        self.step_with(x, Some((ood, hinge_nats)))
+    }
+
+    fn step_with(
+        &mut self,
+        x: Tensor<B, 4>,
+        ood: Option<(Tensor<B, 4>, f64)>,
+    ) -> Result<StepStats, TrainError> {
         let model = self
             .model
             .take()
             .unwrap_or_else(|| unreachable!("model present between steps"));
-        let likelihood = match model.log_likelihood(x) {
+        let n = x.dims()[0];
+        let (input, hinge) = match ood {
+            Some((ood, hinge)) => (Tensor::cat(vec![x, ood], 0), Some(hinge)),
+            None => (x, None),
+        };
+        let likelihood = match model.log_likelihood(input) {
             Ok(l) => l,
             Err(e) => {
                 self.model = Some(model);
@@ -182,14 +209,27 @@ impl<B: AutodiffBackend> FlowTrainer<B> {
             }
         };
         let dims = likelihood.dims as f64;
-        let loss = likelihood.nats().mean().neg();
-        let loss_nats: f64 = loss.clone().into_scalar().elem();
-        if !loss_nats.is_finite() {
+        let nats = likelihood.nats();
+        let (loss, in_loss) = match hinge {
+            Some(hinge) => {
+                let total = nats.dims()[0];
+                let in_nats = nats.clone().narrow(0, 0, n);
+                let (loss, _) = negative_loss(in_nats.clone(), nats.narrow(0, n, total - n), hinge);
+                (loss, in_nats.mean().neg())
+            }
+            None => {
+                let loss = nats.mean().neg();
+                (loss.clone(), loss)
+            }
+        };
+        let loss_value: f64 = loss.clone().into_scalar().elem();
+        let loss_nats: f64 = in_loss.into_scalar().elem();
+        if !loss_value.is_finite() {
             self.model = Some(model);
             return Err(TrainError::NonFinite {
                 step: self.step,
                 what: "loss",
-                value: loss_nats,
+                value: loss_value,
                 site: NonFiniteSite::Unlocated,
                 checkpoint: None,
             });
