@@ -129,7 +129,7 @@ impl TabularFlowConfig {
                         format!("permutation{i}"),
                         &order,
                         device,
-                    )));
+                    )?));
                 }
             }
         }
@@ -167,21 +167,31 @@ pub struct Permutation<B: Backend> {
 }
 
 impl<B: Backend> Permutation<B> {
-    /// The permutation `order` (a permutation of `0..D`).
-    pub fn new(name: impl Into<String>, order: &[usize], device: &B::Device) -> Self {
-        let mut inverse = vec![0i64; order.len()];
+    /// The permutation `order` of `0..D`.
+    ///
+    /// # Errors
+    /// [`EmbedError::Config`] when `order` is not a permutation of `0..order.len()`.
+    pub fn new(name: impl Into<String>, order: &[usize], device: &B::Device) -> Result<Self> {
+        let mut inverse = vec![None; order.len()];
         for (i, &o) in order.iter().enumerate() {
-            if let Some(slot) = inverse.get_mut(o) {
-                *slot = i as i64;
+            match inverse.get_mut(o) {
+                Some(slot @ None) => *slot = Some(i as i64),
+                _ => {
+                    return Err(EmbedError::Config(format!(
+                        "{order:?} is not a permutation of 0..{}",
+                        order.len()
+                    )))
+                }
             }
         }
+        let inverse: Vec<i64> = inverse.into_iter().flatten().collect();
         let forward: Vec<i64> = order.iter().map(|&o| o as i64).collect();
         let n = order.len();
-        Self {
+        Ok(Self {
             forward: Tensor::from_data(TensorData::new(forward, [n]), device),
             inverse: Tensor::from_data(TensorData::new(inverse, [n]), device),
             name: name.into(),
-        }
+        })
     }
 
     fn forward(

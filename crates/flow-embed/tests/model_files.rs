@@ -120,3 +120,50 @@ fn damaged_files_are_refused() {
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }
+
+#[test]
+fn parameter_counts_match_the_modules() {
+    use burn::module::Module;
+    let device = Default::default();
+    for (actnorm, hidden_layers) in [(true, 0), (false, 2)] {
+        let config = TabularFlowConfig {
+            couplings: 3,
+            hidden: 16,
+            hidden_layers,
+            actnorm,
+            ..TabularFlowConfig::new(5)
+        };
+        let flow = config
+            .init::<B>(0, Standardizer::identity(5), &device)
+            .unwrap();
+        assert_eq!(flow.num_params(), config.num_params());
+    }
+    for batch_norm in [true, false] {
+        let config = ClassifierConfig {
+            batch_norm,
+            ..ClassifierConfig::fashion_mnist()
+        };
+        // burn also counts BatchNorm's running mean and variance; the config does not.
+        let running: usize = if batch_norm {
+            2 * config.channels.iter().sum::<usize>()
+        } else {
+            0
+        };
+        assert_eq!(
+            config.init::<B>(0, &device).unwrap().num_params(),
+            config.num_params() + running
+        );
+    }
+}
+
+#[test]
+fn permutations_must_be_permutations() {
+    let device = Default::default();
+    assert!(flow_embed::Permutation::<B>::new("p", &[1, 0, 2], &device).is_ok());
+    for bad in [&[0, 0, 1][..], &[0, 3, 1]] {
+        assert!(matches!(
+            flow_embed::Permutation::<B>::new("p", bad, &device),
+            Err(EmbedError::Config(_))
+        ));
+    }
+}

@@ -20,3 +20,6 @@ pub use study::{
     run_embedding_study, ClassifierSummary, Detector, DetectorScores, EmbeddingStudy,
     EmbeddingStudySummary, FlowSummary, StageTimings,
 };
+
+#[cfg(all(test, feature = "flex"))]
+mod tests;

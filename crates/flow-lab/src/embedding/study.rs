@@ -196,18 +196,22 @@ pub fn run_embedding_study<B: AutodiffBackend>(
     };
 
     // Classifier: from the cache, or trained and cached.
+    let classifier_subset;
     let classifier_train = match config.classifier_train_limit {
-        Some(limit) => train.select(&evenly_spaced(train.len(), limit))?,
-        None => train.clone(),
+        Some(limit) => {
+            classifier_subset = train.select(&evenly_spaced(train.len(), limit))?;
+            &classifier_subset
+        }
+        None => train,
     };
     let key = classifier_cache_key(
         &config.classifier,
         &config.classifier_train,
-        &classifier_train,
+        classifier_train,
     );
     let file = classifier_cache_path(cache_dir, &key);
     let (classifier, cached, train_seconds) =
-        classifier_from_cache_or_training::<B>(config, &classifier_train, &file, quiet, device)?;
+        classifier_from_cache_or_training::<B>(config, classifier_train, &file, quiet, device)?;
     let test_accuracy = accuracy(&classifier, test, config.eval_batch_size, device)
         .map_err(EmbeddingStudyError::Classifier)?;
     log(format!(
@@ -230,11 +234,15 @@ pub fn run_embedding_study<B: AutodiffBackend>(
             }
         })
     };
+    let fit_subset;
     let fit_set = match config.fit_limit {
-        Some(limit) => train.select(&evenly_spaced(train.len(), limit))?,
-        None => train.clone(),
+        Some(limit) => {
+            fit_subset = train.select(&evenly_spaced(train.len(), limit))?;
+            &fit_subset
+        }
+        None => train,
     };
-    let fit_embeddings = embed("train", &fit_set)?;
+    let fit_embeddings = embed("train", fit_set)?;
     let in_train = fit_embeddings
         .select(&evenly_spaced(fit_embeddings.len(), config.in_train_scored))
         .map_err(|source| EmbeddingStudyError::Embeddings {
