@@ -1,7 +1,7 @@
 //! The embedding study on the real data, FashionMNIST -> MNIST, with AUROC and its
 //! bootstrap interval for each detector.
 //!
-//! `cargo run -p flow-lab --example embedding_study -- [quick|smoke] [out_dir]`
+//! `cargo run -p flow-lab --example embedding_study -- [quick|smoke] [out_dir] [seed]`
 //! (the classifier cache is `<out_dir>/cache`; a second run loads the classifier).
 
 use std::path::PathBuf;
@@ -87,10 +87,15 @@ impl BackendJob for Study {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let config = match args.get(1).map(String::as_str) {
+    let mut config = match args.get(1).map(String::as_str) {
         Some("smoke") => EmbeddingStudyConfig::smoke(),
         _ => EmbeddingStudyConfig::default(),
     };
+    if let Some(seed) = args.get(3) {
+        let seed: u64 = seed.parse()?;
+        config.classifier_train.seed = seed;
+        config.flow_fit.seed = seed;
+    }
     let out = PathBuf::from(args.get(2).map_or("target/embedding-study", String::as_str));
     let kind = BackendKind::preferred().ok_or("no backend compiled in")?;
     run_job(kind, Study { config, out })?
