@@ -19,6 +19,9 @@ pub struct SetSummary {
     pub mean_bits_per_dim: f64,
     /// Mean log-likelihood in nats.
     pub mean_log_likelihood: f64,
+    /// Its mean terms per layer and the prior.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<super::explain::LayerBreakdown>,
 }
 
 /// Detection of one OOD set against the in-distribution test set.
@@ -269,7 +272,8 @@ impl ExperimentResults {
             md,
             "Trained to maximise the {} likelihood and to minimise the likelihood of {} \
              training images while above the hinge; evaluated on {} test images it never \
-             saw, beside a plain model of the same run on the same images.\n",
+             saw (its first OOD column in the tables above is this held-out set), beside a \
+             plain model of the same run on the same images.\n",
             self.in_distribution, self.out_of_distribution, self.out_of_distribution
         );
         let _ = writeln!(
@@ -285,7 +289,7 @@ impl ExperimentResults {
             let held_out_bpd = m.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim);
             let _ = writeln!(
                 md,
-                "| {} | {:.0} | {} | {} ({} images) | {} | {} | {} | {:.3} / {} |",
+                "| {} | {:.0} | {} | {}, {} images | {} | {} | {} | {:.3} / {} |",
                 m.name,
                 n.hinge_nats,
                 n.ood_train_images,

@@ -343,6 +343,7 @@ fn run_model<B: AutodiffBackend>(
         .iter()
         .filter_map(|s| s.layers.clone().map(|l| (s.name.clone(), l)))
         .collect();
+    let explain_started = Instant::now();
     figures.extend(write_model_figures::<B::InnerBackend>(
         &model,
         &spec.flow,
@@ -352,6 +353,12 @@ fn run_model<B: AutodiffBackend>(
         dir,
         &inner,
     )?);
+    if !quiet {
+        eprintln!(
+            "    explanation figures: {:.1} s",
+            explain_started.elapsed().as_secs_f64()
+        );
+    }
     let negative = match &negative {
         Some(setup) => {
             let baseline = spec
@@ -398,6 +405,7 @@ fn summary(set: &ScoredSet) -> SetSummary {
         images: set.log_likelihood.len(),
         mean_bits_per_dim: set.mean_bits_per_dim(),
         mean_log_likelihood: set.log_likelihood.iter().sum::<f64>() / n,
+        layers: set.layers.clone(),
     }
 }
 

@@ -46,6 +46,38 @@ pub fn prediction_image(input: &Image, t: &Image, transform: &[bool]) -> Option<
     })
 }
 
+/// Pearson's correlation between `prediction` and `input` over the entries `transform`
+/// marks: how well the layer predicts what it transforms (`None` when either is
+/// constant there or the sizes differ).
+pub fn prediction_correlation(
+    input: &Image,
+    prediction: &Image,
+    transform: &[bool],
+) -> Option<f64> {
+    let n = input.pixels.len();
+    if prediction.pixels.len() != n || transform.len() != n {
+        return None;
+    }
+    let pairs: Vec<(f64, f64)> = (0..n)
+        .filter(|&i| transform[i])
+        .map(|i| (f64::from(input.pixels[i]), f64::from(prediction.pixels[i])))
+        .collect();
+    let m = pairs.len() as f64;
+    if pairs.len() < 2 {
+        return None;
+    }
+    let (ma, mb) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / m, b + y / m));
+    let (mut cov, mut va, mut vb) = (0.0, 0.0, 0.0);
+    for (x, y) in &pairs {
+        cov += (x - ma) * (y - mb);
+        va += (x - ma) * (x - ma);
+        vb += (y - mb) * (y - mb);
+    }
+    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
+}
+
 /// Writes `<name>_coadaptation.png` for a single-scale flow (`None` for other
 /// architectures, which transform squeezed tensors).
 pub fn write_coadaptation_figure<B: Backend>(
@@ -120,8 +152,17 @@ pub fn write_coadaptation_figure<B: Backend>(
             panels.push(fixed(predictions.get(k), lo, hi));
             panels.push(fixed(layer.output.get(k), out_lo, out_hi));
         }
+        let r: Vec<String> = layer
+            .input
+            .iter()
+            .zip(&predictions)
+            .map(|(input, p)| {
+                prediction_correlation(input, p, transform)
+                    .map_or_else(|| "n/a".into(), |r| format!("{r:.2}"))
+            })
+            .collect();
         rows.push(PanelRow {
-            label: format!("layer {i}: {}", mask.kind()),
+            label: format!("layer {i}: {}; r = {}", mask.kind(), r.join(" / ")),
             panels,
         });
     }
@@ -146,9 +187,10 @@ pub fn write_coadaptation_figure<B: Backend>(
              transformed. Input and prediction share a grey scale per row (1st to 99th \
              percentile)."
                 .into(),
-            "A layer that predicts the OOD image as well as the in-distribution one has \
-             learned nothing specific to the training data."
+            "r: correlation of prediction and input over the transformed entries (in / OOD \
+             image). A layer that predicts the OOD image as well as the in-distribution one"
                 .into(),
+            "has learned nothing specific to the training data.".into(),
         ],
         key: None,
         scale: SCALE,
@@ -170,5 +212,20 @@ mod tests {
         let p = prediction_image(&input, &t, &top_kept).unwrap();
         assert_eq!(p.pixels, vec![1.0, 2.0, -0.5, 1.5]);
         assert!(prediction_image(&input, &t, &[true]).is_none());
+    }
+
+    #[test]
+    fn correlation_is_taken_over_the_transformed_entries_only() {
+        let input = Image::grey(4, 1, vec![1.0, 2.0, 3.0, 100.0]);
+        let same = Image::grey(4, 1, vec![-7.0, 4.0, 6.0, 0.0]);
+        let mask = [false, true, true, false];
+        let r = prediction_correlation(&input, &same, &mask).unwrap();
+        assert!((r - 1.0).abs() < 1e-12);
+        let flipped = Image::grey(4, 1, vec![0.0, 6.0, 4.0, 0.0]);
+        let r = prediction_correlation(&input, &flipped, &mask).unwrap();
+        assert!((r + 1.0).abs() < 1e-12);
+        let flat = Image::grey(4, 1, vec![0.0, 5.0, 5.0, 0.0]);
+        assert!(prediction_correlation(&input, &flat, &mask).is_none());
+        assert!(prediction_correlation(&input, &flat, &[true]).is_none());
     }
 }

@@ -23,7 +23,7 @@ use flow_data::{Batcher, ImageDataset};
 use super::ExperimentError;
 use crate::figures::Image;
 
-pub use coadapt::{prediction_image, write_coadaptation_figure};
+pub use coadapt::{prediction_correlation, prediction_image, write_coadaptation_figure};
 pub use couplings::write_coupling_figure;
 pub use job::{ExplainJob, ExplainTarget};
 pub use latent::write_latent_figure;
