@@ -95,8 +95,8 @@ pub fn write_latent_figure<B: Backend>(
                 .into(),
             format!(
                 "The mean over {DRAWS} dequantization draws (u = (pixel + U[0,1)) / 256) \
-                 removes the noise the flow passes through; what remains is the input's \
-                 structure (edges, strokes)."
+                 averages out the noise the flow passes through, leaving what z keeps of the \
+                 input (edges, strokes)."
             ),
         ],
         key: Some(ColourKey {
