@@ -76,17 +76,24 @@ impl<'a> NegativeSetup<'a> {
     }
 
     /// The result row: this model's setup, and the baseline's AUROC on the same
-    /// held-out images (its checkpoint is reloaded from `dir`; `baseline_in_test`
-    /// holds its in-distribution test scores).
-    #[allow(clippy::too_many_arguments)]
+    /// held-out images. `earlier` holds the name, seed and in-distribution test scores
+    /// of each model trained before in this run; the baseline's checkpoint is reloaded
+    /// from `dir`.
     pub fn result<B: AutodiffBackend>(
         &self,
         spec: &ModelSpec,
         config: &ExperimentConfig,
-        baseline_in_test: Option<(&str, u64, &[f64])>,
+        earlier: &[(String, u64, Vec<f64>)],
         dir: &Path,
         device: &B::Device,
     ) -> Result<NegativeResult, ExperimentError> {
+        let baseline_in_test = spec
+            .train
+            .negative
+            .as_ref()
+            .and_then(|n| n.baseline.as_deref())
+            .and_then(|name| earlier.iter().find(|(n, _, _)| n == name))
+            .map(|(n, s, scores)| (n.as_str(), *s, scores.as_slice()));
         let held_out = &self.sets.ood[0].1;
         let mut result = NegativeResult {
             hinge_nats: self.config.hinge_nats,

@@ -11,7 +11,7 @@ use flow_ood::{evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientati
 
 use super::config::{dataset_name, ExperimentConfig, ModelSpec};
 use super::eval::{evenly_spaced, score_set, ScoredSet};
-use super::explain::{write_mask_figure, write_model_figures, ExplainData, LayerBreakdown};
+use super::explain::{write_mask_figure, write_scored_model_figures};
 use super::negative::NegativeSetup;
 use super::report::{ExperimentResults, ModelResult, OodResult, SetSummary};
 use super::ExperimentError;
@@ -331,45 +331,11 @@ fn run_model<B: AutodiffBackend>(
         spec, &model, &scored, roc_curves, &history, config, seed, dir, &inner,
     )?;
     // Why the model scores as it does: latent space, couplings, per-layer terms.
-    let in_test_name = &scored[1].name;
-    let explain = ExplainData {
-        in_name: in_test_name,
-        in_test: &sets.in_test,
-        ood_name: &sets.ood[0].0,
-        ood: &sets.ood[0].1,
-        seed,
-    };
-    let layer_sets: Vec<(String, LayerBreakdown)> = scored[1..]
-        .iter()
-        .filter_map(|s| s.layers.clone().map(|l| (s.name.clone(), l)))
-        .collect();
-    let explain_started = Instant::now();
-    figures.extend(write_model_figures::<B::InnerBackend>(
-        &model,
-        &spec.flow,
-        &spec.name,
-        &explain,
-        &layer_sets,
-        dir,
-        &inner,
+    figures.extend(write_scored_model_figures::<B::InnerBackend>(
+        &model, spec, &scored, sets, seed, dir, quiet, &inner,
     )?);
-    if !quiet {
-        eprintln!(
-            "    explanation figures: {:.1} s",
-            explain_started.elapsed().as_secs_f64()
-        );
-    }
     let negative = match &negative {
-        Some(setup) => {
-            let baseline = spec
-                .train
-                .negative
-                .as_ref()
-                .and_then(|n| n.baseline.as_deref())
-                .and_then(|name| earlier.iter().find(|(n, _, _)| n == name))
-                .map(|(n, s, scores)| (n.as_str(), *s, scores.as_slice()));
-            Some(setup.result::<B>(spec, config, baseline, dir, device)?)
-        }
+        Some(setup) => Some(setup.result::<B>(spec, config, earlier, dir, device)?),
         None => None,
     };
     let tail = (history.len() / 10).max(1);

@@ -14,13 +14,16 @@ mod layers;
 mod masks;
 
 use std::path::Path;
+use std::time::Instant;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use flow_core::{FlowConfig, FlowNet};
 use flow_data::{Batcher, ImageDataset};
 
-use super::ExperimentError;
+use super::eval::ScoredSet;
+use super::run::EvalSets;
+use super::{ExperimentError, ModelSpec};
 use crate::figures::Image;
 
 pub use coadapt::{prediction_correlation, prediction_image, write_coadaptation_figure};
@@ -79,6 +82,53 @@ pub fn write_model_figures<B: Backend>(
     written.extend(write_coadaptation_figure(
         model, config, name, data, dir, device,
     )?);
+    Ok(written)
+}
+
+/// The experiment's call: [`write_model_figures`] for a model just scored, with the
+/// in-distribution test set (`scored[1]`) and the natural OOD set (`sets.ood[0]`) as
+/// the pair shown, and the per-layer terms of every scored set but the training one.
+#[allow(clippy::too_many_arguments)]
+pub(in crate::experiment) fn write_scored_model_figures<B: Backend>(
+    model: &FlowNet<B>,
+    spec: &ModelSpec,
+    scored: &[ScoredSet],
+    sets: &EvalSets,
+    seed: u64,
+    dir: &Path,
+    quiet: bool,
+    device: &B::Device,
+) -> Result<Vec<String>, ExperimentError> {
+    let started = Instant::now();
+    let (Some(in_test), Some((ood_name, ood))) = (scored.get(1), sets.ood.first()) else {
+        return Ok(Vec::new());
+    };
+    let data = ExplainData {
+        in_name: &in_test.name,
+        in_test: &sets.in_test,
+        ood_name,
+        ood,
+        seed,
+    };
+    let layer_sets: Vec<(String, LayerBreakdown)> = scored[1..]
+        .iter()
+        .filter_map(|s| s.layers.clone().map(|l| (s.name.clone(), l)))
+        .collect();
+    let written = write_model_figures(
+        model,
+        &spec.flow,
+        &spec.name,
+        &data,
+        &layer_sets,
+        dir,
+        device,
+    )?;
+    if !quiet {
+        eprintln!(
+            "    explanation figures: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ok(written)
 }
 
