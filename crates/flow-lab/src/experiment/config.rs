@@ -317,13 +317,22 @@ impl ExperimentConfig {
         }
     }
 
-    /// `smoke`: the whole pipeline in a few minutes, for CI.
+    /// `smoke`: the whole pipeline in a few minutes, for CI: the four models of `quick`
+    /// and the two of `explain`, tiny and briefly trained.
     pub fn smoke() -> Self {
+        let mut models = Self::four_models(4, 1, 8, 16, 2e-3);
+        // The `explain` rows at the same tiny size, so CI runs their code paths too.
+        if let Some(base) = models.first() {
+            let negative = Self::negative_model(base);
+            let coadaptation = Self::coadaptation_model(base.train.clone(), 1, 4);
+            models.push(negative);
+            models.push(coadaptation);
+        }
         Self {
             name: "smoke".into(),
             seed: 0,
             train_dataset: TrainDataset::FashionMnist,
-            models: Self::four_models(4, 1, 8, 16, 2e-3),
+            models,
             eval: EvalSpec {
                 batch_size: 100,
                 in_test_limit: Some(200),
