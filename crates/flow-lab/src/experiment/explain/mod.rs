@@ -229,6 +229,75 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_model_figure_is_written_for_multi_and_single_scale_flows() {
+        use burn::backend::Flex;
+        use flow_data::ImageShape;
+        use flow_masks::MaskSchedule;
+
+        let images = |n: usize, shift: usize| {
+            let pixels = (0..n * 64)
+                .map(|i| ((i * 37 + shift) % 256) as u8)
+                .collect();
+            ImageDataset::new(ImageShape::new(1, 8, 8), pixels, vec![0; n]).unwrap()
+        };
+        let (fashion, digits) = (images(10, 0), images(10, 100));
+        let data = ExplainData {
+            in_name: "in test",
+            in_test: &fashion,
+            ood_name: "OOD",
+            ood: &digits,
+            seed: 1,
+        };
+        let breakdown = |prior| LayerBreakdown {
+            layers: vec!["preprocess".into()],
+            log_det: vec![1.0],
+            prior,
+            constant: -10.0,
+            samples: 1,
+        };
+        let layer_sets = vec![
+            ("in test".to_string(), breakdown(-5.0)),
+            ("OOD".to_string(), breakdown(-3.0)),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let device = Default::default();
+        for (name, config) in [
+            ("multi", FlowConfig::realnvp([1, 8, 8], 2, 1, 4)),
+            (
+                "single",
+                FlowConfig::single_scale([1, 8, 8], MaskSchedule::horizontal(3), 1, 4),
+            ),
+        ] {
+            let model = config.init::<Flex>(0, &device).unwrap();
+            let written = write_model_figures(
+                &model,
+                &config,
+                name,
+                &data,
+                &layer_sets,
+                dir.path(),
+                &device,
+            )
+            .unwrap();
+            let mut expected: Vec<String> = ["latent", "couplings", "layers", "layer_gain"]
+                .iter()
+                .map(|k| format!("{name}_{k}.png"))
+                .collect();
+            if name == "single" {
+                expected.push(format!("{name}_coadaptation.png"));
+            }
+            assert_eq!(written, expected);
+            for file in &written {
+                assert!(image::open(dir.path().join(file)).is_ok(), "{file}");
+            }
+        }
+        // The coupling figure has a row per coupling: RealNVP on 8x8 with 2 scales has
+        // 3 + 3 + 4 couplings; the single-scale flow 3, so its figure is shorter.
+        let height = |f: &str| image::open(dir.path().join(f)).unwrap().height();
+        assert!(height("multi_couplings.png") > height("single_couplings.png") + 100);
+    }
+
+    #[test]
     fn colour_limits_are_positive_and_ignore_outliers_when_asked() {
         let img = Image::grey(5, 1, vec![0.0, -1.0, 0.5, 0.25, 40.0]);
         assert_eq!(abs_max(std::slice::from_ref(&img)), 40.0);
