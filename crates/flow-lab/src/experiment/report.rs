@@ -248,6 +248,18 @@ impl ExperimentResults {
                 let _ = writeln!(md, "![{figure}]({figure})\n");
             }
         }
+        let _ = writeln!(
+            md,
+            "\n## Reading the figures\n\n\
+             Per model: `histogram` (bits/dim of every set, shared bins), `roc`, `training`, \
+             `samples`; and why it scores as it does: `latent` (z laid back on the pixel \
+             grid, one dequantization draw and the mean of 16), `couplings` (each \
+             coupling's s, t and output for one in- and one OOD image; white = 0, untouched), \
+             `layers` and `layer_gain` (mean contribution of each layer's log-det and of the \
+             prior to log p(x), and each OOD set's gain over the in-distribution test set), \
+             `coadaptation` (single-scale flows: what each layer predicts for the part it \
+             transforms). docs/reproduction.md discusses them."
+        );
         for m in &self.models {
             let _ = writeln!(md, "\n## {}: figures\n", m.name);
             for figure in &m.figures {
