@@ -12,6 +12,7 @@ use flow_masks::MaskSchedule;
 use serde::{Deserialize, Serialize};
 
 use super::ExperimentError;
+use crate::embedding::EmbeddingStudyConfig;
 use crate::train::OptimConfig;
 
 /// A whole experiment.
@@ -28,6 +29,10 @@ pub struct ExperimentConfig {
     pub models: Vec<ModelSpec>,
     /// How to evaluate them.
     pub eval: EvalSpec,
+    /// The embedding rows (a flow and Gaussian baselines on the embeddings of a
+    /// classifier trained with labels); `None` leaves them out.
+    #[serde(default)]
+    pub embedding: Option<EmbeddingStudyConfig>,
 }
 
 /// The in-distribution dataset.
@@ -313,6 +318,7 @@ impl ExperimentConfig {
         Self {
             name: "explain".into(),
             models,
+            embedding: None,
             ..Self::quick()
         }
     }
@@ -345,12 +351,15 @@ impl ExperimentConfig {
                 samples: 16,
                 temperature: 0.7,
             },
+            embedding: Some(EmbeddingStudyConfig::smoke()),
         }
     }
 
     /// `quick`: the default; the four models at a size a 2-core CPU trains in minutes
     /// (st-networks of 8 channels and 1 block, 80 steps of 32 images at lr 2e-3: a
-    /// fraction of an epoch, sized so that build, data and run fit in 15 minutes).
+    /// fraction of an epoch), and the embedding rows (a classifier trained three epochs,
+    /// a tabular flow and the Gaussian baselines on its embeddings); sized so that
+    /// build, data and run fit in 15 minutes.
     pub fn quick() -> Self {
         Self {
             name: "quick".into(),
@@ -369,6 +378,7 @@ impl ExperimentConfig {
                 samples: 36,
                 temperature: 0.7,
             },
+            embedding: Some(EmbeddingStudyConfig::default()),
         }
     }
 
@@ -416,6 +426,7 @@ impl ExperimentConfig {
                 samples: 64,
                 temperature: 0.7,
             },
+            embedding: Some(EmbeddingStudyConfig::default()),
         }
     }
 }

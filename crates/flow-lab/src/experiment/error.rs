@@ -70,6 +70,9 @@ pub enum ExperimentError {
         /// What went wrong.
         reason: String,
     },
+    /// The embedding study failed.
+    #[error("embedding rows: {0}")]
+    Embedding(#[from] crate::embedding::EmbeddingStudyError),
     /// A figure could not be written.
     #[error(transparent)]
     Figure(#[from] crate::figures::FigureError),

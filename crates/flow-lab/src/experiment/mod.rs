@@ -2,6 +2,8 @@
 //! measure how well the likelihood separates them, and write a report with figures.
 
 mod config;
+mod detect;
+mod embedding_rows;
 mod error;
 mod eval;
 pub mod explain;
@@ -13,6 +15,7 @@ pub use config::{
     dataset_name, EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, SyntheticSet, TrainDataset,
     TrainSpec,
 };
+pub use embedding_rows::{DetectorResult, EmbeddingResults, ScoreSummary};
 pub use error::ExperimentError;
 pub use eval::{evenly_spaced, score_set, ScoredSet};
 pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};

@@ -6,6 +6,8 @@ use std::path::Path;
 use flow_ood::{MetricReport, MetricValue};
 use serde::Serialize;
 
+use super::detect::metrics_finite;
+use super::embedding_rows::{DetectorResult, EmbeddingResults};
 use super::ExperimentError;
 
 /// Mean bits/dim of one scored set.
@@ -101,10 +103,28 @@ pub struct ExperimentResults {
     pub out_of_distribution: String,
     /// Per model.
     pub models: Vec<ModelResult>,
+    /// The embedding rows, if the run had them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<EmbeddingResults>,
     /// Figures of the whole run (the mask schedules), relative to the run directory.
     pub figures: Vec<String>,
     /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
+}
+
+/// AUROC, AUPR-In and FPR@95 against the first (natural) OOD set, with intervals.
+fn headline(ood: &[OodResult]) -> (String, String, String) {
+    match ood.first() {
+        Some(o) => (
+            with_interval(&o.metrics.auroc),
+            with_interval(&o.metrics.aupr_in),
+            o.metrics
+                .fpr_at_tpr
+                .first()
+                .map_or_else(|| "n/a".into(), with_interval),
+        ),
+        None => ("n/a".into(), "n/a".into(), "n/a".into()),
+    }
 }
 
 /// Formats a metric as `0.123 [0.100, 0.150]`.
@@ -122,19 +142,21 @@ impl ExperimentResults {
             m.train_seconds.is_finite()
                 && m.final_train_bits_per_dim.is_finite()
                 && m.sets.iter().all(|s| s.mean_bits_per_dim.is_finite())
-                && m.ood.iter().all(|o| {
-                    let r = &o.metrics;
-                    [&r.auroc, &r.aupr_in, &r.aupr_out, &r.detection_error]
-                        .into_iter()
-                        .chain(r.fpr_at_tpr.iter())
-                        .all(|v| v.value.is_finite())
-                })
+                && m.ood.iter().all(|o| metrics_finite(&o.metrics))
                 && m.negative.as_ref().is_none_or(|n| {
                     n.baseline_auroc
                         .as_ref()
                         .is_none_or(|a| a.value.is_finite())
                 })
-        })
+        }) && self
+            .embedding
+            .as_ref()
+            .is_none_or(EmbeddingResults::all_finite)
+    }
+
+    /// The embedding rows' detectors (none if the run had no embedding rows).
+    fn detectors(&self) -> &[DetectorResult] {
+        self.embedding.as_ref().map_or(&[], |e| &e.detectors)
     }
 
     /// The Markdown report.
@@ -178,22 +200,23 @@ impl ExperimentResults {
         for m in &self.models {
             let test = m.sets.get(1).map_or(f64::NAN, |s| s.mean_bits_per_dim);
             let ood = m.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim);
-            let (auroc, aupr, fpr) = match m.ood.first() {
-                Some(o) => (
-                    with_interval(&o.metrics.auroc),
-                    with_interval(&o.metrics.aupr_in),
-                    o.metrics
-                        .fpr_at_tpr
-                        .first()
-                        .map_or_else(|| "n/a".into(), with_interval),
-                ),
-                None => ("n/a".into(), "n/a".into(), "n/a".into()),
-            };
+            let (auroc, aupr, fpr) = headline(&m.ood);
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {:.0} s | {:.3} | {:.3} | {} | {} | {} |",
                 m.name, m.description, m.params, m.train_seconds, test, ood, auroc, aupr, fpr
             );
+        }
+        if let Some(embedding) = &self.embedding {
+            let train_seconds = embedding.summary.timings.total;
+            for d in &embedding.detectors {
+                let (auroc, aupr, fpr) = headline(&d.ood);
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {:.0} s (whole study) | n/a | n/a | {} | {} | {} |",
+                    d.name, d.description, d.params, train_seconds, auroc, aupr, fpr
+                );
+            }
         }
         let _ = writeln!(md, "\n## AUROC against every OOD set\n");
         if let Some(first) = self.models.first() {
@@ -208,7 +231,16 @@ impl ExperimentResults {
                     .collect();
                 let _ = writeln!(md, "| {} | {} |", m.name, cells.join(" | "));
             }
+            for d in self.detectors() {
+                let cells: Vec<String> = d
+                    .ood
+                    .iter()
+                    .map(|o| with_interval(&o.metrics.auroc))
+                    .collect();
+                let _ = writeln!(md, "| {} | {} |", d.name, cells.join(" | "));
+            }
         }
+        self.embedding_section(&mut md);
         let _ = writeln!(md, "\n## Mean bits/dim of every scored set\n");
         if let Some(first) = self.models.first() {
             let header: Vec<&str> = first.sets.iter().map(|s| s.name.as_str()).collect();
@@ -260,13 +292,69 @@ impl ExperimentResults {
              `coadaptation` (single-scale flows: what each layer predicts for the part it \
              transforms). docs/reproduction.md discusses them."
         );
-        for m in &self.models {
-            let _ = writeln!(md, "\n## {}: figures\n", m.name);
-            for figure in &m.figures {
+        let figure_lists = self
+            .models
+            .iter()
+            .map(|m| (&m.name, &m.figures))
+            .chain(self.detectors().iter().map(|d| (&d.name, &d.figures)));
+        for (name, figures) in figure_lists {
+            let _ = writeln!(md, "\n## {name}: figures\n");
+            for figure in figures {
                 let _ = writeln!(md, "![{figure}]({figure})\n");
             }
         }
         md
+    }
+
+    /// The embedding study: the classifier, the flow, the sets, the time of each stage.
+    fn embedding_section(&self, md: &mut String) {
+        let Some(embedding) = &self.embedding else {
+            return;
+        };
+        let s = &embedding.summary;
+        // Set sizes: in-distribution train, test, then the OOD sets.
+        let images = |set: usize| {
+            embedding
+                .detectors
+                .first()
+                .and_then(|d| d.sets.get(set))
+                .map_or(0, |s| s.images)
+        };
+        let _ = writeln!(md, "\n## Embedding rows\n");
+        let _ = writeln!(
+            md,
+            "A CNN classifier ({} parameters) trained with labels on {} {} training images \
+             ({} epoch(s){}) reaches **{:.2}% test accuracy**; its {}-dimensional penultimate \
+             layer is the embedding. The tabular flow ({} parameters) and the Gaussians are \
+             fitted on the embeddings of {} training images. The embedding rows score all \
+             {} {} test images and all {} images of {}; the synthetic sets are the pixel \
+             flows'. \
+             Embeddings are in `embeddings/*.npy`.\n",
+            s.classifier.params,
+            s.classifier.train_images,
+            self.in_distribution,
+            s.classifier.train.epochs,
+            if s.classifier.cached {
+                ", loaded from the cache"
+            } else {
+                ""
+            },
+            100.0 * s.classifier.test_accuracy,
+            s.classifier.config.embedding_dim,
+            s.flow.params,
+            s.flow.fit_embeddings,
+            images(1),
+            self.in_distribution,
+            images(2),
+            self.out_of_distribution,
+        );
+        let t = &s.timings;
+        let _ = writeln!(
+            md,
+            "Time: classifier {:.0} s, embeddings {:.0} s, flow fit {:.0} s, baselines {:.1} s, \
+             scoring {:.1} s; {:.0} s in all.",
+            t.classifier, t.embed, t.flow_fit, t.baselines_fit, t.scoring, t.total
+        );
     }
 
     /// The negative-training table, if a model was trained that way.

@@ -7,13 +7,14 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use flow_core::FlowNet;
 use flow_data::{ConsoleProgress, DataCache, Dataset, ImageDataset, Split};
-use flow_ood::{evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientation, RocOptions};
 
 use super::config::{dataset_name, ExperimentConfig, ModelSpec};
+use super::detect::{detect, Detection};
+use super::embedding_rows::run_embedding_rows;
 use super::eval::{evenly_spaced, score_set, ScoredSet};
 use super::explain::{write_mask_figure, write_scored_model_figures};
 use super::negative::NegativeSetup;
-use super::report::{ExperimentResults, ModelResult, OodResult, SetSummary};
+use super::report::{ExperimentResults, ModelResult, SetSummary};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
 use crate::figures::{self, Curve, Image, Normalise, Series};
@@ -166,6 +167,30 @@ impl BackendJob for ExperimentJob {
             );
             models.push(result);
         }
+        let embedding = match &config.embedding {
+            Some(study) => {
+                eprintln!("[embedding] classifier embeddings: tabular flow and Gaussian baselines");
+                let rows = run_embedding_rows::<B>(
+                    study,
+                    &config,
+                    &data,
+                    &sets,
+                    &self.options.results_dir.join("cache"),
+                    &dir,
+                    self.options.quiet,
+                    &device,
+                )?;
+                for d in &rows.detectors {
+                    eprintln!(
+                        "    {}: AUROC {:.3}",
+                        d.name,
+                        d.ood.first().map_or(f64::NAN, |o| o.metrics.auroc.value)
+                    );
+                }
+                Some(rows)
+            }
+            None => None,
+        };
         let results = ExperimentResults {
             run_id,
             in_distribution: dataset_name(in_set).into(),
@@ -173,6 +198,7 @@ impl BackendJob for ExperimentJob {
             config,
             backend: backend.name().into(),
             models,
+            embedding,
             figures: run_figures,
             wall_seconds: started.elapsed().as_secs_f64(),
         };
@@ -286,46 +312,15 @@ fn run_model<B: AutodiffBackend>(
         scored.push(score(name, data)?);
     }
 
-    let options = EvaluateOptions {
-        bootstrap: Some(BootstrapOptions {
-            resamples: eval.bootstrap_resamples,
-            seed,
-            ..BootstrapOptions::default()
-        }),
-        ..EvaluateOptions::default()
-    };
-    let in_scores = &scored[1].log_likelihood;
-    let mut ood = Vec::new();
-    let mut roc_curves = Vec::new();
-    for set in &scored[2..] {
-        let metric_error = |source| ExperimentError::Metric {
-            model: spec.name.clone(),
-            set: set.name.clone(),
-            source,
-        };
-        let metrics = evaluate(
-            in_scores,
-            &set.log_likelihood,
-            Orientation::HigherIsInDistribution,
-            &options,
-        )
-        .map_err(metric_error)?;
-        let curve = roc_curve(
-            in_scores,
-            &set.log_likelihood,
-            Orientation::HigherIsInDistribution,
-            RocOptions::default(),
-        )
-        .map_err(metric_error)?;
-        roc_curves.push(Curve::new(
-            format!("{} (AUROC {:.3})", set.name, metrics.auroc.value),
-            curve.points.iter().map(|p| (p.fpr, p.tpr)).collect(),
-        ));
-        ood.push(OodResult {
-            set: set.name.clone(),
-            metrics,
-        });
-    }
+    let Detection { ood, roc_curves } = detect(
+        &spec.name,
+        &scored[1].log_likelihood,
+        scored[2..]
+            .iter()
+            .map(|set| (set.name.as_str(), set.log_likelihood.as_slice())),
+        config,
+        seed,
+    )?;
 
     let mut figures = write_figures::<B::InnerBackend>(
         spec, &model, &scored, roc_curves, &history, config, seed, dir, &inner,

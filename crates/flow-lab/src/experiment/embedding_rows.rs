@@ -1,0 +1,174 @@
+//! The embedding rows of a run: the study of [`crate::embedding`] (a classifier's
+//! embeddings, a tabular flow and two Gaussian baselines on them) measured with the same
+//! metrics as the pixel flows, and drawn with the same histogram and ROC figures.
+
+use std::path::Path;
+
+use burn::tensor::backend::AutodiffBackend;
+use serde::Serialize;
+
+use super::config::ExperimentConfig;
+use super::detect::{detect, metrics_finite, Detection};
+use super::run::{EvalSets, RunData};
+use super::{ExperimentError, OodResult};
+use crate::embedding::{
+    run_embedding_study, Detector, DetectorScores, EmbeddingStudyConfig, EmbeddingStudySummary,
+};
+use crate::figures::{self, Series};
+
+/// The embedding rows of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbeddingResults {
+    /// The study: classifier (accuracy, cache), flow, timings, embedding files.
+    pub summary: EmbeddingStudySummary,
+    /// One row per detector.
+    pub detectors: Vec<DetectorResult>,
+}
+
+/// One detector on the embeddings, scored like a pixel flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct DetectorResult {
+    /// Short name (table row and file names).
+    pub name: String,
+    /// What its score is.
+    pub description: String,
+    /// Parameters fitted on the embeddings (the classifier's are in the summary).
+    pub params: usize,
+    /// Mean score of each scored set (in-distribution train and test first).
+    pub sets: Vec<ScoreSummary>,
+    /// Detection of each OOD set (the natural OOD set first).
+    pub ood: Vec<OodResult>,
+    /// Figures, relative to the run directory.
+    pub figures: Vec<String>,
+}
+
+/// The mean score of one set.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreSummary {
+    /// The set.
+    pub name: String,
+    /// Images scored.
+    pub images: usize,
+    /// Mean score (higher = more in-distribution).
+    pub mean_score: f64,
+}
+
+impl EmbeddingResults {
+    /// Whether every metric and mean is finite.
+    pub fn all_finite(&self) -> bool {
+        self.detectors.iter().all(|d| {
+            d.sets.iter().all(|s| s.mean_score.is_finite())
+                && d.ood.iter().all(|o| metrics_finite(&o.metrics))
+        })
+    }
+}
+
+/// Runs the study on the run's data and scores its detectors against the in-distribution
+/// test set: the natural OOD set in full, the synthetic sets as the pixel flows see them.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_embedding_rows<B: AutodiffBackend>(
+    study: &EmbeddingStudyConfig,
+    config: &ExperimentConfig,
+    data: &RunData,
+    sets: &EvalSets,
+    cache_dir: &Path,
+    dir: &Path,
+    quiet: bool,
+    device: &B::Device,
+) -> Result<EmbeddingResults, ExperimentError> {
+    let natural = config.train_dataset.ood_name();
+    let mut ood = vec![(natural, &data.ood)];
+    // The synthetic sets follow the natural one in `sets.ood`.
+    ood.extend(sets.ood.iter().skip(1).map(|(n, d)| (n.as_str(), d)));
+    let study_result = run_embedding_study::<B>(
+        study,
+        &data.train,
+        &data.test,
+        &ood,
+        cache_dir,
+        dir,
+        quiet,
+        device,
+    )?;
+    let classes = study.classifier.classes;
+    let dim = study.classifier.embedding_dim;
+    let gaussian = dim + dim * (dim + 1) / 2;
+    let mut detectors = Vec::with_capacity(study_result.detectors.len());
+    for scores in &study_result.detectors {
+        let params = match scores.detector {
+            Detector::EmbeddingFlow => study_result.summary.flow.params,
+            Detector::Mahalanobis => gaussian,
+            Detector::ClassConditionalMahalanobis => gaussian + (classes - 1) * dim,
+        };
+        detectors.push(detector_result(scores, params, config, dir)?);
+    }
+    Ok(EmbeddingResults {
+        summary: study_result.summary,
+        detectors,
+    })
+}
+
+fn detector_result(
+    scores: &DetectorScores,
+    params: usize,
+    config: &ExperimentConfig,
+    dir: &Path,
+) -> Result<DetectorResult, ExperimentError> {
+    let name = scores.detector.name();
+    let in_name = config.train_dataset.in_name();
+    let mut named: Vec<(String, &[f64])> = vec![
+        (format!("{in_name} train"), &scores.in_train),
+        (format!("{in_name} test"), &scores.in_test),
+    ];
+    named.extend(scores.ood.iter().map(|(n, s)| (n.clone(), s.as_slice())));
+    let Detection { ood, roc_curves } = detect(
+        name,
+        &scores.in_test,
+        scores.ood.iter().map(|(n, s)| (n.as_str(), s.as_slice())),
+        config,
+        config.seed,
+    )?;
+
+    let histogram = format!("{name}_histogram.png");
+    let series: Vec<Series> = named
+        .iter()
+        .map(|(n, s)| Series::new(n.clone(), s.to_vec()))
+        .collect();
+    figures::histogram_png(
+        &dir.join(&histogram),
+        &format!("{name}: score per image"),
+        score_axis(scores.detector),
+        &series,
+        60,
+    )?;
+    let roc = format!("{name}_roc.png");
+    figures::roc_png(
+        &dir.join(&roc),
+        &format!("{name}: ROC, {in_name} test positive"),
+        &roc_curves,
+    )?;
+    Ok(DetectorResult {
+        name: name.to_string(),
+        description: scores.detector.description().to_string(),
+        params,
+        sets: named
+            .iter()
+            .map(|(n, s)| ScoreSummary {
+                name: n.clone(),
+                images: s.len(),
+                mean_score: s.iter().sum::<f64>() / s.len().max(1) as f64,
+            })
+            .collect(),
+        ood,
+        figures: vec![histogram, roc],
+    })
+}
+
+fn score_axis(detector: Detector) -> &'static str {
+    match detector {
+        Detector::EmbeddingFlow => "log-likelihood of the embedding, nats (higher = more likely)",
+        Detector::Mahalanobis | Detector::ClassConditionalMahalanobis => {
+            "-(squared Mahalanobis distance) (higher = closer)"
+        }
+    }
+}
