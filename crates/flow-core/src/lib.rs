@@ -13,7 +13,8 @@
 //! - the architectures ([`models`]): RealNVP multi-scale, Glow, single-scale stacks over
 //!   any mask schedule, all built from a serde [`models::FlowConfig`] into a
 //!   [`models::FlowNet`];
-//! - the prior and the likelihood in nats and bits/dim ([`likelihood`]).
+//! - the prior and the likelihood in nats and bits/dim ([`likelihood`]);
+//! - global gradient-norm clipping for training any of them ([`grads`]).
 //!
 //! Conventions follow Kirichenko, Izmailov & Wilson (NeurIPS 2020) and their reference
 //! code exactly; where the reference does something unusual, a flag says so (see
@@ -42,6 +43,7 @@ pub mod batch_norm;
 pub mod broadcast;
 mod error;
 mod flow;
+pub mod grads;
 pub mod grid;
 pub mod init;
 pub mod layers;

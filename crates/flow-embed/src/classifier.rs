@@ -17,12 +17,12 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::module::max_pool2d;
 use burn::tensor::{ElementConversion, Int, Tensor};
 use flow_core::batch_norm::BatchNorm2d;
+use flow_core::grads::clip_global_norm;
 use flow_core::init::ParamInit;
 use flow_core::nn::{Conv2d, ConvInit, Linear};
 use flow_data::{BatchPlan, Batcher, ImageDataset};
 use serde::{Deserialize, Serialize};
 
-use crate::clip::clip_global_norm;
 use crate::embeddings::Embeddings;
 use crate::error::{EmbedError, Result};
 use crate::progress::FitProgress;

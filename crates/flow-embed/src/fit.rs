@@ -5,11 +5,11 @@ use std::time::Instant;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor, TensorData};
+use flow_core::grads::clip_global_norm;
 use flow_data::BatchPlan;
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::scheduled_lr;
-use crate::clip::clip_global_norm;
 use crate::embeddings::Embeddings;
 use crate::error::{EmbedError, Result};
 use crate::progress::FitProgress;

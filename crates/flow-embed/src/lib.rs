@@ -26,7 +26,6 @@
 #![warn(missing_docs)]
 
 mod classifier;
-mod clip;
 mod embeddings;
 mod error;
 mod fit;
@@ -41,10 +40,10 @@ pub use classifier::{
     accuracy, embed_images, fit_classifier, Classifier, ClassifierConfig, ClassifierTrainConfig,
     ConvBlock,
 };
-pub use clip::clip_global_norm;
 pub use embeddings::Embeddings;
 pub use error::{EmbedError, Result};
 pub use fit::{fit_flow, log_prob_embeddings, FlowFitConfig};
+pub use flow_core::grads::clip_global_norm;
 pub use gaussian::{ClassConditionalGaussian, GaussianFit, DEFAULT_RIDGE};
 pub use model_file::MODEL_FILE_VERSION;
 pub use progress::FitProgress;

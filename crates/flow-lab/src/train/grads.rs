@@ -2,42 +2,16 @@
 //! weight decay to the weight-norm scales only (PyTorch's Adam adds `wd * p` to the
 //! gradient inside its step, after `clip_grad_norm_`).
 //!
-//! burn's own clipping clips each parameter's gradient separately, so it is not used.
+//! The global norm and the clip coefficient come from [`flow_core::grads`]; the scaling
+//! is folded into the weight-decay pass here, so the gradients are walked once.
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor};
+use burn::tensor::Tensor;
+use flow_core::grads::clip_scale;
+pub use flow_core::grads::global_grad_norm;
 use flow_core::nn::WEIGHT_NORM_SCALE;
-
-struct SquaredNorm<'a, B: AutodiffBackend> {
-    grads: &'a GradientsParams,
-    total: Option<Tensor<B::InnerBackend, 1>>,
-}
-
-impl<B: AutodiffBackend> ModuleVisitor<B> for SquaredNorm<'_, B> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        if let Some(grad) = self.grads.get::<B::InnerBackend, D>(param.id) {
-            let sq = grad.square().sum();
-            self.total = Some(match self.total.take() {
-                Some(total) => total + sq,
-                None => sq,
-            });
-        }
-    }
-}
-
-/// The global L2 norm of all gradients of `module`'s parameters.
-pub fn global_grad_norm<B: AutodiffBackend, M: Module<B>>(
-    module: &M,
-    grads: &GradientsParams,
-) -> f64 {
-    let mut visitor = SquaredNorm::<B> { grads, total: None };
-    module.visit(&mut visitor);
-    visitor
-        .total
-        .map_or(0.0, |t| t.into_scalar().elem::<f64>().sqrt())
-}
 
 struct ClipAndDecay<'a> {
     grads: &'a mut GradientsParams,
@@ -78,11 +52,7 @@ pub fn clip_and_decay<B: AutodiffBackend, M: Module<B>>(
     weight_decay: f64,
 ) -> f64 {
     let norm = global_grad_norm::<B, M>(module, grads);
-    // PyTorch's clip_grad_norm_: coefficient max_norm / (norm + 1e-6), applied when < 1.
-    let scale = match max_norm {
-        Some(max) if norm.is_finite() => (max / (norm + 1e-6)).min(1.0),
-        _ => 1.0,
-    };
+    let scale = clip_scale(norm, max_norm);
     let mut visitor = ClipAndDecay {
         grads,
         scale,
