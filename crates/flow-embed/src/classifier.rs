@@ -8,16 +8,12 @@
 //! are continuous, and the logits are still a linear function of them (through the
 //! ReLU), so nothing the classifier knows is lost.
 
-use std::time::Instant;
-
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::module::max_pool2d;
-use burn::tensor::{ElementConversion, Int, Tensor};
+use burn::tensor::{BasicOps, Element, Int, Tensor};
 use flow_core::batch_norm::BatchNorm2d;
-use flow_core::grads::clip_global_norm;
 use flow_core::init::ParamInit;
 use flow_core::nn::{Conv2d, ConvInit, Linear};
 use flow_data::{BatchPlan, Batcher, ImageDataset};
@@ -26,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::embeddings::Embeddings;
 use crate::error::{EmbedError, Result};
 use crate::progress::FitProgress;
+use crate::train_loop::{self, BatchLoss, Schedule};
 
 /// The classifier's architecture.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -263,29 +260,16 @@ impl Default for ClassifierTrainConfig {
 }
 
 impl ClassifierTrainConfig {
-    fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 || self.epochs == 0 {
-            return Err(EmbedError::Config(
-                "classifier training: batch size and epochs must be positive".into(),
-            ));
+    fn schedule(&self) -> Schedule {
+        Schedule {
+            seed: self.seed,
+            batch_size: self.batch_size,
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            cosine_decay: self.cosine_decay,
+            grad_clip_norm: self.grad_clip_norm,
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(EmbedError::Config(format!(
-                "classifier training: learning rate {} is not a positive number",
-                self.learning_rate
-            )));
-        }
-        Ok(())
     }
-}
-
-/// The learning rate of step `step` of `total` under `config`.
-pub(crate) fn scheduled_lr(peak: f64, cosine: bool, step: u64, total: u64) -> f64 {
-    if !cosine || total == 0 {
-        return peak;
-    }
-    let t = step as f64 / total as f64;
-    peak * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
 }
 
 /// Mean cross-entropy of `logits` against `labels`, and how many were right.
@@ -321,10 +305,11 @@ pub fn fit_classifier<B: AutodiffBackend>(
     train: &ClassifierTrainConfig,
     data: &ImageDataset,
     device: &B::Device,
-    mut progress: impl FnMut(&FitProgress),
+    progress: impl FnMut(&FitProgress),
 ) -> Result<Classifier<B>> {
-    train.validate()?;
-    let mut model = config.init::<B>(train.seed, device)?;
+    let schedule = train.schedule();
+    schedule.validate("classifier training")?;
+    let model = config.init::<B>(train.seed, device)?;
     model.check_dataset(data)?;
     if data.is_empty() {
         return Err(EmbedError::Shape("no training images".into()));
@@ -339,54 +324,23 @@ pub fn fit_classifier<B: AutodiffBackend>(
             config.classes
         )));
     }
-    let mut optimizer = AdamConfig::new()
-        .with_epsilon(1e-8)
-        .init::<B, Classifier<B>>();
-    let steps_per_epoch = data.len().div_ceil(train.batch_size) as u64;
-    let total = steps_per_epoch * train.epochs as u64;
     let mut batcher = Batcher::scaled();
-    let started = Instant::now();
-    let mut seen = 0usize;
-    let mut step = 0u64;
-    for epoch in 0..train.epochs as u64 {
-        let plan = BatchPlan::shuffled(data.len(), train.batch_size, train.seed, epoch)?;
-        for indices in plan.batches() {
+    train_loop::train(
+        "classifier",
+        model,
+        &schedule,
+        data.len(),
+        |model: &Classifier<B>, indices| {
             let batch = batcher.batch::<B>(data, indices, device)?;
             let (_, logits) = model.forward(batch.images);
             let (loss, correct) = cross_entropy(logits, batch.labels);
-            let loss_value: f64 = loss.clone().into_scalar().elem();
-            let diverged = |quantity, value| EmbedError::Diverged {
-                what: "classifier",
-                step,
-                quantity,
-                value,
-            };
-            if !loss_value.is_finite() {
-                return Err(diverged("loss", loss_value));
-            }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            let grad_norm = clip_global_norm(&model, &mut grads, train.grad_clip_norm);
-            if !grad_norm.is_finite() {
-                return Err(diverged("gradient norm", grad_norm));
-            }
-            let lr = scheduled_lr(train.learning_rate, train.cosine_decay, step, total);
-            model = optimizer.step(lr, model, grads);
-            step += 1;
-            seen += indices.len();
-            let correct: i64 = correct.into_scalar().elem();
-            progress(&FitProgress {
-                step,
-                total_steps: total,
-                epoch,
-                loss: loss_value,
-                batch_accuracy: Some(correct as f64 / indices.len() as f64),
-                learning_rate: lr,
-                grad_norm,
-                samples_per_sec: seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
-            });
-        }
-    }
-    Ok(model)
+            Ok(BatchLoss {
+                loss,
+                correct: Some(correct),
+            })
+        },
+        progress,
+    )
 }
 
 /// Runs `f` on the classifier's outputs for `data` in batches of `batch_size`.
@@ -427,7 +381,7 @@ pub fn accuracy<B: Backend>(
     }
     let mut correct = 0usize;
     for_each_batch(model, data, batch_size, device, |indices, _, logits| {
-        let predicted = host_ints(logits.argmax(1));
+        let predicted: Vec<i64> = host_values(logits.argmax(1));
         correct += indices
             .iter()
             .zip(predicted)
@@ -450,21 +404,18 @@ pub fn embed_images<B: Backend>(
     let dim = model.embedding_dim();
     let mut values = Vec::with_capacity(data.len() * dim);
     for_each_batch(model, data, batch_size, device, |_, embedding, _| {
-        values.extend(host_floats(embedding));
+        let embedding: Vec<f32> = host_values(embedding);
+        values.extend(embedding);
     })?;
     Embeddings::new(values, dim, Some(data.labels().to_vec()))
 }
 
-fn host_floats<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+/// Host copy of `t` as `E` (empty if it cannot be read back).
+fn host_values<E: Element, B: Backend, const D: usize, K: BasicOps<B>>(
+    t: Tensor<B, D, K>,
+) -> Vec<E> {
     t.into_data()
-        .convert::<f32>()
-        .to_vec::<f32>()
-        .unwrap_or_default()
-}
-
-fn host_ints<B: Backend, const D: usize>(t: Tensor<B, D, Int>) -> Vec<i64> {
-    t.into_data()
-        .convert::<i64>()
-        .to_vec::<i64>()
+        .convert::<E>()
+        .to_vec::<E>()
         .unwrap_or_default()
 }

@@ -1,20 +1,16 @@
 //! Fitting the tabular flow by maximum likelihood, and scoring with it.
 
-use std::time::Instant;
-
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{ElementConversion, Tensor, TensorData};
-use flow_core::grads::clip_global_norm;
+use burn::tensor::{Tensor, TensorData};
 use flow_data::BatchPlan;
 use serde::{Deserialize, Serialize};
 
-use crate::classifier::scheduled_lr;
 use crate::embeddings::Embeddings;
 use crate::error::{EmbedError, Result};
 use crate::progress::FitProgress;
 use crate::standardize::Standardizer;
 use crate::tabular::{TabularFlow, TabularFlowConfig};
+use crate::train_loop::{self, BatchLoss, Schedule};
 
 /// Rows used for ActNorm's data-dependent initialisation.
 const ACTNORM_INIT_ROWS: usize = 4096;
@@ -52,19 +48,15 @@ impl Default for FlowFitConfig {
 }
 
 impl FlowFitConfig {
-    fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 || self.epochs == 0 {
-            return Err(EmbedError::Config(
-                "flow fit: batch size and epochs must be positive".into(),
-            ));
+    fn schedule(&self) -> Schedule {
+        Schedule {
+            seed: self.seed,
+            batch_size: self.batch_size,
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            cosine_decay: self.cosine_decay,
+            grad_clip_norm: self.grad_clip_norm,
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(EmbedError::Config(format!(
-                "flow fit: learning rate {} is not a positive number",
-                self.learning_rate
-            )));
-        }
-        Ok(())
     }
 }
 
@@ -99,9 +91,10 @@ pub fn fit_flow<B: AutodiffBackend>(
     fit: &FlowFitConfig,
     data: &Embeddings,
     device: &B::Device,
-    mut progress: impl FnMut(&FitProgress),
+    progress: impl FnMut(&FitProgress),
 ) -> Result<TabularFlow<B>> {
-    fit.validate()?;
+    let schedule = fit.schedule();
+    schedule.validate("flow fit")?;
     if data.dim() != config.dim {
         return Err(EmbedError::Config(format!(
             "embeddings of dimension {} for a flow of dimension {}",
@@ -115,50 +108,20 @@ pub fn fit_flow<B: AutodiffBackend>(
         let first: Vec<usize> = (0..data.len().min(ACTNORM_INIT_ROWS)).collect();
         model = model.initialize_actnorm(gather::<B>(data, &first, device));
     }
-    let mut optimizer = AdamConfig::new()
-        .with_epsilon(1e-8)
-        .init::<B, TabularFlow<B>>();
-    let steps_per_epoch = data.len().div_ceil(fit.batch_size) as u64;
-    let total = steps_per_epoch * fit.epochs as u64;
-    let started = Instant::now();
-    let (mut step, mut seen) = (0u64, 0usize);
-    for epoch in 0..fit.epochs as u64 {
-        let plan = BatchPlan::shuffled(data.len(), fit.batch_size, fit.seed, epoch)?;
-        for indices in plan.batches() {
+    train_loop::train(
+        "tabular flow",
+        model,
+        &schedule,
+        data.len(),
+        |model: &TabularFlow<B>, indices| {
             let x = gather::<B>(data, indices, device);
-            let loss = model.log_prob(x)?.mean().neg();
-            let loss_value: f64 = loss.clone().into_scalar().elem();
-            let diverged = |quantity, value| EmbedError::Diverged {
-                what: "tabular flow",
-                step,
-                quantity,
-                value,
-            };
-            if !loss_value.is_finite() {
-                return Err(diverged("loss", loss_value));
-            }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            let grad_norm = clip_global_norm(&model, &mut grads, fit.grad_clip_norm);
-            if !grad_norm.is_finite() {
-                return Err(diverged("gradient norm", grad_norm));
-            }
-            let lr = scheduled_lr(fit.learning_rate, fit.cosine_decay, step, total);
-            model = optimizer.step(lr, model, grads);
-            step += 1;
-            seen += indices.len();
-            progress(&FitProgress {
-                step,
-                total_steps: total,
-                epoch,
-                loss: loss_value,
-                batch_accuracy: None,
-                learning_rate: lr,
-                grad_norm,
-                samples_per_sec: seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
-            });
-        }
-    }
-    Ok(model)
+            Ok(BatchLoss {
+                loss: model.log_prob(x)?.mean().neg(),
+                correct: None,
+            })
+        },
+        progress,
+    )
 }
 
 /// `log p(x)` in nats of every embedding of `data` under `flow`, in batches of

@@ -35,6 +35,7 @@ mod model_file;
 mod progress;
 mod standardize;
 mod tabular;
+mod train_loop;
 
 pub use classifier::{
     accuracy, embed_images, fit_classifier, Classifier, ClassifierConfig, ClassifierTrainConfig,
