@@ -14,7 +14,9 @@
 //!   any mask schedule, all built from a serde [`models::FlowConfig`] into a
 //!   [`models::FlowNet`];
 //! - the prior and the likelihood in nats and bits/dim ([`likelihood`]);
-//! - global gradient-norm clipping for training any of them ([`grads`]).
+//! - global gradient-norm clipping for training any of them ([`grads`]);
+//! - with the `testing` feature, `testing`: the brute-force Jacobian check of a
+//!   reported log-determinant and other helpers for tests of flows.
 //!
 //! Conventions follow Kirichenko, Izmailov & Wilson (NeurIPS 2020) and their reference
 //! code exactly; where the reference does something unusual, a flag says so (see
@@ -52,6 +54,8 @@ mod linalg;
 pub mod models;
 pub mod nn;
 pub mod st_nets;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::FlowError;
 pub use flow::{sum_per_sample, CouplingRecord, Flow, FlowOutput, LayerRecord, Trace};

@@ -8,11 +8,12 @@
 mod common;
 
 use burn::tensor::backend::Backend;
-use common::{host, max_abs_diff, perturbed, random_input};
+use common::random_input;
 use flow_core::init::ParamInit;
 use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1};
 use flow_core::models::{FlowConfig, FlowNet, FlowStep, GlowConfig, RealNvpStNet};
 use flow_core::st_nets::StNetConfig;
+use flow_core::testing::{host, max_abs_diff, perturbed};
 use flow_core::{Flow, FlowError};
 use flow_masks::{Half, MaskKind, MaskSchedule, MaskShape, Quadrant};
 use proptest::prelude::*;

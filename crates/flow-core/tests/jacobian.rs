@@ -2,8 +2,9 @@
 //!
 //! The Jacobian is built by central differences in f64 (step 1e-5) on small inputs
 //! (1x4x4, 4x4x4, a vector of 6, and 1x14x14 for the conv autoencoder), and its
-//! log|det| comes from an LU factorisation on the host. Tolerance: 1e-6 absolute on the
-//! log-determinant (central differences in f64 are accurate to about 1e-9 here).
+//! log|det| comes from an LU factorisation on the host (both in `flow_core::testing`).
+//! Tolerance: 1e-6 absolute on the log-determinant (central differences in f64 are
+//! accurate to about 1e-9 here).
 //! Layers are perturbed away from their initialisation first.
 //!
 //! Runs on flex and on ndarray, both switched to f64 for this test binary.
@@ -11,86 +12,28 @@
 mod common;
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Device, Tensor, TensorData};
-use common::{host, perturbed, random_input};
+use burn::tensor::{Device, Tensor};
+use common::random_input;
 use flow_core::init::ParamInit;
 use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1};
 use flow_core::models::{
     Architecture, FlowConfig, FlowNet, FlowStep, GlowConfig, SingleScaleConfig,
 };
 use flow_core::st_nets::StNetConfig;
-use flow_core::Flow;
+use flow_core::testing::{brute_force_log_det, device_f64, host, perturbed, LogDetCheck};
 use flow_masks::{Half, MaskKind, MaskSchedule, MaskShape, Quadrant};
 
-/// Central-difference step.
-const STEP: f64 = 1e-5;
 /// Allowed |reported - brute force| on the log-determinant.
 const LOG_DET_TOL: f64 = 1e-6;
-
-/// The device of `B`, with f64 as its default float type (set once per process, before
-/// any tensor exists on it).
-fn device_f64<B: Backend>() -> Device<B> {
-    let device = Device::<B>::default();
-    // Fails harmlessly when another test of this binary already set it.
-    let _ = burn::tensor::set_default_dtypes::<B>(&device, DType::F64, DType::I64);
-    let probe = Tensor::<B, 1>::zeros([1], &device);
-    assert_eq!(probe.dtype(), DType::F64, "the Jacobian tests need f64");
-    device
-}
-
-/// log|det| of a row-major `n x n` matrix by LU with partial pivoting.
-fn log_abs_det(mut a: Vec<f64>, n: usize) -> f64 {
-    let mut total = 0.0;
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&x, &y| a[x * n + col].abs().total_cmp(&a[y * n + col].abs()))
-            .unwrap();
-        for k in 0..n {
-            a.swap(col * n + k, pivot * n + k);
-        }
-        let d = a[col * n + col];
-        assert!(d != 0.0, "singular Jacobian");
-        total += d.abs().ln();
-        for row in col + 1..n {
-            let f = a[row * n + col] / d;
-            for k in col..n {
-                a[row * n + k] -= f * a[col * n + k];
-            }
-        }
-    }
-    total
-}
 
 /// Checks the reported log-det of `flow` at `x` (one sample) against the brute force.
 fn check_jacobian<B: Backend>(flow: &FlowNet<B>, x: Tensor<B, 4>) {
     let [_, c, h, w] = x.dims();
-    let d = c * h * w;
     let device = x.device();
-    let base = host(x);
-    // One batch: x, then x + step e_k and x - step e_k for every k.
-    let mut batch = Vec::with_capacity((2 * d + 1) * d);
-    batch.extend_from_slice(&base);
-    for k in 0..d {
-        for sign in [1.0, -1.0] {
-            let mut v = base.clone();
-            v[k] += sign * STEP;
-            batch.extend_from_slice(&v);
-        }
-    }
-    let input = Tensor::<B, 4>::from_data(TensorData::new(batch, [2 * d + 1, c, h, w]), &device);
-    let out = flow.forward(input);
-    let z = host(out.z);
-    let reported = host(out.log_det)[0];
-    // Row i, column k: dz_i / dx_k.
-    let mut jacobian = vec![0.0; d * d];
-    for k in 0..d {
-        let plus = &z[(1 + 2 * k) * d..(2 + 2 * k) * d];
-        let minus = &z[(2 + 2 * k) * d..(3 + 2 * k) * d];
-        for i in 0..d {
-            jacobian[i * d + k] = (plus[i] - minus[i]) / (2.0 * STEP);
-        }
-    }
-    let brute = log_abs_det(jacobian, d);
+    let LogDetCheck {
+        reported,
+        brute_force: brute,
+    } = brute_force_log_det(flow, &host(x), [c, h, w], &device);
     assert!(
         (reported - brute).abs() < LOG_DET_TOL,
         "reported log|det J| = {reported}, brute force = {brute}, difference {:e}",

@@ -5,16 +5,15 @@
 //! factorisation on the host; tolerance 1e-6 on log|det|. Runs on flex and ndarray, both
 //! switched to f64 for this test binary.
 
-mod common;
-
 use burn::tensor::backend::Backend;
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{device_f64, host, log_abs_det, perturbed, uniform};
+use flow_core::testing::{
+    brute_force_log_det, device_f64, host, max_abs_diff, perturbed, uniform, LogDetCheck,
+};
 use flow_core::Flow;
 use flow_embed::{Standardizer, TabularFlow, TabularFlowConfig};
 use proptest::prelude::*;
 
-const STEP: f64 = 1e-5;
 const LOG_DET_TOL: f64 = 1e-6;
 
 /// What a generated case builds.
@@ -80,11 +79,7 @@ fn check_inverse<B: Backend>(case: &Case) {
     let x = Tensor::<B, 4>::from_data(TensorData::new(values.clone(), [n, d, 1, 1]), &device);
     let out = flow.forward(x);
     let (back, inverse_log_det) = flow.inverse_with_log_det(out.z);
-    let err = host(back)
-        .iter()
-        .zip(&values)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let err = max_abs_diff(&host(back), &values);
     assert!(err < 1e-4, "round trip error {err:e} for {case:?}");
     for (f, i) in host(out.log_det).iter().zip(host(inverse_log_det)) {
         assert!((f + i).abs() < 1e-8, "inverse log-det {i} is not -{f}");
@@ -96,28 +91,10 @@ fn check_jacobian<B: Backend>(case: &Case) {
     let flow = build::<B>(case, &device);
     let d = case.config.dim;
     let base = uniform(d, -2.0, 2.0, case.seed ^ 5);
-    // One batch: x, then x + step e_k and x - step e_k for every k.
-    let mut batch = base.clone();
-    for k in 0..d {
-        for sign in [1.0, -1.0] {
-            let mut v = base.clone();
-            v[k] += sign * STEP;
-            batch.extend_from_slice(&v);
-        }
-    }
-    let input = Tensor::<B, 4>::from_data(TensorData::new(batch, [2 * d + 1, d, 1, 1]), &device);
-    let out = flow.forward(input);
-    let z = host(out.z);
-    let reported = host(out.log_det)[0];
-    let mut jacobian = vec![0.0; d * d];
-    for k in 0..d {
-        let plus = &z[(1 + 2 * k) * d..(2 + 2 * k) * d];
-        let minus = &z[(2 + 2 * k) * d..(3 + 2 * k) * d];
-        for i in 0..d {
-            jacobian[i * d + k] = (plus[i] - minus[i]) / (2.0 * STEP);
-        }
-    }
-    let brute = log_abs_det(jacobian, d);
+    let LogDetCheck {
+        reported,
+        brute_force: brute,
+    } = brute_force_log_det(&flow, &base, [d, 1, 1], &device);
     assert!(
         (reported - brute).abs() < LOG_DET_TOL,
         "reported log|det J| = {reported}, brute force = {brute} for {case:?}"
