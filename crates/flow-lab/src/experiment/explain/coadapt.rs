@@ -16,10 +16,10 @@ use flow_core::models::Architecture;
 use flow_core::{FlowConfig, FlowNet};
 use flow_masks::MaskShape;
 
-use super::couplings::coupling_maps;
-use super::{tensor_images, value_quantiles, ExplainData};
+use super::couplings::{pair_columns, pair_coupling_maps, pair_input_row};
+use super::{value_quantiles, write_figure, ExplainData};
 use crate::experiment::ExperimentError;
-use crate::figures::{self, Image, Normalise, Panel, PanelFigure, PanelRow};
+use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Upscaling of 28x28 tiles.
 const SCALE: usize = 3;
@@ -100,15 +100,7 @@ pub fn write_coadaptation_figure<B: Backend>(
         .schedule
         .masks(MaskShape::image(c, h, w))
         .map_err(|e| explain_error(e.to_string()))?;
-    let x = data.pair::<B>(device)?;
-    model
-        .check_input(x.dims())
-        .map_err(|source| ExperimentError::Model {
-            model: name.to_string(),
-            source,
-        })?;
-    let pixels = tensor_images(x.clone())?;
-    let maps = coupling_maps(model, x)?;
+    let (pixels, maps) = pair_coupling_maps(model, name, data, device)?;
     if maps.len() != masks.len() {
         return Err(explain_error(format!(
             "{} coupling layers traced for {} masks",
@@ -116,21 +108,7 @@ pub fn write_coadaptation_figure<B: Backend>(
             masks.len()
         )));
     }
-    let mut rows = vec![PanelRow {
-        label: "input x (pixels)".into(),
-        panels: vec![
-            None,
-            None,
-            pixels
-                .first()
-                .map(|p| Panel::new(p.clone(), Normalise::Fixed(0.0, 1.0))),
-            None,
-            None,
-            pixels
-                .get(1)
-                .map(|p| Panel::new(p.clone(), Normalise::Fixed(0.0, 1.0))),
-        ],
-    }];
+    let mut rows = vec![pair_input_row("input x (pixels)", &pixels)];
     for (i, (layer, mask)) in maps.iter().zip(&masks).enumerate() {
         let transform = mask.transform().as_slice();
         let mut predictions = Vec::with_capacity(2);
@@ -166,17 +144,10 @@ pub fn write_coadaptation_figure<B: Backend>(
             panels,
         });
     }
-    let columns = ["input", "prediction", "output"]
-        .iter()
-        .chain(["input", "prediction", "output"].iter())
-        .map(|c| c.to_string())
-        .collect();
+    let (column_groups, columns) = pair_columns(data, ["input", "prediction", "output"]);
     let figure = PanelFigure {
         title: format!("{name}: what each coupling predicts for the part it transforms"),
-        column_groups: vec![
-            (format!("{} image", data.in_name), 3),
-            (format!("{} image", data.ood_name), 3),
-        ],
+        column_groups,
         columns,
         rows,
         notes: vec![
@@ -195,9 +166,11 @@ pub fn write_coadaptation_figure<B: Backend>(
         key: None,
         scale: SCALE,
     };
-    let file = format!("{name}_coadaptation.png");
-    figures::panel_figure_png(&dir.join(&file), &figure)?;
-    Ok(Some(file))
+    Ok(Some(write_figure(
+        dir,
+        format!("{name}_coadaptation.png"),
+        &figure,
+    )?))
 }
 
 #[cfg(test)]

@@ -9,9 +9,12 @@ use burn::tensor::Tensor;
 use flow_core::grid::{spread_over_channels, trace_places, GridOp};
 use flow_core::{Flow, FlowNet, Trace};
 
-use super::{abs_max, limit_label, tensor_images, value_range, ExplainData};
+use super::{
+    abs_max, check_model_input, diverging_key, limit_label, tensor_images, value_range,
+    write_figure, ExplainData,
+};
 use crate::experiment::ExperimentError;
-use crate::figures::{self, ColourKey, Image, Normalise, Panel, PanelFigure, PanelRow};
+use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Upscaling of 28x28 tiles.
 const SCALE: usize = 3;
@@ -96,6 +99,53 @@ pub(crate) fn coupling_maps<B: Backend>(
     Ok(maps)
 }
 
+/// The first in-distribution and the first OOD image ([`ExplainData::pair`]) as pixels,
+/// and their coupling maps under `model` (called `name` in errors).
+pub(crate) fn pair_coupling_maps<B: Backend>(
+    model: &FlowNet<B>,
+    name: &str,
+    data: &ExplainData<'_>,
+    device: &B::Device,
+) -> Result<(Vec<Image>, Vec<CouplingMaps>), ExperimentError> {
+    let x = data.pair::<B>(device)?;
+    check_model_input(model, name, x.dims())?;
+    let pixels = tensor_images(x.clone())?;
+    let maps = coupling_maps(model, x)?;
+    Ok((pixels, maps))
+}
+
+/// The top row of a figure on the image pair, three columns per image: each image in
+/// its group's last column, over the layers' outputs.
+pub(crate) fn pair_input_row(label: &str, pixels: &[Image]) -> PanelRow {
+    let pixel = |k: usize| {
+        pixels
+            .get(k)
+            .map(|p| Panel::new(p.clone(), Normalise::Fixed(0.0, 1.0)))
+    };
+    PanelRow {
+        label: label.into(),
+        panels: vec![None, None, pixel(0), None, None, pixel(1)],
+    }
+}
+
+/// The column groups (one per image of the pair) and the column titles, `titles` under
+/// each group, of a figure on the image pair.
+pub(crate) fn pair_columns(
+    data: &ExplainData<'_>,
+    titles: [&str; 3],
+) -> (Vec<(String, usize)>, Vec<String>) {
+    let groups = vec![
+        (format!("{} image", data.in_name), titles.len()),
+        (format!("{} image", data.ood_name), titles.len()),
+    ];
+    let columns = titles
+        .iter()
+        .chain(&titles)
+        .map(|c| c.to_string())
+        .collect();
+    (groups, columns)
+}
+
 /// Writes `<name>_couplings.png` for the first in-distribution test image and the first
 /// OOD image; returns its file name.
 pub fn write_coupling_figure<B: Backend>(
@@ -105,36 +155,14 @@ pub fn write_coupling_figure<B: Backend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<String, ExperimentError> {
-    let x = data.pair::<B>(device)?;
-    model
-        .check_input(x.dims())
-        .map_err(|source| ExperimentError::Model {
-            model: name.to_string(),
-            source,
-        })?;
-    let pixels = tensor_images(x.clone())?;
-    let maps = coupling_maps(model, x)?;
+    let (pixels, maps) = pair_coupling_maps(model, name, data, device)?;
     if maps.is_empty() {
         return Err(ExperimentError::Explain {
             model: name.to_string(),
             reason: "the flow has no coupling layers".into(),
         });
     }
-    let mut rows = vec![PanelRow {
-        label: "input x".into(),
-        panels: vec![
-            None,
-            None,
-            pixels
-                .first()
-                .map(|p| Panel::new(p.clone(), Normalise::Fixed(0.0, 1.0))),
-            None,
-            None,
-            pixels
-                .get(1)
-                .map(|p| Panel::new(p.clone(), Normalise::Fixed(0.0, 1.0))),
-        ],
-    }];
+    let mut rows = vec![pair_input_row("input x", &pixels)];
     for layer in &maps {
         // One scale per quantity and layer, shared by both images, so their
         // magnitudes compare; zero stays white.
@@ -172,17 +200,10 @@ pub fn write_coupling_figure<B: Backend>(
             panels,
         });
     }
-    let columns = ["s", "t", "output"]
-        .iter()
-        .chain(["s", "t", "output"].iter())
-        .map(|c| c.to_string())
-        .collect();
+    let (column_groups, columns) = pair_columns(data, ["s", "t", "output"]);
     let figure = PanelFigure {
         title: format!("{name}: coupling layers, s, t and output for an in- and an OOD image"),
-        column_groups: vec![
-            (format!("{} image", data.in_name), 3),
-            (format!("{} image", data.ood_name), 3),
-        ],
+        column_groups,
         columns,
         rows,
         notes: vec![
@@ -196,15 +217,11 @@ pub fn write_coupling_figure<B: Backend>(
              maximum (white)."
                 .into(),
         ],
-        key: Some(ColourKey {
-            caption: "s and t: one scale per row and map, full colour at the |value| in the \
-                      row's label."
-                .into(),
-            ends: ["-".into(), "0".into(), "+".into()],
-        }),
+        key: diverging_key(
+            "s and t: one scale per row and map, full colour at the |value| in the \
+             row's label.",
+        ),
         scale: SCALE,
     };
-    let file = format!("{name}_couplings.png");
-    figures::panel_figure_png(&dir.join(&file), &figure)?;
-    Ok(file)
+    write_figure(dir, format!("{name}_couplings.png"), &figure)
 }

@@ -9,9 +9,12 @@ use burn::tensor::backend::Backend;
 use flow_core::{Flow, FlowNet};
 use flow_data::Batcher;
 
-use super::{abs_quantile, limit_label, tensor_images, ExplainData};
+use super::{
+    abs_quantile, check_model_input, diverging_key, limit_label, tensor_images, write_figure,
+    ExplainData,
+};
 use crate::experiment::{evenly_spaced, ExperimentError};
-use crate::figures::{self, ColourKey, Image, Normalise, Panel, PanelFigure, PanelRow};
+use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Images per side.
 const IMAGES: usize = 6;
@@ -41,12 +44,7 @@ pub fn write_latent_figure<B: Backend>(
         let indices: Vec<usize> = (0..DRAWS).flat_map(|_| picks.iter().copied()).collect();
         let mut batcher = Batcher::dequantized(data.seed.wrapping_add(17 + k as u64));
         let x = batcher.batch::<B>(set, &indices, device)?.images;
-        model
-            .check_input(x.dims())
-            .map_err(|source| ExperimentError::Model {
-                model: name.to_string(),
-                source,
-            })?;
+        check_model_input(model, name, x.dims())?;
         let z = model.forward(x.clone()).z;
         let [_, c, h, w] = z.dims();
         let mean = z
@@ -99,15 +97,11 @@ pub fn write_latent_figure<B: Backend>(
                  input (edges, strokes)."
             ),
         ],
-        key: Some(ColourKey {
-            caption: "Each z row shares one scale: full colour at the stated |z| (its 99th \
-                      percentile), white = 0."
-                .into(),
-            ends: ["-".into(), "0".into(), "+".into()],
-        }),
+        key: diverging_key(
+            "Each z row shares one scale: full colour at the stated |z| (its 99th percentile), \
+             white = 0.",
+        ),
         scale: SCALE,
     };
-    let file = format!("{name}_latent.png");
-    figures::panel_figure_png(&dir.join(&file), &figure)?;
-    Ok(file)
+    write_figure(dir, format!("{name}_latent.png"), &figure)
 }

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use flow_masks::{CouplingMask, MaskSchedule, MaskShape, Role};
 
+use super::write_figure;
 use crate::experiment::ExperimentError;
-use crate::figures::{self, Image, Normalise, Panel, PanelFigure, PanelRow};
+use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Layers shown per schedule (the cycle needs four to come round).
 const LAYERS: usize = 4;
@@ -133,9 +134,7 @@ pub fn write_mask_figure(dir: &Path) -> Result<String, ExperimentError> {
         key: None,
         scale: SCALE,
     };
-    let file = "masks.png".to_string();
-    figures::panel_figure_png(&dir.join(&file), &figure)?;
-    Ok(file)
+    write_figure(dir, "masks.png".to_string(), &figure)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use flow_data::{Batcher, ImageDataset};
 use super::eval::ScoredSet;
 use super::run::EvalSets;
 use super::{ExperimentError, ModelSpec};
-use crate::figures::Image;
+use crate::figures::{self, ColourKey, Image, PanelFigure};
 
 pub use coadapt::{prediction_correlation, prediction_image, write_coadaptation_figure};
 pub use couplings::write_coupling_figure;
@@ -130,6 +130,39 @@ pub(in crate::experiment) fn write_scored_model_figures<B: Backend>(
         );
     }
     Ok(written)
+}
+
+/// Writes `figure` into `dir` as `file`; returns the file name.
+pub(crate) fn write_figure(
+    dir: &Path,
+    file: String,
+    figure: &PanelFigure,
+) -> Result<String, ExperimentError> {
+    figures::panel_figure_png(&dir.join(&file), figure)?;
+    Ok(file)
+}
+
+/// The colour key of maps drawn [`Normalise::Diverging`](crate::figures::Normalise):
+/// negative, white at zero, positive.
+pub(crate) fn diverging_key(caption: &str) -> Option<ColourKey> {
+    Some(ColourKey {
+        caption: caption.into(),
+        ends: ["-".into(), "0".into(), "+".into()],
+    })
+}
+
+/// Checks that `model` (called `name` in the error) takes a batch of shape `dims`.
+pub(crate) fn check_model_input<B: Backend>(
+    model: &FlowNet<B>,
+    name: &str,
+    dims: [usize; 4],
+) -> Result<(), ExperimentError> {
+    model
+        .check_input(dims)
+        .map_err(|source| ExperimentError::Model {
+            model: name.to_string(),
+            source,
+        })
 }
 
 /// Splits a `[N, C, H, W]` tensor into N images.
