@@ -254,62 +254,51 @@ impl Element {
     fn decode(self, bytes: &[u8]) -> NpyData {
         match self {
             Element::U8 => NpyData::U8(bytes.to_vec()),
-            Element::F32 { little } => NpyData::F32(
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| {
-                        let b = [c[0], c[1], c[2], c[3]];
-                        if little {
-                            f32::from_le_bytes(b)
-                        } else {
-                            f32::from_be_bytes(b)
-                        }
-                    })
-                    .collect(),
-            ),
-            Element::F64 { little } => NpyData::F64(
-                bytes
-                    .chunks_exact(8)
-                    .map(|c| {
-                        let mut b = [0u8; 8];
-                        b.copy_from_slice(c);
-                        if little {
-                            f64::from_le_bytes(b)
-                        } else {
-                            f64::from_be_bytes(b)
-                        }
-                    })
-                    .collect(),
-            ),
-            Element::I32 { little } => NpyData::I32(
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| {
-                        let b = [c[0], c[1], c[2], c[3]];
-                        if little {
-                            i32::from_le_bytes(b)
-                        } else {
-                            i32::from_be_bytes(b)
-                        }
-                    })
-                    .collect(),
-            ),
-            Element::I64 { little } => NpyData::I64(
-                bytes
-                    .chunks_exact(8)
-                    .map(|c| {
-                        let mut b = [0u8; 8];
-                        b.copy_from_slice(c);
-                        if little {
-                            i64::from_le_bytes(b)
-                        } else {
-                            i64::from_be_bytes(b)
-                        }
-                    })
-                    .collect(),
-            ),
+            Element::F32 { little } => NpyData::F32(decode_numbers(
+                bytes,
+                little,
+                f32::from_le_bytes,
+                f32::from_be_bytes,
+            )),
+            Element::F64 { little } => NpyData::F64(decode_numbers(
+                bytes,
+                little,
+                f64::from_le_bytes,
+                f64::from_be_bytes,
+            )),
+            Element::I32 { little } => NpyData::I32(decode_numbers(
+                bytes,
+                little,
+                i32::from_le_bytes,
+                i32::from_be_bytes,
+            )),
+            Element::I64 { little } => NpyData::I64(decode_numbers(
+                bytes,
+                little,
+                i64::from_le_bytes,
+                i64::from_be_bytes,
+            )),
         }
     }
+}
+
+/// `bytes` read as consecutive `N`-byte numbers, little- or big-endian (a trailing
+/// partial number is dropped; the caller has checked the length).
+fn decode_numbers<const N: usize, T>(
+    bytes: &[u8],
+    little: bool,
+    from_le: fn([u8; N]) -> T,
+    from_be: fn([u8; N]) -> T,
+) -> Vec<T> {
+    let from = if little { from_le } else { from_be };
+    bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut b = [0u8; N];
+            b.copy_from_slice(c);
+            from(b)
+        })
+        .collect()
 }
 
 /// The three keys every `.npy` header holds.
