@@ -1,5 +1,8 @@
-//! `cargo xtask bench`: training and scoring throughput of the RealNVP configurations.
+//! `cargo xtask bench`: training and scoring throughput of the RealNVP configurations and
+//! the embedding classifier, alone or side by side with their PyTorch twins.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -7,26 +10,46 @@ use clap::Args;
 use flow_lab::bench::{BenchBudget, BenchCase, BenchJob, BenchResult};
 use flow_lab::device::{run_job, BackendKind};
 
+/// The PyTorch twin of the benchmarked models, relative to the workspace root.
+const TWIN_SCRIPT: &str = "bench/pytorch_twin.py";
+
 /// Arguments of `cargo xtask bench`.
 #[derive(Args)]
 pub struct BenchArgs {
     /// Backend to run on (flex, ndarray, wgpu, cuda); it must be compiled in.
     #[arg(long, default_value = "flex")]
     backend: String,
-    /// Only these configurations (small, paper); all by default.
+    /// Only these configurations (small, paper, classifier); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Seconds to keep timing each measurement (after at least 3 iterations).
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
-    /// Also write the results as JSON here.
+    /// Also write the results as JSON here (a list; with --compare-pytorch, PyTorch's
+    /// results follow ours, marked by their `backend`).
     #[arg(long)]
-    json: Option<std::path::PathBuf>,
+    json: Option<PathBuf>,
+    /// Run the PyTorch twin (bench/pytorch_twin.py) with this Python interpreter right
+    /// after ours, on the same configurations and threads, and print the ratios.
+    #[arg(long, value_name = "PYTHON")]
+    compare_pytorch: Option<PathBuf>,
+}
+
+/// The time budget per measurement, or why `seconds` cannot be one.
+fn budget(seconds: f64) -> anyhow::Result<BenchBudget> {
+    anyhow::ensure!(
+        seconds.is_finite() && seconds >= 0.0,
+        "--seconds must be a finite number of seconds, at least 0 (got {seconds})"
+    );
+    Ok(BenchBudget {
+        min_time: Duration::from_secs_f64(seconds),
+        ..BenchBudget::default()
+    })
 }
 
 fn print_row(r: &BenchResult) {
     println!(
-        "{:<6} {:<8} {:>10} {:>6} {:>8.1} {:>6} {:>8.1}",
+        "{:<10} {:<14} {:>10} {:>6} {:>8.1} {:>6} {:>8.1}",
         r.name,
         r.backend,
         r.params,
@@ -40,24 +63,23 @@ fn print_row(r: &BenchResult) {
 /// Runs the benchmark.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let backend: BackendKind = args.backend.parse()?;
-    let mut cases = BenchCase::realnvp_presets();
+    let budget = budget(args.seconds)?;
+    let mut cases = BenchCase::presets();
     if !args.only.is_empty() {
+        let known = BenchCase::preset_names();
+        if let Some(unknown) = args.only.iter().find(|name| !known.contains(name)) {
+            anyhow::bail!(
+                "--only {unknown}: no such configuration (have {})",
+                known.join(", ")
+            );
+        }
         cases.retain(|c| args.only.contains(&c.name));
-        anyhow::ensure!(
-            !cases.is_empty(),
-            "--only matched no configuration (small, paper)"
-        );
     }
-    let budget = BenchBudget {
-        min_time: Duration::from_secs_f64(args.seconds.max(0.0)),
-        ..BenchBudget::default()
-    };
+    let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("backend {backend}, {threads} threads available");
     println!(
-        "RealNVP on 1x28x28, backend {backend}, {} threads available",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    println!(
-        "{:<6} {:<8} {:>10} {:>6} {:>8} {:>6} {:>8}",
+        "{:<10} {:<14} {:>10} {:>6} {:>8} {:>6} {:>8}",
         "config", "backend", "params", "batch", "train/s", "batch", "score/s"
     );
     let job = BenchJob {
@@ -65,10 +87,98 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         budget,
         on_result: Box::new(print_row),
     };
-    let results = run_job(backend, job)??;
+    let mut results = run_job(backend, job)??;
+    if let Some(python) = &args.compare_pytorch {
+        let twin = run_twin(python, &names, args.seconds, threads)?;
+        twin.iter().for_each(print_row);
+        print_ratios(&results, &twin);
+        results.extend(twin);
+    }
     if let Some(path) = args.json {
         let text = serde_json::to_string_pretty(&results)?;
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, text + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Runs the PyTorch twin on `names` and reads its results, stamped with the same
+/// provenance as ours (one sitting, one machine).
+fn run_twin(
+    python: &Path,
+    names: &[String],
+    seconds: f64,
+    threads: usize,
+) -> anyhow::Result<Vec<BenchResult>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("the xtask crate has no parent folder")?;
+    let script = root.join(TWIN_SCRIPT);
+    anyhow::ensure!(
+        script.is_file(),
+        "the PyTorch twin {} is missing",
+        script.display()
+    );
+    let out = std::env::temp_dir().join(format!("flows-ood-twin-{}.json", std::process::id()));
+    println!("running the PyTorch twin with {}", python.display());
+    let status = Command::new(python)
+        .arg(&script)
+        .args(["--only", &names.join(",")])
+        .args(["--seconds", &seconds.to_string()])
+        .args(["--threads", &threads.to_string()])
+        .arg("--json")
+        .arg(&out)
+        .status()
+        .with_context(|| format!("starting {}", python.display()))?;
+    anyhow::ensure!(status.success(), "the PyTorch twin failed ({status})");
+    let text =
+        std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))?;
+    // The file was only ours to read; a leftover in the temp folder is harmless.
+    let _ = std::fs::remove_file(&out);
+    let mut twin: Vec<BenchResult> = serde_json::from_str(&text)
+        .with_context(|| format!("parsing the twin's results in {}", out.display()))?;
+    let stamp = flow_lab::provenance::Provenance::now();
+    for result in &mut twin {
+        result.provenance = Some(stamp.clone());
+    }
+    Ok(twin)
+}
+
+/// Ours over PyTorch's, per configuration and measurement.
+fn print_ratios(ours: &[BenchResult], twin: &[BenchResult]) {
+    println!(
+        "\n{:<10} {:>10} {:>10} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7}",
+        "config", "params", "torch", "train/s", "torch", "ratio", "score/s", "torch", "ratio"
+    );
+    for ours in ours {
+        let Some(theirs) = twin.iter().find(|t| t.name == ours.name) else {
+            continue;
+        };
+        println!(
+            "{:<10} {:>10} {:>10} {:>9.1} {:>9.1} {:>7.2} {:>9.1} {:>9.1} {:>7.2}",
+            ours.name,
+            ours.params,
+            theirs.params,
+            ours.train_images_per_sec,
+            theirs.train_images_per_sec,
+            ours.train_images_per_sec / theirs.train_images_per_sec,
+            ours.score_images_per_sec,
+            theirs.score_images_per_sec,
+            ours.score_images_per_sec / theirs.score_images_per_sec,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_must_be_finite_and_not_negative() {
+        for bad in [f64::INFINITY, f64::NAN, -1.0] {
+            let message = budget(bad).unwrap_err().to_string();
+            assert!(message.contains("--seconds"), "{message}");
+        }
+        assert!(budget(0.0).is_ok());
+    }
 }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod data;
+mod docs;
 mod experiment;
 mod explain;
 
@@ -27,14 +28,18 @@ enum Command {
     /// Explanation figures (latent space, couplings, per-layer likelihood, co-adaptation,
     /// masks) for the models of a run or for one checkpoint.
     Explain(explain::ExplainArgs),
-    /// Training and scoring throughput (images/s) of the RealNVP configurations.
+    /// Training and scoring throughput (images/s) of the RealNVP configurations and the
+    /// embedding classifier, optionally side by side with their PyTorch twins.
     Bench(bench::BenchArgs),
+    /// Rewrite the docs' generated tables from the results committed under docs/results.
+    Docs(docs::DocsArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Data(args) => data::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Docs(args) => docs::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Explain(args) => explain::run(args),
     };

@@ -10,6 +10,7 @@
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use flow_kernels::FlowBackend;
 
 use crate::layers::{unsqueeze, ChannelSplit};
 use crate::models::FlowNet;
@@ -88,7 +89,7 @@ impl GridPlace {
 
 /// The place of every record a [`Trace`](crate::Trace) of `net`'s forward pass holds,
 /// in the same order (the preprocessing first, if the flow has one).
-pub fn trace_places<B: Backend>(net: &FlowNet<B>) -> Vec<GridPlace> {
+pub fn trace_places<B: FlowBackend>(net: &FlowNet<B>) -> Vec<GridPlace> {
     let mut places = Vec::new();
     let mut ops = Vec::new();
     let mut channels = net.input_shape()[0];

@@ -14,7 +14,8 @@
 //!   any mask schedule, all built from a serde [`models::FlowConfig`] into a
 //!   [`models::FlowNet`];
 //! - the prior and the likelihood in nats and bits/dim ([`likelihood`]);
-//! - global gradient-norm clipping for training any of them ([`grads`]);
+//! - global gradient-norm clipping for training any of them ([`grads`]) and the count of
+//!   what training updates ([`params`]);
 //! - with the `testing` feature, `testing`: the brute-force Jacobian check of a
 //!   reported log-determinant and other helpers for tests of flows.
 //!
@@ -53,6 +54,7 @@ pub mod likelihood;
 mod linalg;
 pub mod models;
 pub mod nn;
+pub mod params;
 pub mod st_nets;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -12,6 +12,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::module::{conv2d, conv_transpose2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::Tensor;
+use flow_kernels::FlowBackend;
 
 use crate::init::ParamInit;
 
@@ -28,7 +29,7 @@ pub enum ConvInit {
 
 /// A 2-d convolution with stride 1 and "same" zero padding.
 #[derive(Module, Debug)]
-pub struct Conv2d<B: Backend> {
+pub struct Conv2d<B: FlowBackend> {
     /// Kernel, `[out, in, k, k]`.
     pub weight: Param<Tensor<B, 4>>,
     /// Bias, `[out]`.
@@ -37,7 +38,7 @@ pub struct Conv2d<B: Backend> {
     pub padding: usize,
 }
 
-impl<B: Backend> Conv2d<B> {
+impl<B: FlowBackend> Conv2d<B> {
     /// A `kernel x kernel` convolution from `channels_in` to `channels_out` channels.
     pub fn new(
         channels_in: usize,
@@ -73,12 +74,11 @@ impl<B: Backend> Conv2d<B> {
 
     /// Applies the convolution to `[N, in, H, W]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
-        conv2d(
+        flow_kernels::conv2d(
             x,
             self.weight.val(),
             self.bias.as_ref().map(|b| b.val()),
-            options,
+            self.padding,
         )
     }
 }
@@ -172,7 +172,7 @@ impl<B: Backend> ConvTranspose2d<B> {
 /// `g` is what the reference applies weight decay to; training code finds it by the
 /// field name [`WEIGHT_NORM_SCALE`].
 #[derive(Module, Debug)]
-pub struct WnConv2d<B: Backend> {
+pub struct WnConv2d<B: FlowBackend> {
     /// Direction, `[out, in, k, k]`.
     pub v: Param<Tensor<B, 4>>,
     /// Norm per output channel, `[out]`; starts at ||v|| so that w = v at initialisation.
@@ -187,7 +187,7 @@ pub struct WnConv2d<B: Backend> {
 /// the couplings' rescaling), so that training code can decay exactly these parameters.
 pub const WEIGHT_NORM_SCALE: &str = "g";
 
-impl<B: Backend> WnConv2d<B> {
+impl<B: FlowBackend> WnConv2d<B> {
     /// A weight-normalised `kernel x kernel` convolution.
     pub fn new(
         channels_in: usize,
@@ -228,12 +228,11 @@ impl<B: Backend> WnConv2d<B> {
 
     /// Applies the convolution to `[N, in, H, W]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
-        conv2d(
+        flow_kernels::conv2d(
             x,
             self.weight(),
             self.bias.as_ref().map(|b| b.val()),
-            options,
+            self.padding,
         )
     }
 }

@@ -7,7 +7,6 @@
 
 mod common;
 
-use burn::tensor::backend::Backend;
 use common::random_input;
 use flow_core::init::ParamInit;
 use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1};
@@ -15,6 +14,7 @@ use flow_core::models::{FlowConfig, FlowNet, FlowStep, GlowConfig, RealNvpStNet}
 use flow_core::st_nets::StNetConfig;
 use flow_core::testing::{host, max_abs_diff, perturbed};
 use flow_core::{Flow, FlowError};
+use flow_kernels::FlowBackend;
 use flow_masks::{Half, MaskKind, MaskSchedule, MaskShape, Quadrant};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -24,7 +24,7 @@ const ROUND_TRIP_TOL: f64 = 1e-4;
 
 /// Forward then inverse on `x`; checks the round trip and that the log-dets cancel
 /// (relative to their size, since they sum over every entry in f32).
-fn check_roundtrip<B: Backend>(
+fn check_roundtrip<B: FlowBackend>(
     flow: &FlowNet<B>,
     x: burn::tensor::Tensor<B, 4>,
 ) -> Result<(), TestCaseError> {
@@ -50,7 +50,7 @@ fn small_resnet() -> StNetConfig {
     }
 }
 
-fn coupling_flow<B: Backend>(
+fn coupling_flow<B: FlowBackend>(
     kind: MaskKind,
     shape: [usize; 3],
     st_net: &StNetConfig,

@@ -11,7 +11,6 @@
 
 mod common;
 
-use burn::tensor::backend::Backend;
 use burn::tensor::{Device, Tensor};
 use common::random_input;
 use flow_core::init::ParamInit;
@@ -21,13 +20,14 @@ use flow_core::models::{
 };
 use flow_core::st_nets::StNetConfig;
 use flow_core::testing::{brute_force_log_det, device_f64, host, perturbed, LogDetCheck};
+use flow_kernels::FlowBackend;
 use flow_masks::{Half, MaskKind, MaskSchedule, MaskShape, Quadrant};
 
 /// Allowed |reported - brute force| on the log-determinant.
 const LOG_DET_TOL: f64 = 1e-6;
 
 /// Checks the reported log-det of `flow` at `x` (one sample) against the brute force.
-fn check_jacobian<B: Backend>(flow: &FlowNet<B>, x: Tensor<B, 4>) {
+fn check_jacobian<B: FlowBackend>(flow: &FlowNet<B>, x: Tensor<B, 4>) {
     let [_, c, h, w] = x.dims();
     let device = x.device();
     let LogDetCheck {
@@ -49,7 +49,7 @@ fn resnet() -> StNetConfig {
     }
 }
 
-fn coupling<B: Backend>(
+fn coupling<B: FlowBackend>(
     kind: MaskKind,
     shape: [usize; 3],
     st_net: StNetConfig,

@@ -10,13 +10,13 @@
 
 use burn::module::Module;
 use burn::tensor::activation::{log_softmax, relu};
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::module::max_pool2d;
 use burn::tensor::{BasicOps, Element, Int, Tensor};
 use flow_core::batch_norm::BatchNorm2d;
 use flow_core::init::ParamInit;
 use flow_core::nn::{Conv2d, ConvInit, Linear};
 use flow_data::{BatchPlan, Batcher, ImageDataset};
+use flow_kernels::{FlowAutodiffBackend, FlowBackend};
 use serde::{Deserialize, Serialize};
 
 use crate::embeddings::Embeddings;
@@ -95,7 +95,7 @@ impl ClassifierConfig {
     ///
     /// # Errors
     /// See [`ClassifierConfig::validate`].
-    pub fn init<B: Backend>(&self, seed: u64, device: &B::Device) -> Result<Classifier<B>> {
+    pub fn init<B: FlowBackend>(&self, seed: u64, device: &B::Device) -> Result<Classifier<B>> {
         self.validate()?;
         let mut rng = ParamInit::new(seed);
         let mut channels_in = self.input_shape[0];
@@ -145,12 +145,12 @@ impl ClassifierConfig {
 
 /// One convolution block: convolution, optional BatchNorm, ReLU, 2x2 max-pool.
 #[derive(Module, Debug)]
-pub struct ConvBlock<B: Backend> {
+pub struct ConvBlock<B: FlowBackend> {
     conv: Conv2d<B>,
     norm: Option<BatchNorm2d<B>>,
 }
 
-impl<B: Backend> ConvBlock<B> {
+impl<B: FlowBackend> ConvBlock<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut y = self.conv.forward(x);
         if let Some(norm) = &self.norm {
@@ -162,7 +162,7 @@ impl<B: Backend> ConvBlock<B> {
 
 /// The CNN classifier; see the module docs for its layers.
 #[derive(Module, Debug)]
-pub struct Classifier<B: Backend> {
+pub struct Classifier<B: FlowBackend> {
     blocks: Vec<ConvBlock<B>>,
     embed: Linear<B>,
     head: Linear<B>,
@@ -170,7 +170,7 @@ pub struct Classifier<B: Backend> {
     config: ClassifierConfig,
 }
 
-impl<B: Backend> Classifier<B> {
+impl<B: FlowBackend> Classifier<B> {
     /// The architecture.
     pub fn config(&self) -> &ClassifierConfig {
         &self.config
@@ -273,7 +273,7 @@ impl ClassifierTrainConfig {
 }
 
 /// Mean cross-entropy of `logits` against `labels`, and how many were right.
-fn cross_entropy<B: Backend>(
+fn cross_entropy<B: FlowBackend>(
     logits: Tensor<B, 2>,
     labels: Tensor<B, 1, Int>,
 ) -> (Tensor<B, 1>, Tensor<B, 1, Int>) {
@@ -300,7 +300,7 @@ fn cross_entropy<B: Backend>(
 /// [`EmbedError::Config`] for a bad configuration, [`EmbedError::Shape`] for images of
 /// another shape or labels outside `0..classes`, [`EmbedError::Diverged`] naming the step
 /// where the loss or gradient turned non-finite.
-pub fn fit_classifier<B: AutodiffBackend>(
+pub fn fit_classifier<B: FlowAutodiffBackend>(
     config: &ClassifierConfig,
     train: &ClassifierTrainConfig,
     data: &ImageDataset,
@@ -344,7 +344,7 @@ pub fn fit_classifier<B: AutodiffBackend>(
 }
 
 /// Runs `f` on the classifier's outputs for `data` in batches of `batch_size`.
-fn for_each_batch<B: Backend>(
+fn for_each_batch<B: FlowBackend>(
     model: &Classifier<B>,
     data: &ImageDataset,
     batch_size: usize,
@@ -370,7 +370,7 @@ fn for_each_batch<B: Backend>(
 ///
 /// # Errors
 /// [`EmbedError::Shape`] for images of another shape or an empty set.
-pub fn accuracy<B: Backend>(
+pub fn accuracy<B: FlowBackend>(
     model: &Classifier<B>,
     data: &ImageDataset,
     batch_size: usize,
@@ -395,7 +395,7 @@ pub fn accuracy<B: Backend>(
 ///
 /// # Errors
 /// [`EmbedError::Shape`] for images of another shape.
-pub fn embed_images<B: Backend>(
+pub fn embed_images<B: FlowBackend>(
     model: &Classifier<B>,
     data: &ImageDataset,
     batch_size: usize,
@@ -411,7 +411,7 @@ pub fn embed_images<B: Backend>(
 }
 
 /// Host copy of `t` as `E` (empty if it cannot be read back).
-fn host_values<E: Element, B: Backend, const D: usize, K: BasicOps<B>>(
+fn host_values<E: Element, B: FlowBackend, const D: usize, K: BasicOps<B>>(
     t: Tensor<B, D, K>,
 ) -> Vec<E> {
     t.into_data()

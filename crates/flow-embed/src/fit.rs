@@ -1,8 +1,8 @@
 //! Fitting the tabular flow by maximum likelihood, and scoring with it.
 
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use flow_data::BatchPlan;
+use flow_kernels::{FlowAutodiffBackend, FlowBackend};
 use serde::{Deserialize, Serialize};
 
 use crate::embeddings::Embeddings;
@@ -61,7 +61,11 @@ impl FlowFitConfig {
 }
 
 /// The rows `indices` of `data` as a `[n, D]` tensor.
-fn gather<B: Backend>(data: &Embeddings, indices: &[usize], device: &B::Device) -> Tensor<B, 2> {
+fn gather<B: FlowBackend>(
+    data: &Embeddings,
+    indices: &[usize],
+    device: &B::Device,
+) -> Tensor<B, 2> {
     let d = data.dim();
     let mut values = Vec::with_capacity(indices.len() * d);
     for &i in indices {
@@ -86,7 +90,7 @@ fn gather<B: Backend>(data: &Embeddings, indices: &[usize], device: &B::Device) 
 /// [`EmbedError::Config`] for a bad configuration or embeddings of another dimension,
 /// [`EmbedError::Shape`] for fewer than 2 embeddings, [`EmbedError::Diverged`] naming the
 /// step where the loss or gradient turned non-finite.
-pub fn fit_flow<B: AutodiffBackend>(
+pub fn fit_flow<B: FlowAutodiffBackend>(
     config: &TabularFlowConfig,
     fit: &FlowFitConfig,
     data: &Embeddings,
@@ -131,7 +135,7 @@ pub fn fit_flow<B: AutodiffBackend>(
 /// # Errors
 /// [`EmbedError::Shape`] for embeddings of another dimension; [`EmbedError::Config`] for
 /// a zero batch size.
-pub fn log_prob_embeddings<B: Backend>(
+pub fn log_prob_embeddings<B: FlowBackend>(
     flow: &TabularFlow<B>,
     data: &Embeddings,
     batch_size: usize,

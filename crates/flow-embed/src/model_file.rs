@@ -16,13 +16,13 @@
 //! target, flushed, and renamed over it, so a reader sees the old file or the new one,
 //! never half of one.
 
+use flow_kernels::FlowBackend;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
-use burn::tensor::backend::Backend;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +53,7 @@ struct ClassifierHeader {
 const FLOW_KIND: &str = "tabular flow";
 const CLASSIFIER_KIND: &str = "classifier";
 
-impl<B: Backend> TabularFlow<B> {
+impl<B: FlowBackend> TabularFlow<B> {
     /// Writes the flow (configuration, standardiser, parameters) to `path`, atomically.
     ///
     /// # Errors
@@ -90,7 +90,7 @@ impl<B: Backend> TabularFlow<B> {
     }
 }
 
-impl<B: Backend> Classifier<B> {
+impl<B: FlowBackend> Classifier<B> {
     /// Writes the classifier (configuration and parameters, BatchNorm statistics
     /// included) to `path`, atomically.
     ///
@@ -138,7 +138,7 @@ fn check_kind(path: &Path, kind: &'static str, found: &str) -> Result<()> {
     }
 }
 
-fn write_model<B: Backend, M: Module<B>>(
+fn write_model<B: FlowBackend, M: Module<B>>(
     path: &Path,
     kind: &'static str,
     header: &impl Serialize,
@@ -218,7 +218,7 @@ fn read_model<H: DeserializeOwned>(path: &Path, kind: &'static str) -> Result<(H
     Ok((header, sections[1].to_vec()))
 }
 
-fn load_record<B: Backend, M: Module<B>>(
+fn load_record<B: FlowBackend, M: Module<B>>(
     path: &Path,
     kind: &'static str,
     model: M,

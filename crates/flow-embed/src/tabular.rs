@@ -7,12 +7,12 @@
 //! seed, so that over several layers every feature is conditioned on every other.
 
 use burn::module::Module;
-use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use flow_core::init::{tensor_from_f64, ParamInit};
 use flow_core::layers::{ActNorm, AffineCoupling};
 use flow_core::st_nets::StNetConfig;
 use flow_core::{Flow, FlowOutput, LayerRecord, Trace};
+use flow_kernels::FlowBackend;
 use flow_masks::{MaskSchedule, MaskShape};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -80,7 +80,7 @@ impl TabularFlowConfig {
     /// # Errors
     /// [`EmbedError::Config`] for a bad configuration or a standardiser of another
     /// dimension.
-    pub fn init<B: Backend>(
+    pub fn init<B: FlowBackend>(
         &self,
         seed: u64,
         standardizer: Standardizer,
@@ -160,13 +160,13 @@ impl TabularFlowConfig {
 
 /// A fixed permutation of the features: `y[i] = x[order[i]]`, log-determinant 0.
 #[derive(Module, Debug)]
-pub struct Permutation<B: Backend> {
+pub struct Permutation<B: FlowBackend> {
     forward: Tensor<B, 1, Int>,
     inverse: Tensor<B, 1, Int>,
     name: String,
 }
 
-impl<B: Backend> Permutation<B> {
+impl<B: FlowBackend> Permutation<B> {
     /// The permutation `order` of `0..D`.
     ///
     /// # Errors
@@ -223,7 +223,7 @@ impl<B: Backend> Permutation<B> {
 /// One invertible step of the tabular flow.
 #[derive(Module, Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum TabularStep<B: Backend> {
+pub enum TabularStep<B: FlowBackend> {
     /// An affine coupling with an MLP st-network.
     Coupling(AffineCoupling<B>),
     /// ActNorm over the features.
@@ -232,7 +232,7 @@ pub enum TabularStep<B: Backend> {
     Permute(Permutation<B>),
 }
 
-impl<B: Backend> TabularStep<B> {
+impl<B: FlowBackend> TabularStep<B> {
     fn forward(
         &self,
         x: Tensor<B, 4>,
@@ -257,7 +257,7 @@ impl<B: Backend> TabularStep<B> {
 /// The tabular flow (see the module docs). Its standardisation is part of the map, so
 /// [`TabularFlow::log_prob`] is a density on the raw embeddings.
 #[derive(Module, Debug)]
-pub struct TabularFlow<B: Backend> {
+pub struct TabularFlow<B: FlowBackend> {
     steps: Vec<TabularStep<B>>,
     /// The standardiser's mean, a constant (not trained, not in the record).
     mean: Tensor<B, 1>,
@@ -269,7 +269,7 @@ pub struct TabularFlow<B: Backend> {
     config: TabularFlowConfig,
 }
 
-impl<B: Backend> TabularFlow<B> {
+impl<B: FlowBackend> TabularFlow<B> {
     /// The architecture.
     pub fn config(&self) -> &TabularFlowConfig {
         &self.config
@@ -350,13 +350,13 @@ impl<B: Backend> TabularFlow<B> {
 }
 
 /// `[N, D]` as `[N, D, 1, 1]`, the layout of vectors in flow-core.
-pub(crate) fn as_4d<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 4> {
+pub(crate) fn as_4d<B: FlowBackend>(x: Tensor<B, 2>) -> Tensor<B, 4> {
     let [n, d] = x.dims();
     x.reshape([n, d, 1, 1])
 }
 
 /// `log N(z; 0, I)` per sample of `[N, D, 1, 1]`.
-pub(crate) fn standard_normal_log_density<B: Backend>(z: Tensor<B, 4>) -> Tensor<B, 1> {
+pub(crate) fn standard_normal_log_density<B: FlowBackend>(z: Tensor<B, 4>) -> Tensor<B, 1> {
     let [n, d, _, _] = z.dims();
     let half_log_two_pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
     z.reshape([n, d])
@@ -367,7 +367,7 @@ pub(crate) fn standard_normal_log_density<B: Backend>(z: Tensor<B, 4>) -> Tensor
         .sub_scalar(half_log_two_pi * d as f64)
 }
 
-impl<B: Backend> Flow<B> for TabularFlow<B> {
+impl<B: FlowBackend> Flow<B> for TabularFlow<B> {
     fn forward_traced(&self, x: Tensor<B, 4>, mut trace: Option<&mut Trace<B>>) -> FlowOutput<B> {
         let (mut y, mut log_det) = self.standardize(x);
         if let Some(trace) = trace.as_deref_mut() {

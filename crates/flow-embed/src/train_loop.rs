@@ -5,11 +5,11 @@
 //! [`fit_flow`](crate::fit_flow) and [`fit_classifier`](crate::fit_classifier) differ only
 //! in how a batch becomes a loss, which they hand in as a closure.
 
+use flow_kernels::FlowAutodiffBackend;
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Int, Tensor};
 use flow_core::grads::clip_global_norm;
 use flow_data::BatchPlan;
@@ -54,7 +54,7 @@ impl Schedule {
 
 /// What one batch gave: the loss to minimise and, for a classifier, how many of the
 /// batch it got right (read only after the step, as a count for the report).
-pub(crate) struct BatchLoss<B: AutodiffBackend> {
+pub(crate) struct BatchLoss<B: FlowAutodiffBackend> {
     pub loss: Tensor<B, 1>,
     pub correct: Option<Tensor<B, 1, Int>>,
 }
@@ -86,7 +86,7 @@ pub(crate) fn train<B, M>(
     mut progress: impl FnMut(&FitProgress),
 ) -> Result<M>
 where
-    B: AutodiffBackend,
+    B: FlowAutodiffBackend,
     M: AutodiffModule<B>,
 {
     // PyTorch's epsilon, so that the fits match a PyTorch reference.

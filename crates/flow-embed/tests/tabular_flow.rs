@@ -5,13 +5,13 @@
 //! factorisation on the host; tolerance 1e-6 on log|det|. Runs on flex and ndarray, both
 //! switched to f64 for this test binary.
 
-use burn::tensor::backend::Backend;
 use burn::tensor::{Device, Tensor, TensorData};
 use flow_core::testing::{
     brute_force_log_det, device_f64, host, max_abs_diff, perturbed, uniform, LogDetCheck,
 };
 use flow_core::Flow;
 use flow_embed::{Standardizer, TabularFlow, TabularFlowConfig};
+use flow_kernels::FlowBackend;
 use proptest::prelude::*;
 
 const LOG_DET_TOL: f64 = 1e-6;
@@ -52,7 +52,7 @@ fn any_case() -> impl Strategy<Value = Case> {
 
 /// The case's flow, its parameters perturbed away from initialisation (so ActNorm and
 /// the couplings' rescale are not the identity).
-fn build<B: Backend>(case: &Case, device: &Device<B>) -> TabularFlow<B> {
+fn build<B: FlowBackend>(case: &Case, device: &Device<B>) -> TabularFlow<B> {
     let d = case.config.dim;
     let standardizer = if case.standardize {
         Standardizer::new(
@@ -70,7 +70,7 @@ fn build<B: Backend>(case: &Case, device: &Device<B>) -> TabularFlow<B> {
     perturbed(flow, case.seed ^ 3, 0.2)
 }
 
-fn check_inverse<B: Backend>(case: &Case) {
+fn check_inverse<B: FlowBackend>(case: &Case) {
     let device = device_f64::<B>();
     let flow = build::<B>(case, &device);
     let d = case.config.dim;
@@ -86,7 +86,7 @@ fn check_inverse<B: Backend>(case: &Case) {
     }
 }
 
-fn check_jacobian<B: Backend>(case: &Case) {
+fn check_jacobian<B: FlowBackend>(case: &Case) {
     let device = device_f64::<B>();
     let flow = build::<B>(case, &device);
     let d = case.config.dim;
@@ -103,7 +103,7 @@ fn check_jacobian<B: Backend>(case: &Case) {
 
 /// `log_prob` is the standard normal log-density of the latent plus the log-det, and
 /// the standardisation's share of the log-det is `-sum(log std)`.
-fn check_log_prob<B: Backend>(case: &Case) {
+fn check_log_prob<B: FlowBackend>(case: &Case) {
     let device = device_f64::<B>();
     let flow = build::<B>(case, &device);
     let d = case.config.dim;

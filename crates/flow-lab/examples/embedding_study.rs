@@ -4,9 +4,9 @@
 //! `cargo run -p flow-lab --example embedding_study -- [quick|smoke] [out_dir] [seed]`
 //! (the classifier cache is `<out_dir>/cache`; a second run loads the classifier).
 
+use flow_kernels::FlowAutodiffBackend;
 use std::path::PathBuf;
 
-use burn::tensor::backend::AutodiffBackend;
 use flow_data::{ConsoleProgress, DataCache, Dataset, Split};
 use flow_lab::device::{run_job, BackendJob, BackendKind};
 use flow_lab::embedding::{run_embedding_study, EmbeddingStudyConfig};
@@ -20,7 +20,7 @@ struct Study {
 impl BackendJob for Study {
     type Output = Result<(), Box<dyn std::error::Error>>;
 
-    fn run<B: AutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output {
+    fn run<B: FlowAutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output {
         let cache = DataCache::locate(None)?;
         cache.ensure(Dataset::FashionMnist, &ConsoleProgress::new())?;
         cache.ensure(Dataset::Mnist, &ConsoleProgress::new())?;

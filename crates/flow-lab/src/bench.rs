@@ -8,14 +8,28 @@
 
 use std::time::{Duration, Instant};
 
-use burn::module::{AutodiffModule, Module};
-use burn::tensor::backend::AutodiffBackend;
+use burn::module::AutodiffModule;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
+use flow_core::params::trainable_params;
 use flow_core::FlowConfig;
-use serde::Serialize;
+use flow_data::{ImageDataset, ImageShape};
+use flow_embed::{fit_classifier, ClassifierConfig, ClassifierTrainConfig};
+use flow_kernels::FlowAutodiffBackend;
+use serde::{Deserialize, Serialize};
 
 use crate::device::{BackendJob, BackendKind};
+use crate::provenance::Provenance;
 use crate::train::{FlowTrainer, OptimConfig, TrainError};
+
+/// What a configuration trains and scores.
+#[derive(Debug, Clone)]
+pub enum BenchModel {
+    /// A flow: training is the full optimiser step, scoring the log-likelihood.
+    Flow(FlowConfig),
+    /// The embedding classifier: training is `fit_classifier` over one batch (forward,
+    /// cross-entropy, backward, clip, Adam), scoring the forward pass.
+    Classifier(ClassifierConfig),
+}
 
 /// One configuration to time.
 #[derive(Debug, Clone)]
@@ -23,7 +37,7 @@ pub struct BenchCase {
     /// Name in the output.
     pub name: String,
     /// The model.
-    pub flow: FlowConfig,
+    pub model: BenchModel,
     /// Training batch size.
     pub train_batch: usize,
     /// Scoring batch size.
@@ -31,24 +45,37 @@ pub struct BenchCase {
 }
 
 impl BenchCase {
-    /// The two RealNVP configurations of the issue on 1x28x28: `small` (2 scales, 2
-    /// blocks, 32 channels, batch 64) and `paper` (2 scales, 6 blocks, 64 channels,
-    /// batch 32); both score batches of 256.
-    pub fn realnvp_presets() -> Vec<BenchCase> {
+    /// Every configuration: the two RealNVPs of the performance issue on 1x28x28,
+    /// `small` (2 scales, 2 blocks, 32 channels, batch 64) and `paper` (2 scales, 6
+    /// blocks, 64 channels, batch 32), both scoring batches of 256, and the embedding
+    /// `classifier` (training batch 128 as the experiment trains it, scoring batches of
+    /// 500 as it embeds).
+    pub fn presets() -> Vec<BenchCase> {
         vec![
             BenchCase {
                 name: "small".into(),
-                flow: FlowConfig::realnvp([1, 28, 28], 2, 2, 32),
+                model: BenchModel::Flow(FlowConfig::realnvp([1, 28, 28], 2, 2, 32)),
                 train_batch: 64,
                 score_batch: 256,
             },
             BenchCase {
                 name: "paper".into(),
-                flow: FlowConfig::paper_realnvp(),
+                model: BenchModel::Flow(FlowConfig::paper_realnvp()),
                 train_batch: 32,
                 score_batch: 256,
             },
+            BenchCase {
+                name: "classifier".into(),
+                model: BenchModel::Classifier(ClassifierConfig::fashion_mnist()),
+                train_batch: 128,
+                score_batch: 500,
+            },
         ]
+    }
+
+    /// The names of [`presets`](BenchCase::presets), in order.
+    pub fn preset_names() -> Vec<String> {
+        Self::presets().into_iter().map(|c| c.name).collect()
     }
 }
 
@@ -73,14 +100,15 @@ impl Default for BenchBudget {
     }
 }
 
-/// What one configuration measured.
-#[derive(Debug, Clone, Serialize)]
+/// What one configuration measured, on our side or PyTorch's (the same keys as the
+/// twin script `bench/pytorch_twin.py` writes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchResult {
     /// The configuration's name.
     pub name: String,
     /// The backend.
     pub backend: String,
-    /// Trainable parameters.
+    /// Trainable parameters (running statistics left out, as PyTorch counts).
     pub params: usize,
     /// Training batch size.
     pub train_batch: usize,
@@ -94,6 +122,10 @@ pub struct BenchResult {
     pub score_batches: usize,
     /// Scoring throughput.
     pub score_images_per_sec: f64,
+    /// The commit, machine and date of the measurement (filled in by the command for
+    /// PyTorch's side, measured in the same sitting).
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
 }
 
 /// Times every case on one backend.
@@ -123,15 +155,51 @@ fn time_loop<E>(
     Ok((iters, start.elapsed().as_secs_f64()))
 }
 
-fn bench_case<B: AutodiffBackend>(
+fn bench_case<B: FlowAutodiffBackend>(
     case: &BenchCase,
     budget: BenchBudget,
     backend: BackendKind,
     device: &B::Device,
-) -> Result<BenchResult, TrainError> {
-    let [c, h, w] = case.flow.input_shape;
-    let model = case.flow.init::<B>(0, device)?;
-    let params = model.num_params();
+) -> Result<BenchResult, BenchError> {
+    let timings = match &case.model {
+        BenchModel::Flow(flow) => time_flow::<B>(flow, case, budget, device)?,
+        BenchModel::Classifier(classifier) => {
+            time_classifier::<B>(classifier, case, budget, device)?
+        }
+    };
+    Ok(BenchResult {
+        name: case.name.clone(),
+        backend: backend.name().into(),
+        params: timings.params,
+        train_batch: case.train_batch,
+        train_steps: timings.train_steps,
+        train_images_per_sec: (timings.train_steps * case.train_batch) as f64 / timings.train_secs,
+        score_batch: case.score_batch,
+        score_batches: timings.score_batches,
+        score_images_per_sec: (timings.score_batches * case.score_batch) as f64
+            / timings.score_secs,
+        provenance: Some(Provenance::now()),
+    })
+}
+
+/// What timing one model gave.
+struct Timings {
+    params: usize,
+    train_steps: usize,
+    train_secs: f64,
+    score_batches: usize,
+    score_secs: f64,
+}
+
+fn time_flow<B: FlowAutodiffBackend>(
+    flow: &FlowConfig,
+    case: &BenchCase,
+    budget: BenchBudget,
+    device: &B::Device,
+) -> Result<Timings, BenchError> {
+    let [c, h, w] = flow.input_shape;
+    let model = flow.init::<B>(0, device).map_err(TrainError::from)?;
+    let params = trainable_params(&model);
     let uniform = Distribution::Uniform(0.0, 1.0);
 
     let train_input = Tensor::<B, 4>::random([case.train_batch, c, h, w], uniform, device);
@@ -140,32 +208,114 @@ fn bench_case<B: AutodiffBackend>(
         time_loop(budget, || trainer.step(train_input.clone()).map(|_| ()))?;
 
     let model = trainer.into_model().valid();
-    let inner_device = device.clone();
     let score_input =
-        Tensor::<B::InnerBackend, 4>::random([case.score_batch, c, h, w], uniform, &inner_device);
+        Tensor::<B::InnerBackend, 4>::random([case.score_batch, c, h, w], uniform, device);
     let (score_batches, score_secs) = time_loop(budget, || {
         let likelihood = model.log_likelihood(score_input.clone())?;
         let _: f64 = likelihood.nats().sum().into_scalar().elem();
         Ok::<(), TrainError>(())
     })?;
-
-    Ok(BenchResult {
-        name: case.name.clone(),
-        backend: backend.name().into(),
+    Ok(Timings {
         params,
-        train_batch: case.train_batch,
         train_steps,
-        train_images_per_sec: (train_steps * case.train_batch) as f64 / train_secs,
-        score_batch: case.score_batch,
+        train_secs,
         score_batches,
-        score_images_per_sec: (score_batches * case.score_batch) as f64 / score_secs,
+        score_secs,
     })
 }
 
-impl BackendJob for BenchJob {
-    type Output = Result<Vec<BenchResult>, TrainError>;
+/// `n` images of `shape` with pixels from a fixed pseudo-random sequence, all labelled
+/// with class `n mod classes`.
+fn random_images(shape: [usize; 3], n: usize, classes: usize) -> Result<ImageDataset, BenchError> {
+    let [c, h, w] = shape;
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let pixels = (0..n * c * h * w)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 56) as u8
+        })
+        .collect();
+    let labels = (0..n).map(|i| (i % classes.max(1)) as u32).collect();
+    let shape = ImageShape {
+        channels: c,
+        height: h,
+        width: w,
+    };
+    Ok(ImageDataset::new(shape, pixels, labels)?)
+}
 
-    fn run<B: AutodiffBackend>(mut self, backend: BackendKind, device: B::Device) -> Self::Output {
+fn time_classifier<B: FlowAutodiffBackend>(
+    config: &ClassifierConfig,
+    case: &BenchCase,
+    budget: BenchBudget,
+    device: &B::Device,
+) -> Result<Timings, BenchError> {
+    let shape = config.input_shape;
+    let one_batch = random_images(shape, case.train_batch, config.classes)?;
+    let train = ClassifierTrainConfig {
+        batch_size: case.train_batch,
+        epochs: 1,
+        cosine_decay: false,
+        learning_rate: 3e-3,
+        ..ClassifierTrainConfig::default()
+    };
+    let mut model = None;
+    let (train_steps, train_secs) = time_loop(budget, || {
+        model = Some(fit_classifier::<B>(
+            config,
+            &train,
+            &one_batch,
+            device,
+            |_| {},
+        )?);
+        Ok::<(), BenchError>(())
+    })?;
+    let model = match model {
+        Some(model) => model.valid(),
+        None => config.init::<B::InnerBackend>(0, device)?,
+    };
+    let [c, h, w] = shape;
+    let uniform = Distribution::Uniform(0.0, 1.0);
+    let score_input =
+        Tensor::<B::InnerBackend, 4>::random([case.score_batch, c, h, w], uniform, device);
+    let (score_batches, score_secs) = time_loop(budget, || {
+        let (_, logits) = model.forward(score_input.clone());
+        let _: f64 = logits.sum().into_scalar().elem();
+        Ok::<(), BenchError>(())
+    })?;
+    Ok(Timings {
+        params: config.num_params(),
+        train_steps,
+        train_secs,
+        score_batches,
+        score_secs,
+    })
+}
+
+/// Why a benchmark stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Building or training a flow failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// Building or training the classifier failed.
+    #[error(transparent)]
+    Embed(#[from] flow_embed::EmbedError),
+    /// The random images could not be made.
+    #[error(transparent)]
+    Data(#[from] flow_data::DataError),
+}
+
+impl BackendJob for BenchJob {
+    type Output = Result<Vec<BenchResult>, BenchError>;
+
+    fn run<B: FlowAutodiffBackend>(
+        mut self,
+        backend: BackendKind,
+        device: B::Device,
+    ) -> Self::Output {
         let mut results = Vec::with_capacity(self.cases.len());
         for case in &self.cases {
             let result = bench_case::<B>(case, self.budget, backend, &device)?;

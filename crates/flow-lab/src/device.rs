@@ -2,12 +2,12 @@
 //!
 //! Backends are compiled in by cargo feature (`flex`, the default CPU backend; `ndarray`;
 //! `wgpu`; `cuda`) and picked at run time by [`BackendKind`]. Everything else is written
-//! once, generic over `B: AutodiffBackend`, as a [`BackendJob`].
+//! once, generic over `B: FlowAutodiffBackend`, as a [`BackendJob`].
 
+use flow_kernels::FlowAutodiffBackend;
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -118,7 +118,7 @@ pub trait BackendJob {
     type Output;
 
     /// Runs the job on backend `B` and `device`.
-    fn run<B: AutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output;
+    fn run<B: FlowAutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output;
 }
 
 /// Runs `job` on the backend `kind`, failing if this build does not include it.
@@ -173,7 +173,7 @@ mod tests {
         struct Name;
         impl BackendJob for Name {
             type Output = String;
-            fn run<B: AutodiffBackend>(self, _: BackendKind, device: B::Device) -> String {
+            fn run<B: FlowAutodiffBackend>(self, _: BackendKind, device: B::Device) -> String {
                 format!("{device:?}")
             }
         }

@@ -7,16 +7,19 @@
 //!   weight decay on the weight-norm scales only).
 //! - [`bench`]: training and scoring throughput of the RealNVP configurations.
 //! - [`figures`]: PNG figures for reports (histograms, ROC curves, image grids, curves).
+//! - [`provenance`]: the commit, machine and date every committed result names.
 //!
 //! Architecture invariant: model code stays generic; this crate composes the library
 //! crates and owns files on disk (checkpoints, reports), never the math.
 
 pub mod bench;
 pub mod device;
+pub mod docs;
 pub mod embedding;
 pub mod experiment;
 pub mod figures;
 mod fsutil;
+pub mod provenance;
 pub mod train;
 
 // Compiles the README's example as a doctest.

@@ -3,6 +3,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use flow_kernels::FlowBackend;
 use flow_masks::{CouplingMask, MaskKind};
 
 use crate::broadcast::{mul_channels, mul_positions};
@@ -31,7 +32,7 @@ pub struct ChannelSplit {
 /// quadrant cycle, condition and transform masks are separate and entries in neither
 /// pass through unchanged.
 #[derive(Module, Debug)]
-pub struct AffineCoupling<B: Backend> {
+pub struct AffineCoupling<B: FlowBackend> {
     st_net: StNet<B>,
     /// The learnable scale of `tanh(raw)` per transformed channel: the reference's
     /// weight-normalised `Rescale`, whose norm `g` is all that moves (its direction is a
@@ -47,7 +48,7 @@ pub struct AffineCoupling<B: Backend> {
     name: String,
 }
 
-impl<B: Backend> AffineCoupling<B> {
+impl<B: FlowBackend> AffineCoupling<B> {
     /// A coupling over `[C, H, W]` inputs with `mask` and an st-network from `st_net`.
     pub fn new(
         name: impl Into<String>,

@@ -1,7 +1,7 @@
 //! Serde configurations of the architectures, and their builders.
 
 use burn::module::Module;
-use burn::tensor::backend::Backend;
+use flow_kernels::FlowBackend;
 use flow_masks::{Half, MaskKind, MaskSchedule, MaskShape};
 use serde::{Deserialize, Serialize};
 
@@ -171,7 +171,11 @@ impl FlowConfig {
     }
 
     /// Builds the flow with parameters drawn from `seed`.
-    pub fn init<B: Backend>(&self, seed: u64, device: &B::Device) -> Result<FlowNet<B>, FlowError> {
+    pub fn init<B: FlowBackend>(
+        &self,
+        seed: u64,
+        device: &B::Device,
+    ) -> Result<FlowNet<B>, FlowError> {
         let [c, h, w] = self.input_shape;
         if c == 0 || h == 0 || w == 0 {
             return Err(config_error(format!(
@@ -199,7 +203,7 @@ impl FlowConfig {
     }
 
     /// The number of trainable parameters of the built model.
-    pub fn num_params<B: Backend>(&self, device: &B::Device) -> Result<usize, FlowError> {
+    pub fn num_params<B: FlowBackend>(&self, device: &B::Device) -> Result<usize, FlowError> {
         Ok(self.init::<B>(0, device)?.num_params())
     }
 }
@@ -208,7 +212,7 @@ fn config_error(message: String) -> FlowError {
     FlowError::Config { message }
 }
 
-fn coupling<B: Backend>(
+fn coupling<B: FlowBackend>(
     name: String,
     kind: MaskKind,
     shape: [usize; 3],
@@ -261,7 +265,7 @@ fn realnvp_st_net(config: &RealNvpConfig, mid: usize) -> StNetConfig {
     }
 }
 
-fn build_realnvp<B: Backend>(
+fn build_realnvp<B: FlowBackend>(
     config: &RealNvpConfig,
     input_shape: [usize; 3],
     rng: &mut ParamInit,
@@ -335,7 +339,7 @@ fn build_realnvp<B: Backend>(
     Ok(scales)
 }
 
-fn build_glow<B: Backend>(
+fn build_glow<B: FlowBackend>(
     config: &GlowConfig,
     input_shape: [usize; 3],
     rng: &mut ParamInit,
@@ -394,7 +398,7 @@ fn build_glow<B: Backend>(
     Ok(scales)
 }
 
-fn build_single_scale<B: Backend>(
+fn build_single_scale<B: FlowBackend>(
     config: &SingleScaleConfig,
     input_shape: [usize; 3],
     rng: &mut ParamInit,

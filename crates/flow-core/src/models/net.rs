@@ -5,6 +5,7 @@
 use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use flow_kernels::FlowBackend;
 
 use crate::error::FlowError;
 use crate::flow::{Flow, FlowOutput, Trace};
@@ -15,7 +16,7 @@ use crate::likelihood::LogLikelihood;
 /// One invertible step.
 #[derive(Module, Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum FlowStep<B: Backend> {
+pub enum FlowStep<B: FlowBackend> {
     /// An affine coupling layer.
     Coupling(AffineCoupling<B>),
     /// ActNorm.
@@ -24,7 +25,7 @@ pub enum FlowStep<B: Backend> {
     InvConv(InvConv1x1<B>),
 }
 
-impl<B: Backend> FlowStep<B> {
+impl<B: FlowBackend> FlowStep<B> {
     fn forward(
         &self,
         x: Tensor<B, 4>,
@@ -53,7 +54,7 @@ impl<B: Backend> FlowStep<B> {
 /// `squeeze, (actnorm, 1x1 conv, coupling) x K, factor out`; a single-scale stack is one
 /// scale with neither squeeze nor factor-out.
 #[derive(Module, Debug)]
-pub struct ScaleBlock<B: Backend> {
+pub struct ScaleBlock<B: FlowBackend> {
     /// Steps before the squeeze.
     pub pre: Vec<FlowStep<B>>,
     /// Whether the scale squeezes 2x2 after `pre`.
@@ -67,14 +68,14 @@ pub struct ScaleBlock<B: Backend> {
 /// A normalizing flow: preprocessing, scales of invertible steps, a standard normal
 /// prior.
 #[derive(Module, Debug)]
-pub struct FlowNet<B: Backend> {
+pub struct FlowNet<B: FlowBackend> {
     scales: Vec<ScaleBlock<B>>,
     preprocess: Option<LogitPreprocess>,
     input_shape: [usize; 3],
     bins: Option<u32>,
 }
 
-impl<B: Backend> FlowNet<B> {
+impl<B: FlowBackend> FlowNet<B> {
     /// Assembles a flow from its scales. `preprocess` applies first; `bins` is the
     /// number of levels of the data (256 for 8-bit images; `None` for continuous data).
     pub fn new(
@@ -209,7 +210,7 @@ fn factor_out<B: Backend>(x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
 }
 
 /// Puts the part `scale` factored out back behind `x` (the last one taken first).
-fn restore_factored<B: Backend>(
+fn restore_factored<B: FlowBackend>(
     x: Tensor<B, 4>,
     scale: &ScaleBlock<B>,
     factored: &mut Vec<Tensor<B, 4>>,
@@ -224,7 +225,7 @@ fn restore_factored<B: Backend>(
     }
 }
 
-fn initialize_steps<B: Backend>(
+fn initialize_steps<B: FlowBackend>(
     steps: Vec<FlowStep<B>>,
     x: Tensor<B, 4>,
 ) -> (Vec<FlowStep<B>>, Tensor<B, 4>) {
@@ -241,7 +242,7 @@ fn initialize_steps<B: Backend>(
     (out, x)
 }
 
-impl<B: Backend> Flow<B> for FlowNet<B> {
+impl<B: FlowBackend> Flow<B> for FlowNet<B> {
     fn forward_traced(&self, x: Tensor<B, 4>, mut trace: Option<&mut Trace<B>>) -> FlowOutput<B> {
         let n = x.dims()[0];
         let device = x.device();

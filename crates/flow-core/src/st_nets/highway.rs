@@ -2,8 +2,8 @@
 
 use burn::module::Module;
 use burn::tensor::activation::sigmoid;
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use flow_kernels::FlowBackend;
 
 use crate::init::ParamInit;
 use crate::nn::{Conv2d, ConvInit};
@@ -13,7 +13,7 @@ const GLOW_WEIGHT_STD: f64 = 0.05;
 
 /// One highway layer: `h(x) * gate + x * (1 - gate)`, `gate = sigmoid(t(x))`.
 #[derive(Module, Debug)]
-pub struct HighwayLayer<B: Backend> {
+pub struct HighwayLayer<B: FlowBackend> {
     conv_h: Conv2d<B>,
     conv_t: Conv2d<B>,
 }
@@ -21,13 +21,13 @@ pub struct HighwayLayer<B: Backend> {
 /// A 3x3 input convolution, highway layers of 3x3 convolutions, and a 1x1 output
 /// convolution that starts at zero (so a fresh coupling is the identity, as in Glow).
 #[derive(Module, Debug)]
-pub struct HighwayStNet<B: Backend> {
+pub struct HighwayStNet<B: FlowBackend> {
     in_conv: Conv2d<B>,
     layers: Vec<HighwayLayer<B>>,
     out_conv: Conv2d<B>,
 }
 
-impl<B: Backend> HighwayStNet<B> {
+impl<B: FlowBackend> HighwayStNet<B> {
     /// Builds the network from `channels_in` to `channels_out` with `layers` highway
     /// layers of `mid_channels`.
     pub fn new(

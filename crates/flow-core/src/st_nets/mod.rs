@@ -12,8 +12,8 @@ pub use mlp::MlpStNet;
 pub use resnet::{ResNetShape, ResNetStNet};
 
 use burn::module::Module;
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use flow_kernels::FlowBackend;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FlowError;
@@ -89,7 +89,7 @@ pub struct StNetPlace {
 /// An st-network of any kind.
 #[derive(Module, Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum StNet<B: Backend> {
+pub enum StNet<B: FlowBackend> {
     /// See [`ResNetStNet`].
     Resnet(ResNetStNet<B>),
     /// See [`ConvAutoencoderStNet`].
@@ -102,7 +102,7 @@ pub enum StNet<B: Backend> {
 
 impl StNetConfig {
     /// Builds the network for `place`.
-    pub fn init<B: Backend>(
+    pub fn init<B: FlowBackend>(
         &self,
         place: StNetPlace,
         rng: &mut ParamInit,
@@ -181,7 +181,7 @@ impl StNetConfig {
     }
 }
 
-impl<B: Backend> StNet<B> {
+impl<B: FlowBackend> StNet<B> {
     /// Maps the conditioning input to the raw `[s; t]` output, `2 * C'` channels.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {

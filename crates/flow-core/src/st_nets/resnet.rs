@@ -3,8 +3,8 @@
 
 use burn::module::Module;
 use burn::tensor::activation::relu;
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use flow_kernels::FlowBackend;
 
 use crate::batch_norm::BatchNorm2d;
 use crate::init::ParamInit;
@@ -13,14 +13,14 @@ use crate::nn::{Linear, WnConv2d};
 /// Pre-activation residual block: BN, ReLU, 3x3 WN-conv (no bias), BN, ReLU, 3x3 WN-conv,
 /// plus the input.
 #[derive(Module, Debug)]
-pub struct ResidualBlock<B: Backend> {
+pub struct ResidualBlock<B: FlowBackend> {
     in_norm: Option<BatchNorm2d<B>>,
     in_conv: WnConv2d<B>,
     out_norm: Option<BatchNorm2d<B>>,
     out_conv: WnConv2d<B>,
 }
 
-impl<B: Backend> ResidualBlock<B> {
+impl<B: FlowBackend> ResidualBlock<B> {
     fn new(channels: usize, batch_norm: bool, rng: &mut ParamInit, device: &B::Device) -> Self {
         Self {
             in_norm: batch_norm.then(|| BatchNorm2d::new(channels, device)),
@@ -39,7 +39,7 @@ impl<B: Backend> ResidualBlock<B> {
     }
 }
 
-fn normalise<B: Backend>(norm: &Option<BatchNorm2d<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+fn normalise<B: FlowBackend>(norm: &Option<BatchNorm2d<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     match norm {
         Some(norm) => norm.forward(x),
         None => x,
@@ -49,12 +49,12 @@ fn normalise<B: Backend>(norm: &Option<BatchNorm2d<B>>, x: Tensor<B, 4>) -> Tens
 /// A linear bottleneck on the flattened feature map: `mid*H*W -> latent -> mid*H*W`,
 /// without a non-linearity in between (as in the reference's `ResNetAE`).
 #[derive(Module, Debug)]
-pub struct LinearBottleneck<B: Backend> {
+pub struct LinearBottleneck<B: FlowBackend> {
     encode: Linear<B>,
     decode: Linear<B>,
 }
 
-impl<B: Backend> LinearBottleneck<B> {
+impl<B: FlowBackend> LinearBottleneck<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let [n, c, h, w] = x.dims();
         let flat = x.reshape([n, c * h * w]);
@@ -77,7 +77,7 @@ impl<B: Backend> LinearBottleneck<B> {
 /// Either way forward and inverse see the same conditioning input, so the coupling
 /// stays exactly invertible.
 #[derive(Module, Debug)]
-pub struct ResNetStNet<B: Backend> {
+pub struct ResNetStNet<B: FlowBackend> {
     in_norm: Option<BatchNorm2d<B>>,
     double_after_norm: bool,
     in_conv: WnConv2d<B>,
@@ -109,7 +109,7 @@ pub struct ResNetShape {
     pub bottleneck: Option<(usize, usize, usize)>,
 }
 
-impl<B: Backend> ResNetStNet<B> {
+impl<B: FlowBackend> ResNetStNet<B> {
     /// Builds the network.
     pub fn new(shape: ResNetShape, rng: &mut ParamInit, device: &B::Device) -> Self {
         let mid = shape.mid_channels;

@@ -2,14 +2,14 @@
 //! `flow_core::testing`.
 #![allow(dead_code)]
 
-use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use flow_core::layers::LogitPreprocess;
 use flow_core::models::{FlowNet, FlowStep, ScaleBlock};
 use flow_core::testing::uniform;
+use flow_kernels::FlowBackend;
 
 /// A flow made of one step, for testing layers through the [`flow_core::Flow`] contract.
-pub fn single_step<B: Backend>(step: FlowStep<B>, shape: [usize; 3]) -> FlowNet<B> {
+pub fn single_step<B: FlowBackend>(step: FlowStep<B>, shape: [usize; 3]) -> FlowNet<B> {
     FlowNet::new(
         vec![ScaleBlock {
             pre: vec![step],
@@ -25,7 +25,7 @@ pub fn single_step<B: Backend>(step: FlowStep<B>, shape: [usize; 3]) -> FlowNet<
 
 /// A flow that only squeezes (and unsqueezes its latent back), to test the squeeze
 /// and factor-out bookkeeping.
-pub fn squeeze_only<B: Backend>(shape: [usize; 3], factor_out: bool) -> FlowNet<B> {
+pub fn squeeze_only<B: FlowBackend>(shape: [usize; 3], factor_out: bool) -> FlowNet<B> {
     FlowNet::new(
         vec![ScaleBlock {
             pre: Vec::new(),
@@ -40,12 +40,12 @@ pub fn squeeze_only<B: Backend>(shape: [usize; 3], factor_out: bool) -> FlowNet<
 }
 
 /// A flow of logit preprocessing alone.
-pub fn logit_only<B: Backend>(shape: [usize; 3]) -> FlowNet<B> {
+pub fn logit_only<B: FlowBackend>(shape: [usize; 3]) -> FlowNet<B> {
     FlowNet::new(Vec::new(), Some(LogitPreprocess::default()), shape, None)
 }
 
 /// A batch of values in `[lo, hi)` drawn from `seed`.
-pub fn random_input<B: Backend>(
+pub fn random_input<B: FlowBackend>(
     shape: [usize; 4],
     lo: f64,
     hi: f64,

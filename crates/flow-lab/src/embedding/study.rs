@@ -1,11 +1,11 @@
 //! Running the embedding study.
 
+use flow_kernels::FlowAutodiffBackend;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
-use burn::tensor::backend::AutodiffBackend;
 use flow_data::ImageDataset;
 use flow_embed::{
     accuracy, embed_images, fit_classifier, fit_flow, log_prob_embeddings,
@@ -177,7 +177,7 @@ impl EmbeddingStudy {
 /// # Errors
 /// [`EmbeddingStudyError`] naming the stage that failed.
 #[allow(clippy::too_many_arguments)]
-pub fn run_embedding_study<B: AutodiffBackend>(
+pub fn run_embedding_study<B: FlowAutodiffBackend>(
     config: &EmbeddingStudyConfig,
     train: &ImageDataset,
     test: &ImageDataset,
@@ -392,7 +392,7 @@ pub fn run_embedding_study<B: AutodiffBackend>(
 /// The cached classifier at `file` if it loads; otherwise one trained now and cached
 /// there. Returns the inference model, whether it came from the cache, and the
 /// training time.
-fn classifier_from_cache_or_training<B: AutodiffBackend>(
+fn classifier_from_cache_or_training<B: FlowAutodiffBackend>(
     config: &EmbeddingStudyConfig,
     data: &ImageDataset,
     file: &Path,

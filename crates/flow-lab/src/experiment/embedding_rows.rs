@@ -2,9 +2,9 @@
 //! embeddings, a tabular flow and two Gaussian baselines on them) measured with the same
 //! metrics as the pixel flows, and drawn with the same histogram and ROC figures.
 
+use flow_kernels::FlowAutodiffBackend;
 use std::path::Path;
 
-use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 
 use super::config::ExperimentConfig;
@@ -66,7 +66,7 @@ impl EmbeddingResults {
 /// Runs the study on the run's data and scores its detectors against the in-distribution
 /// test set: the natural OOD set in full, the synthetic sets as the pixel flows see them.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn run_embedding_rows<B: AutodiffBackend>(
+pub(super) fn run_embedding_rows<B: FlowAutodiffBackend>(
     study: &EmbeddingStudyConfig,
     config: &ExperimentConfig,
     data: &RunData,

@@ -1,9 +1,9 @@
 //! Per-image log-likelihoods of a dataset under a trained flow.
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use flow_core::{FlowNet, Trace};
 use flow_data::{BatchPlan, Batcher, ImageDataset};
+use flow_kernels::FlowBackend;
 use flow_ood::scores::ScoreError;
 use serde::Serialize;
 
@@ -55,7 +55,7 @@ pub fn evenly_spaced(len: usize, limit: Option<usize>) -> Vec<usize> {
 /// Scores `data` with `model`: the log-likelihood of each image, averaged over `draws`
 /// dequantization draws (seeded by `seed`), and its bits/dim; the same forward passes
 /// are traced, giving the mean contribution of each layer and of the prior.
-pub fn score_set<B: Backend>(
+pub fn score_set<B: FlowBackend>(
     model: &FlowNet<B>,
     name: &str,
     data: &ImageDataset,
@@ -110,7 +110,7 @@ pub fn score_set<B: Backend>(
     })
 }
 
-fn to_host<B: Backend>(t: Tensor<B, 1>) -> Result<Vec<f64>, ExperimentError> {
+fn to_host<B: FlowBackend>(t: Tensor<B, 1>) -> Result<Vec<f64>, ExperimentError> {
     t.into_data().convert::<f64>().to_vec().map_err(|e| {
         ScoreError::Readback {
             score: SCORE.into(),

@@ -3,10 +3,10 @@
 //! test split, which it never saw; a plain model of the same run is scored on the same
 //! held-out images for comparison.
 
+use flow_kernels::FlowAutodiffBackend;
 use std::path::Path;
 
 use burn::module::AutodiffModule;
-use burn::tensor::backend::AutodiffBackend;
 use flow_data::ImageDataset;
 use flow_ood::{evaluate, BootstrapOptions, EvaluateOptions, Orientation};
 
@@ -79,7 +79,7 @@ impl<'a> NegativeSetup<'a> {
     /// held-out images. `earlier` holds the name, seed and in-distribution test scores
     /// of each model trained before in this run; the baseline's checkpoint is reloaded
     /// from `dir`.
-    pub fn result<B: AutodiffBackend>(
+    pub fn result<B: FlowAutodiffBackend>(
         &self,
         spec: &ModelSpec,
         config: &ExperimentConfig,

@@ -1,10 +1,10 @@
 //! The experiment job: data, training, scoring, metrics, figures, report.
 
+use flow_kernels::{FlowAutodiffBackend, FlowBackend};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use flow_core::FlowNet;
 use flow_data::{ConsoleProgress, DataCache, Dataset, ImageDataset, Split};
 
@@ -100,14 +100,14 @@ pub(super) fn load_data(
 impl BackendJob for ExperimentJob {
     type Output = Result<(PathBuf, ExperimentResults), ExperimentError>;
 
-    fn run<B: AutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output {
+    fn run<B: FlowAutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output {
         let started = Instant::now();
         let config = self.config;
         let run_id = self
             .options
             .run_id
             .clone()
-            .unwrap_or_else(|| format!("{}-{}", config.name, utc_stamp()));
+            .unwrap_or_else(|| format!("{}-{}", config.name, crate::provenance::utc_compact()));
         let dir = self.options.results_dir.join(&run_id);
         std::fs::create_dir_all(&dir).map_err(|source| ExperimentError::Io {
             path: dir.clone(),
@@ -235,7 +235,7 @@ pub(super) fn eval_sets(
 /// Trains, scores and draws one model; returns its results and its in-distribution
 /// test scores.
 #[allow(clippy::too_many_arguments)]
-fn run_model<B: AutodiffBackend>(
+fn run_model<B: FlowAutodiffBackend>(
     config: &ExperimentConfig,
     spec: &ModelSpec,
     seed: u64,
@@ -371,7 +371,7 @@ fn summary(set: &ScoredSet) -> SetSummary {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_figures<B: Backend>(
+fn write_figures<B: FlowBackend>(
     spec: &ModelSpec,
     model: &FlowNet<B>,
     scored: &[ScoredSet],
@@ -457,28 +457,4 @@ fn write_figures<B: Backend>(
         written.push(file);
     }
     Ok(written)
-}
-
-/// The current UTC time as `YYYYMMDD-HHMMSS`.
-fn utc_stamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }

@@ -28,12 +28,12 @@
 //! The checksum catches anything else (a truncated copy, a flipped byte) with an error
 //! that names the file.
 
+use flow_kernels::FlowAutodiffBackend;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
-use burn::tensor::backend::AutodiffBackend;
 use flow_core::{FlowConfig, FlowNet};
 use flow_data::ImageDataset;
 use serde::{Deserialize, Serialize};
@@ -177,7 +177,7 @@ impl CheckpointMeta {
 }
 
 /// A loaded checkpoint: the model and optimiser state ready to continue training.
-pub struct Checkpoint<B: AutodiffBackend> {
+pub struct Checkpoint<B: FlowAutodiffBackend> {
     /// The scalar state.
     pub meta: CheckpointMeta,
     /// Per-step history up to `meta.step`.
@@ -195,7 +195,7 @@ pub fn checkpoint_path(dir: &Path) -> PathBuf {
 
 /// Writes a checkpoint into `dir` (created if missing), atomically replacing the one
 /// there; returns the checkpoint's path.
-pub fn write_checkpoint<B: AutodiffBackend>(
+pub fn write_checkpoint<B: FlowAutodiffBackend>(
     dir: &Path,
     meta: &CheckpointMeta,
     history: &[HistoryPoint],
@@ -231,7 +231,7 @@ pub fn write_checkpoint<B: AutodiffBackend>(
 }
 
 /// Reads the checkpoint at `path` and rebuilds its model on `device`.
-pub fn read_checkpoint<B: AutodiffBackend>(
+pub fn read_checkpoint<B: FlowAutodiffBackend>(
     path: &Path,
     device: &B::Device,
 ) -> Result<Checkpoint<B>, CheckpointError> {

@@ -7,11 +7,11 @@
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use flow_core::grads::clip_scale;
 pub use flow_core::grads::global_grad_norm;
 use flow_core::nn::WEIGHT_NORM_SCALE;
+use flow_kernels::FlowAutodiffBackend;
 
 struct ClipAndDecay<'a> {
     grads: &'a mut GradientsParams,
@@ -20,7 +20,7 @@ struct ClipAndDecay<'a> {
     path: Vec<String>,
 }
 
-impl<B: AutodiffBackend> ModuleVisitor<B> for ClipAndDecay<'_> {
+impl<B: FlowAutodiffBackend> ModuleVisitor<B> for ClipAndDecay<'_> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.push(name.to_string());
     }
@@ -45,7 +45,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for ClipAndDecay<'_> {
 /// Scales every gradient so that the global norm is at most `max_norm` (when given),
 /// then adds `weight_decay * g` to the gradient of every weight-norm scale `g`.
 /// Returns the global norm before clipping.
-pub fn clip_and_decay<B: AutodiffBackend, M: Module<B>>(
+pub fn clip_and_decay<B: FlowAutodiffBackend, M: Module<B>>(
     module: &M,
     grads: &mut GradientsParams,
     max_norm: Option<f64>,

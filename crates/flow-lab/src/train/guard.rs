@@ -8,11 +8,11 @@
 //! that alone, so a non-finite output of such a layer is reported at the next layer
 //! that records one.
 
+use flow_kernels::{FlowAutodiffBackend, FlowBackend};
 use std::fmt;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::cast::ToElement;
 use burn::tensor::Tensor;
 use flow_core::likelihood::standard_normal_log_prob;
@@ -83,7 +83,7 @@ impl fmt::Display for NonFiniteSite {
 }
 
 /// Whether every entry of `x` is finite.
-pub fn all_finite<B: Backend, const D: usize>(x: &Tensor<B, D>) -> bool {
+pub fn all_finite<B: FlowBackend, const D: usize>(x: &Tensor<B, D>) -> bool {
     x.clone().is_finite().all().into_scalar().to_bool()
 }
 
@@ -93,7 +93,7 @@ pub fn all_finite<B: Backend, const D: usize>(x: &Tensor<B, D>) -> bool {
 ///
 /// On a model in training mode this runs one more forward pass, so BatchNorm running
 /// statistics move once more; call it only when the run is stopping anyway.
-pub fn locate_non_finite<B: Backend>(model: &FlowNet<B>, x: Tensor<B, 4>) -> NonFiniteSite {
+pub fn locate_non_finite<B: FlowBackend>(model: &FlowNet<B>, x: Tensor<B, 4>) -> NonFiniteSite {
     if !all_finite(&x) {
         return NonFiniteSite::Input;
     }
@@ -140,7 +140,7 @@ struct FirstNonFiniteGrad<'a> {
     found: Option<String>,
 }
 
-impl<B: AutodiffBackend> ModuleVisitor<B> for FirstNonFiniteGrad<'_> {
+impl<B: FlowAutodiffBackend> ModuleVisitor<B> for FirstNonFiniteGrad<'_> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.push(name.to_string());
     }
@@ -168,7 +168,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for FirstNonFiniteGrad<'_> {
 
 /// The module path of the first parameter of `module` (in visiting order) whose
 /// gradient holds a non-finite value, if any.
-pub fn first_non_finite_gradient<B: AutodiffBackend, M: Module<B>>(
+pub fn first_non_finite_gradient<B: FlowAutodiffBackend, M: Module<B>>(
     module: &M,
     grads: &GradientsParams,
 ) -> Option<String> {

@@ -15,9 +15,9 @@
 //! above the hinge only). Both batches go through the flow as one batch, so BatchNorm
 //! in the st-networks sees both, as in the reference.
 
-use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor};
 use flow_data::ImageDataset;
+use flow_kernels::FlowBackend;
 use serde::{Deserialize, Serialize};
 
 /// The paper's hinge for FashionMNIST vs MNIST, in nats.
@@ -44,7 +44,7 @@ pub struct NegativeData<'a> {
 
 /// The negative-training loss (see the module docs) from per-image log-likelihoods,
 /// and how many OOD images were above the hinge.
-pub fn negative_loss<B: Backend>(
+pub fn negative_loss<B: FlowBackend>(
     log_p_in: Tensor<B, 1>,
     log_p_ood: Tensor<B, 1>,
     hinge_nats: f64,

@@ -3,11 +3,11 @@
 //!
 //! The determinism and reporting rules are documented on the [`train`](super) module.
 
+use flow_kernels::FlowAutodiffBackend;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use flow_core::models::FlowStep;
 use flow_core::{FlowConfig, FlowNet};
@@ -115,7 +115,7 @@ pub struct HistoryPoint {
 }
 
 /// What a run produced.
-pub struct TrainOutcome<B: AutodiffBackend> {
+pub struct TrainOutcome<B: FlowAutodiffBackend> {
     /// The trained model (in training mode; `model.valid()` gives the inference model).
     pub model: FlowNet<B>,
     /// Adam's state at the end.
@@ -136,7 +136,7 @@ pub struct TrainOutcome<B: AutodiffBackend> {
     pub checkpoint: Option<PathBuf>,
 }
 
-impl<B: AutodiffBackend> TrainOutcome<B> {
+impl<B: FlowAutodiffBackend> TrainOutcome<B> {
     /// Whether the run completed its planned steps (false after an early stop).
     pub fn finished(&self) -> bool {
         self.steps >= self.total_steps
@@ -163,7 +163,7 @@ impl<B: AutodiffBackend> TrainOutcome<B> {
 ///
 /// With a checkpoint folder, a checkpoint already there is replaced by this run's
 /// first one; use [`run_or_resume`] to continue it instead.
-pub fn run<B: AutodiffBackend>(
+pub fn run<B: FlowAutodiffBackend>(
     flow: &FlowConfig,
     train: &TrainConfig,
     data: &ImageDataset,
@@ -176,7 +176,7 @@ pub fn run<B: AutodiffBackend>(
 /// As [`run`], with negative training against `negative`'s OOD images when given
 /// (see [`super::negative`]); the checkpoints record it, and a resumed run must be
 /// given the same OOD images.
-pub fn run_with<B: AutodiffBackend>(
+pub fn run_with<B: FlowAutodiffBackend>(
     flow: &FlowConfig,
     train: &TrainConfig,
     data: &ImageDataset,
@@ -207,7 +207,7 @@ pub fn run_with<B: AutodiffBackend>(
 /// (`options.checkpoint_dir` is ignored).
 ///
 /// The result equals, bit for bit, that of the run never interrupted.
-pub fn resume<B: AutodiffBackend>(
+pub fn resume<B: FlowAutodiffBackend>(
     dir: &Path,
     data: &ImageDataset,
     device: &B::Device,
@@ -219,7 +219,7 @@ pub fn resume<B: AutodiffBackend>(
 /// As [`resume`], for a run that may be negative training: `negative` must name the
 /// same settings and OOD images the checkpoint records (and be `None` exactly when it
 /// records none).
-pub fn resume_with<B: AutodiffBackend>(
+pub fn resume_with<B: FlowAutodiffBackend>(
     dir: &Path,
     data: &ImageDataset,
     negative: Option<NegativeData<'_>>,
@@ -298,7 +298,7 @@ pub fn resume_with<B: AutodiffBackend>(
 /// Resumes the run in `options.checkpoint_dir` if a checkpoint is there, else starts
 /// it. A checkpoint of a different `flow` or `train` configuration is an error rather
 /// than being overwritten.
-pub fn run_or_resume<B: AutodiffBackend>(
+pub fn run_or_resume<B: FlowAutodiffBackend>(
     flow: &FlowConfig,
     train: &TrainConfig,
     data: &ImageDataset,
@@ -309,7 +309,7 @@ pub fn run_or_resume<B: AutodiffBackend>(
 }
 
 /// As [`run_or_resume`], with negative training when `negative` is given.
-pub fn run_or_resume_with<B: AutodiffBackend>(
+pub fn run_or_resume_with<B: FlowAutodiffBackend>(
     flow: &FlowConfig,
     train: &TrainConfig,
     data: &ImageDataset,
@@ -427,7 +427,7 @@ impl RunPlan {
     }
 
     /// The dequantized OOD batch of `step` (negative training only).
-    fn ood_batch<B: AutodiffBackend>(
+    fn ood_batch<B: FlowAutodiffBackend>(
         &self,
         step: u64,
         images: &ImageDataset,
@@ -461,7 +461,7 @@ impl RunPlan {
     }
 
     /// The dequantized batch of `step`, from the epoch's order.
-    fn batch_from<B: AutodiffBackend>(
+    fn batch_from<B: FlowAutodiffBackend>(
         &self,
         step: u64,
         order: &BatchPlan,
@@ -477,7 +477,7 @@ impl RunPlan {
         Ok(batcher.batch::<B>(data, indices, device)?.images)
     }
 
-    fn batch<B: AutodiffBackend>(
+    fn batch<B: FlowAutodiffBackend>(
         &self,
         step: u64,
         data: &ImageDataset,
@@ -505,7 +505,7 @@ fn derive_seed(seed: u64, stream: u64, index: u64) -> u64 {
     mix(mix(mix(seed) ^ stream) ^ index)
 }
 
-fn has_actnorm<B: AutodiffBackend>(model: &FlowNet<B>) -> bool {
+fn has_actnorm<B: FlowAutodiffBackend>(model: &FlowNet<B>) -> bool {
     model.scales().iter().any(|scale| {
         scale
             .pre
@@ -516,7 +516,7 @@ fn has_actnorm<B: AutodiffBackend>(model: &FlowNet<B>) -> bool {
 }
 
 /// What moves during a run.
-struct RunState<B: AutodiffBackend> {
+struct RunState<B: FlowAutodiffBackend> {
     trainer: FlowTrainer<B>,
     history: Vec<HistoryPoint>,
     elapsed_before: Duration,
@@ -525,7 +525,7 @@ struct RunState<B: AutodiffBackend> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn drive<B: AutodiffBackend>(
+fn drive<B: FlowAutodiffBackend>(
     flow: &FlowConfig,
     train: &TrainConfig,
     plan: &RunPlan,
@@ -652,7 +652,7 @@ fn drive<B: AutodiffBackend>(
     })
 }
 
-fn save<B: AutodiffBackend>(
+fn save<B: FlowAutodiffBackend>(
     dir: &Path,
     flow: &FlowConfig,
     train: &TrainConfig,

@@ -1,10 +1,10 @@
 //! One optimiser step on a flow, and the error type of training.
 
+use flow_kernels::FlowAutodiffBackend;
 use std::path::PathBuf;
 
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
 use flow_core::FlowNet;
 use serde::{Deserialize, Serialize};
@@ -110,14 +110,14 @@ fn kept_checkpoint(checkpoint: &Option<PathBuf>) -> String {
 }
 
 /// A flow with its optimiser.
-pub struct FlowTrainer<B: AutodiffBackend> {
+pub struct FlowTrainer<B: FlowAutodiffBackend> {
     model: Option<FlowNet<B>>,
     optimizer: FlowOptimizer<B>,
     config: OptimConfig,
     step: u64,
 }
 
-impl<B: AutodiffBackend> FlowTrainer<B> {
+impl<B: FlowAutodiffBackend> FlowTrainer<B> {
     /// A trainer for `model` with a fresh optimiser.
     pub fn new(model: FlowNet<B>, config: OptimConfig) -> Self {
         let optimizer = AdamConfig::new()

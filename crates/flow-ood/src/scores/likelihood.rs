@@ -1,14 +1,14 @@
 //! The paper's score: the flow's own log-likelihood (and its bits/dim form).
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use flow_core::FlowNet;
+use flow_kernels::FlowBackend;
 
 use super::{to_host, Score, ScoreError};
 use crate::Orientation;
 
 /// The likelihood terms of `x`, with errors attributed to the score `name`.
-fn likelihood_terms<B: Backend>(
+fn likelihood_terms<B: FlowBackend>(
     model: &FlowNet<B>,
     name: &str,
     x: Tensor<B, 4>,
@@ -21,18 +21,18 @@ fn likelihood_terms<B: Backend>(
 
 /// `log p(x)` in nats; higher means more in-distribution (the paper's score).
 #[derive(Debug, Clone, Copy)]
-pub struct LogLikelihood<'a, B: Backend> {
+pub struct LogLikelihood<'a, B: FlowBackend> {
     model: &'a FlowNet<B>,
 }
 
-impl<'a, B: Backend> LogLikelihood<'a, B> {
+impl<'a, B: FlowBackend> LogLikelihood<'a, B> {
     /// The log-likelihood under `model`.
     pub fn new(model: &'a FlowNet<B>) -> Self {
         Self { model }
     }
 }
 
-impl<B: Backend> Score<B> for LogLikelihood<'_, B> {
+impl<B: FlowBackend> Score<B> for LogLikelihood<'_, B> {
     fn name(&self) -> &str {
         "log-likelihood"
     }
@@ -49,18 +49,18 @@ impl<B: Backend> Score<B> for LogLikelihood<'_, B> {
 
 /// Bits per dimension, `-log p(x) / (D ln 2)`; higher means more out-of-distribution.
 #[derive(Debug, Clone, Copy)]
-pub struct BitsPerDim<'a, B: Backend> {
+pub struct BitsPerDim<'a, B: FlowBackend> {
     model: &'a FlowNet<B>,
 }
 
-impl<'a, B: Backend> BitsPerDim<'a, B> {
+impl<'a, B: FlowBackend> BitsPerDim<'a, B> {
     /// Bits/dim under `model`.
     pub fn new(model: &'a FlowNet<B>) -> Self {
         Self { model }
     }
 }
 
-impl<B: Backend> Score<B> for BitsPerDim<'_, B> {
+impl<B: FlowBackend> Score<B> for BitsPerDim<'_, B> {
     fn name(&self) -> &str {
         "bits/dim"
     }

@@ -9,9 +9,9 @@
 //! co-adapt: they learn to undo each other's transformations, which needs no knowledge
 //! of what a clothing item looks like, so they predict an OOD digit just as well.
 
+use flow_kernels::FlowBackend;
 use std::path::Path;
 
-use burn::tensor::backend::Backend;
 use flow_core::models::Architecture;
 use flow_core::{FlowConfig, FlowNet};
 use flow_masks::MaskShape;
@@ -80,7 +80,7 @@ pub fn prediction_correlation(
 
 /// Writes `<name>_coadaptation.png` for a single-scale flow (`None` for other
 /// architectures, which transform squeezed tensors).
-pub fn write_coadaptation_figure<B: Backend>(
+pub fn write_coadaptation_figure<B: FlowBackend>(
     model: &FlowNet<B>,
     config: &FlowConfig,
     name: &str,

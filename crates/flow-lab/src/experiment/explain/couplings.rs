@@ -2,9 +2,9 @@
 //! st-network's `s` and `t` and the layer's output, for one in-distribution and one OOD
 //! image, all laid on the pixel grid.
 
+use flow_kernels::FlowBackend;
 use std::path::Path;
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use flow_core::grid::{spread_over_channels, trace_places, GridOp};
 use flow_core::{Flow, FlowNet, Trace};
@@ -36,7 +36,7 @@ pub(crate) struct CouplingMaps {
 
 /// Runs `x` through `model` keeping every coupling's internals, and lays them on the
 /// pixel grid. Also returns the preprocessed input (logit space) on the grid.
-pub(crate) fn coupling_maps<B: Backend>(
+pub(crate) fn coupling_maps<B: FlowBackend>(
     model: &FlowNet<B>,
     x: Tensor<B, 4>,
 ) -> Result<Vec<CouplingMaps>, ExperimentError> {
@@ -101,7 +101,7 @@ pub(crate) fn coupling_maps<B: Backend>(
 
 /// The first in-distribution and the first OOD image ([`ExplainData::pair`]) as pixels,
 /// and their coupling maps under `model` (called `name` in errors).
-pub(crate) fn pair_coupling_maps<B: Backend>(
+pub(crate) fn pair_coupling_maps<B: FlowBackend>(
     model: &FlowNet<B>,
     name: &str,
     data: &ExplainData<'_>,
@@ -148,7 +148,7 @@ pub(crate) fn pair_columns(
 
 /// Writes `<name>_couplings.png` for the first in-distribution test image and the first
 /// OOD image; returns its file name.
-pub fn write_coupling_figure<B: Backend>(
+pub fn write_coupling_figure<B: FlowBackend>(
     model: &FlowNet<B>,
     name: &str,
     data: &ExplainData<'_>,

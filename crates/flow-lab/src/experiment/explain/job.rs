@@ -1,10 +1,10 @@
 //! Explanation figures for saved checkpoints: every model of a finished run, or one
 //! checkpoint file (`cargo xtask explain`).
 
+use flow_kernels::FlowAutodiffBackend;
 use std::path::PathBuf;
 
 use burn::module::AutodiffModule;
-use burn::tensor::backend::AutodiffBackend;
 
 use super::{write_mask_figure, write_model_figures, ExplainData};
 use crate::device::{BackendJob, BackendKind};
@@ -116,7 +116,7 @@ impl BackendJob for ExplainJob {
     /// The folder written to and the figure files.
     type Output = Result<(PathBuf, Vec<String>), ExperimentError>;
 
-    fn run<B: AutodiffBackend>(self, _backend: BackendKind, device: B::Device) -> Self::Output {
+    fn run<B: FlowAutodiffBackend>(self, _backend: BackendKind, device: B::Device) -> Self::Output {
         let (config, items, out) = self.plan()?;
         std::fs::create_dir_all(&out).map_err(|source| ExperimentError::Io {
             path: out.clone(),

@@ -3,9 +3,9 @@
 //! averaged over many draws (the noise averages out and the structure the flow keeps
 //! from the input shows clearly).
 
+use flow_kernels::FlowBackend;
 use std::path::Path;
 
-use burn::tensor::backend::Backend;
 use flow_core::{Flow, FlowNet};
 use flow_data::Batcher;
 
@@ -26,7 +26,7 @@ const SCALE: usize = 3;
 const QUANTILE: f64 = 0.99;
 
 /// Writes `<name>_latent.png` and returns its file name.
-pub fn write_latent_figure<B: Backend>(
+pub fn write_latent_figure<B: FlowBackend>(
     model: &FlowNet<B>,
     name: &str,
     data: &ExplainData<'_>,

@@ -13,10 +13,10 @@ mod latent;
 mod layers;
 mod masks;
 
+use flow_kernels::FlowBackend;
 use std::path::Path;
 use std::time::Instant;
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use flow_core::{FlowConfig, FlowNet};
 use flow_data::{Batcher, ImageDataset};
@@ -51,7 +51,10 @@ pub struct ExplainData<'a> {
 impl ExplainData<'_> {
     /// The first in-distribution test image and the first OOD image, dequantized, as
     /// one batch of two.
-    pub fn pair<B: Backend>(&self, device: &B::Device) -> Result<Tensor<B, 4>, ExperimentError> {
+    pub fn pair<B: FlowBackend>(
+        &self,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 4>, ExperimentError> {
         let mut batcher = Batcher::dequantized(self.seed ^ 0xC0_FFEE);
         let a = batcher.batch::<B>(self.in_test, &[0], device)?.images;
         let b = batcher.batch::<B>(self.ood, &[0], device)?.images;
@@ -63,7 +66,7 @@ impl ExplainData<'_> {
 /// the per-layer terms of `log p(x)` (from `layer_sets`, the in-distribution test set
 /// first; none when empty) and, for single-scale flows, co-adaptation. Returns the
 /// file names.
-pub fn write_model_figures<B: Backend>(
+pub fn write_model_figures<B: FlowBackend>(
     model: &FlowNet<B>,
     config: &FlowConfig,
     name: &str,
@@ -89,7 +92,7 @@ pub fn write_model_figures<B: Backend>(
 /// in-distribution test set (`scored[1]`) and the natural OOD set (`sets.ood[0]`) as
 /// the pair shown, and the per-layer terms of every scored set but the training one.
 #[allow(clippy::too_many_arguments)]
-pub(in crate::experiment) fn write_scored_model_figures<B: Backend>(
+pub(in crate::experiment) fn write_scored_model_figures<B: FlowBackend>(
     model: &FlowNet<B>,
     spec: &ModelSpec,
     scored: &[ScoredSet],
@@ -152,7 +155,7 @@ pub(crate) fn diverging_key(caption: &str) -> Option<ColourKey> {
 }
 
 /// Checks that `model` (called `name` in the error) takes a batch of shape `dims`.
-pub(crate) fn check_model_input<B: Backend>(
+pub(crate) fn check_model_input<B: FlowBackend>(
     model: &FlowNet<B>,
     name: &str,
     dims: [usize; 4],
@@ -166,7 +169,9 @@ pub(crate) fn check_model_input<B: Backend>(
 }
 
 /// Splits a `[N, C, H, W]` tensor into N images.
-pub(crate) fn tensor_images<B: Backend>(x: Tensor<B, 4>) -> Result<Vec<Image>, ExperimentError> {
+pub(crate) fn tensor_images<B: FlowBackend>(
+    x: Tensor<B, 4>,
+) -> Result<Vec<Image>, ExperimentError> {
     let [n, c, h, w] = x.dims();
     let values: Vec<f32> =
         x.into_data()

@@ -1,0 +1,160 @@
+//! [`FlowBackend`] for every backend the workspace compiles in: flex with the fast
+//! paths of [`cpu_conv`](crate::cpu_conv), the others with burn's own operations.
+
+#[cfg(feature = "flex")]
+mod flex {
+    use burn::backend::flex::{Flex, FlexTensor, Layout};
+    use burn::tensor::ops::ModuleOps;
+    use burn::tensor::{Bytes, DType, Element, Shape};
+    use bytemuck::Pod;
+
+    use crate::cpu_conv::{self, ConvShape, Real};
+    use crate::{unit_stride_options, ConvGrads, FlowBackend, WantedGrads};
+
+    impl FlowBackend for Flex {
+        fn conv2d_unit_stride(
+            x: FlexTensor,
+            weight: FlexTensor,
+            bias: Option<FlexTensor>,
+            padding: usize,
+        ) -> FlexTensor {
+            let fast = conv_shape(&x, &weight, bias.as_ref(), padding)
+                .filter(|_| crate::fast_paths_enabled())
+                .and_then(|shape| match x.dtype() {
+                    DType::F32 => forward::<f32>(&shape, &x, &weight, bias.as_ref()),
+                    DType::F64 => forward::<f64>(&shape, &x, &weight, bias.as_ref()),
+                    _ => None,
+                });
+            match fast {
+                Some(out) => out,
+                None => Self::conv2d(x, weight, bias, unit_stride_options(padding)),
+            }
+        }
+
+        fn conv2d_backward(
+            x: FlexTensor,
+            weight: FlexTensor,
+            grad: FlexTensor,
+            padding: usize,
+            wanted: WantedGrads,
+        ) -> ConvGrads<Self> {
+            let fast = conv_shape(&x, &weight, None, padding)
+                .filter(|_| grad.dtype() == x.dtype() && crate::fast_paths_enabled())
+                .and_then(|shape| match x.dtype() {
+                    DType::F32 => backward::<f32>(&shape, &x, &weight, &grad, wanted),
+                    DType::F64 => backward::<f64>(&shape, &x, &weight, &grad, wanted),
+                    _ => None,
+                });
+            match fast {
+                Some(grads) => grads,
+                None => crate::burn_conv2d_backward::<Self>(x, weight, grad, padding, wanted),
+            }
+        }
+    }
+
+    /// The kernel's view of a convolution, or `None` where the fast path does not
+    /// apply (another dtype, mixed dtypes, a non-square kernel, mismatched shapes).
+    fn conv_shape(
+        x: &FlexTensor,
+        weight: &FlexTensor,
+        bias: Option<&FlexTensor>,
+        padding: usize,
+    ) -> Option<ConvShape> {
+        let dtype = x.dtype();
+        let same_dtype = weight.dtype() == dtype && bias.is_none_or(|b| b.dtype() == dtype);
+        if !matches!(dtype, DType::F32 | DType::F64) || !same_dtype {
+            return None;
+        }
+        let (xs, ws) = (x.layout().shape(), weight.layout().shape());
+        if xs.num_dims() != 4 || ws.num_dims() != 4 {
+            return None;
+        }
+        let shape = ConvShape {
+            batch: xs[0],
+            channels_in: xs[1],
+            channels_out: ws[0],
+            height: xs[2],
+            width: xs[3],
+            kernel: ws[2],
+            padding,
+        };
+        let bias_fits = bias.is_none_or(|b| b.layout().shape().num_elements() == ws[0]);
+        let fits = ws[1] == xs[1] && ws[3] == ws[2] && bias_fits;
+        let nonempty = shape.out_height() > 0 && shape.out_width() > 0;
+        (fits && nonempty).then_some(shape)
+    }
+
+    /// A contiguous flex tensor holding `values` in `dims`.
+    fn tensor_of<T: Real + Element + Pod>(values: Vec<T>, dims: &[usize]) -> FlexTensor {
+        FlexTensor::new(
+            Bytes::from_elems(values),
+            Layout::contiguous(Shape::from(dims.to_vec())),
+            T::dtype(),
+        )
+    }
+
+    fn forward<T: Real + Element + Pod>(
+        shape: &ConvShape,
+        x: &FlexTensor,
+        weight: &FlexTensor,
+        bias: Option<&FlexTensor>,
+    ) -> Option<FlexTensor> {
+        let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
+        let bias = bias.map(FlexTensor::to_contiguous);
+        let bias_values = match &bias {
+            Some(b) => Some(b.as_slice::<T>()?),
+            None => None,
+        };
+        let (_, _, out_len) = shape.lens();
+        let mut out = vec![T::ZERO; out_len];
+        cpu_conv::conv2d_forward(
+            shape,
+            x.as_slice::<T>()?,
+            weight.as_slice::<T>()?,
+            bias_values,
+            &mut out,
+        );
+        let dims = [
+            shape.batch,
+            shape.channels_out,
+            shape.out_height(),
+            shape.out_width(),
+        ];
+        Some(tensor_of(out, &dims))
+    }
+
+    fn backward<T: Real + Element + Pod>(
+        shape: &ConvShape,
+        x: &FlexTensor,
+        weight: &FlexTensor,
+        grad: &FlexTensor,
+        wanted: WantedGrads,
+    ) -> Option<ConvGrads<Flex>> {
+        let (x, weight, grad) = (
+            x.to_contiguous(),
+            weight.to_contiguous(),
+            grad.to_contiguous(),
+        );
+        let values = cpu_conv::conv2d_backward(
+            shape,
+            x.as_slice::<T>()?,
+            weight.as_slice::<T>()?,
+            grad.as_slice::<T>()?,
+            wanted,
+        );
+        Some(ConvGrads {
+            x: values.x.map(|v| tensor_of(v, x.layout().shape())),
+            weight: values.weight.map(|v| tensor_of(v, weight.layout().shape())),
+            bias: values.bias.map(|v| tensor_of(v, &[shape.channels_out])),
+        })
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl crate::FlowBackend for burn::backend::NdArray {}
+
+#[cfg(feature = "wgpu")]
+impl crate::FlowBackend for burn::backend::Wgpu {}
+
+#[cfg(feature = "cuda")]
+impl crate::FlowBackend for burn::backend::Cuda {}

@@ -1,0 +1,147 @@
+//! Fast paths for the operations normalizing flows spend their time in, behind burn's
+//! backend-extension API.
+//!
+//! Model code calls [`conv2d`] on any backend that implements [`FlowBackend`]. Every
+//! backend this workspace compiles in implements it:
+//!
+//! - **flex** (the default CPU backend) runs the convolution of the st-networks
+//!   (stride 1, same zero padding, one group, `f32`/`f64`) and both of its gradients as
+//!   `im2col` + `gemm` per image ([`cpu_conv`]): one pass computes the kernel, bias and
+//!   input gradients together, where burn's generic backward runs a transposed
+//!   convolution and a dimension-swapped convolution with strided copies;
+//! - **ndarray, wgpu, cuda** use burn's own `conv2d` and its gradients (the trait's
+//!   default methods);
+//! - **`Autodiff<B>`** records one node per convolution whose backward asks `B` for
+//!   all wanted gradients at once ([`FlowBackend::conv2d_backward`]).
+//!
+//! So the same model is written once, generic over `B: FlowBackend`, and a backend
+//! without a fast path computes exactly what burn computes.
+//!
+//! The kernels are checked against burn's own operation, for values and for all three
+//! gradients, over random shapes, paddings, batch sizes and odd channel counts
+//! (`tests/against_burn.rs`).
+//!
+//! # Architecture invariant
+//!
+//! This crate depends on burn only (plus `gemm` and `rayon`, which burn's flex backend
+//! already builds). Nothing in it knows about flows: it is the one place outside the
+//! device-selection module that names concrete backends, and only to implement
+//! [`FlowBackend`] for them.
+
+pub mod cpu_conv;
+
+mod autodiff;
+mod backends;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::ops::{ConvOptions, FloatTensor};
+use burn::tensor::{Tensor, TensorMetadata, TensorPrimitive};
+
+/// The gradients [`FlowBackend::conv2d_backward`] returns, each present when asked for.
+#[derive(Debug)]
+pub struct ConvGrads<B: Backend> {
+    /// Gradient of the input, `[N, C, H, W]`.
+    pub x: Option<FloatTensor<B>>,
+    /// Gradient of the kernel, `[Co, C, K, K]`.
+    pub weight: Option<FloatTensor<B>>,
+    /// Gradient of the bias, `[Co]`.
+    pub bias: Option<FloatTensor<B>>,
+}
+
+/// Which gradients a backward pass needs (autodiff knows which inputs require them).
+pub use cpu_conv::WantedGrads;
+
+/// The environment variable that turns the fast paths off: `FLOWS_OOD_KERNELS=burn`
+/// makes every backend run burn's own operations (to compare numbers or speed with
+/// and without them in one build).
+pub const KERNELS_ENV: &str = "FLOWS_OOD_KERNELS";
+
+/// Whether the fast paths run (read once per process from [`KERNELS_ENV`]).
+pub fn fast_paths_enabled() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var(KERNELS_ENV).map_or(true, |v| v != "burn"))
+}
+
+/// burn's options for a stride-1, dilation-1, one-group convolution with `padding`.
+pub fn unit_stride_options(padding: usize) -> ConvOptions<2> {
+    ConvOptions::new([1, 1], [padding, padding], [1, 1], 1)
+}
+
+/// A burn backend extended with the operations flows need fast.
+///
+/// The default methods are burn's own operations, so implementing the trait for a
+/// backend without a fast path is one line.
+pub trait FlowBackend: Backend {
+    /// Convolution with stride 1, dilation 1, one group and `padding` zeros on every
+    /// side: `x` `[N, C, H, W]`, `weight` `[Co, C, K, K]`, `bias` `[Co]`.
+    fn conv2d_unit_stride(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, bias, unit_stride_options(padding))
+    }
+
+    /// The gradients of [`conv2d_unit_stride`](FlowBackend::conv2d_unit_stride) given
+    /// the output gradient `grad`; only the `wanted` ones are computed.
+    fn conv2d_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        padding: usize,
+        wanted: WantedGrads,
+    ) -> ConvGrads<Self> {
+        burn_conv2d_backward::<Self>(x, weight, grad, padding, wanted)
+    }
+}
+
+/// burn's own gradients of a unit-stride convolution (what every backend without a
+/// fast path computes, and what the fast paths are tested against).
+pub fn burn_conv2d_backward<B: Backend>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    padding: usize,
+    wanted: WantedGrads,
+) -> ConvGrads<B> {
+    let options = unit_stride_options(padding);
+    let bias = wanted.bias.then(|| {
+        let channels_out = weight.shape()[0];
+        let device = B::float_device(&weight);
+        let zeros = B::float_zeros([channels_out].into(), &device, weight.dtype().into());
+        B::conv2d_bias_backward(x.clone(), zeros, grad.clone())
+    });
+    ConvGrads {
+        x: wanted.x.then(|| {
+            B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone())
+        }),
+        weight: wanted
+            .weight
+            .then(|| B::conv2d_weight_backward(x, weight, grad, options)),
+        bias,
+    }
+}
+
+/// A [`FlowBackend`] with autodiff whose inner backend is a [`FlowBackend`] too, so
+/// that a trained model's `.valid()` copy runs the same fast paths.
+pub trait FlowAutodiffBackend: FlowBackend + AutodiffBackend<InnerBackend: FlowBackend> {}
+
+impl<B> FlowAutodiffBackend for B where B: FlowBackend + AutodiffBackend<InnerBackend: FlowBackend> {}
+
+/// [`FlowBackend::conv2d_unit_stride`] on tensors: the convolution every st-network
+/// layer calls.
+pub fn conv2d<B: FlowBackend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    bias: Option<Tensor<B, 1>>,
+    padding: usize,
+) -> Tensor<B, 4> {
+    let out = B::conv2d_unit_stride(
+        x.into_primitive().tensor(),
+        weight.into_primitive().tensor(),
+        bias.map(|b| b.into_primitive().tensor()),
+        padding,
+    );
+    Tensor::from_primitive(TensorPrimitive::Float(out))
+}

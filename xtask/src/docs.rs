@@ -1,0 +1,83 @@
+//! `cargo xtask docs`: rewrites the generated tables of the docs from the results
+//! committed under `docs/results/` (`--check`: fail instead when they differ).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use flow_lab::bench::BenchResult;
+use flow_lab::docs::{bench_table, replace_section};
+
+/// The committed side-by-side benchmark, relative to the workspace root.
+pub const BENCH_RESULTS: &str = "docs/results/bench.json";
+
+/// Arguments of `cargo xtask docs`.
+#[derive(Args)]
+pub struct DocsArgs {
+    /// Only check that every generated table matches the committed results.
+    #[arg(long)]
+    check: bool,
+}
+
+/// The workspace root (the parent of the xtask crate).
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the xtask crate has no parent folder")
+}
+
+/// Each generated file with its text as the committed results give it.
+pub fn generated(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let bench_path = root.join(BENCH_RESULTS);
+    let bench_text = std::fs::read_to_string(&bench_path)
+        .with_context(|| format!("reading {}", bench_path.display()))?;
+    let bench: Vec<BenchResult> = serde_json::from_str(&bench_text)
+        .with_context(|| format!("parsing {}", bench_path.display()))?;
+    let developers = root.join("DEVELOPERS.md");
+    let text = std::fs::read_to_string(&developers)
+        .with_context(|| format!("reading {}", developers.display()))?;
+    let text = replace_section(&text, "bench", &bench_table(&bench)?)
+        .with_context(|| format!("in {}", developers.display()))?;
+    Ok(vec![(developers, text)])
+}
+
+/// Runs the command.
+pub fn run(args: DocsArgs) -> anyhow::Result<()> {
+    let root = workspace_root()?;
+    for (path, text) in generated(&root)? {
+        let current = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if current == text {
+            println!("{}: up to date", path.display());
+        } else if args.check {
+            anyhow::bail!(
+                "{} differs from what the committed results give: run `cargo xtask docs`",
+                path.display()
+            );
+        } else {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            println!("{}: rewritten", path.display());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed docs say what the committed results give.
+    #[test]
+    fn committed_tables_match_committed_results() {
+        let root = workspace_root().unwrap();
+        for (path, text) in generated(&root).unwrap() {
+            let current = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                current == text,
+                "{} differs from the committed results: run `cargo xtask docs`",
+                path.display()
+            );
+        }
+    }
+}
