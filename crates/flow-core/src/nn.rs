@@ -158,6 +158,17 @@ impl<B: Backend> ConvTranspose2d<B> {
         }
     }
 
+    /// The same layer starting as the zero map.
+    pub fn into_zero_map(self) -> Self {
+        let device = self.weight.device();
+        let weight_shape = self.weight.dims();
+        Self {
+            weight: crate::init::constant_param(weight_shape, 0.0, &device),
+            bias: crate::init::constant_param([weight_shape[1]], 0.0, &device),
+            ..self
+        }
+    }
+
     /// Applies the transposed convolution.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let options =
@@ -218,6 +229,21 @@ impl<B: FlowBackend> WnConv2d<B> {
         }
     }
 
+    /// The same convolution starting as the zero map: its scales `g` and its bias are
+    /// zero, its directions `v` keep their random draw so that the gradient of `g` is
+    /// not zero (the reference's `--init_zeros` on a weight-normalised layer).
+    pub fn into_zero_map(self) -> Self {
+        let [out, _, _, _] = self.v.dims();
+        let device = self.v.device();
+        Self {
+            g: crate::init::constant_param([out], 0.0, &device),
+            bias: self
+                .bias
+                .map(|_| crate::init::constant_param([out], 0.0, &device)),
+            ..self
+        }
+    }
+
     /// The effective kernel `g v / ||v||`.
     pub fn weight(&self) -> Tensor<B, 4> {
         let v = self.v.val();
@@ -265,6 +291,16 @@ impl<B: Backend> Linear<B> {
         Self {
             weight: rng.uniform([dim_in, dim_out], bound, device),
             bias: rng.uniform([dim_out], bound, device),
+        }
+    }
+
+    /// The same map starting as the zero map.
+    pub fn into_zero_map(self) -> Self {
+        let device = self.weight.device();
+        let [dim_in, dim_out] = self.weight.dims();
+        Self {
+            weight: crate::init::constant_param([dim_in, dim_out], 0.0, &device),
+            bias: crate::init::constant_param([dim_out], 0.0, &device),
         }
     }
 

@@ -211,6 +211,7 @@ macro_rules! invertibility_tests {
                             steps_per_scale: 2,
                             st_net: StNetConfig::Highway { mid_channels: 8, layers: 1 },
                         }),
+                        init_zeros: false,
                     };
                     let x = random_input::<B>([n, 1, 8, 8], 0.0, 1.0, seed, &device());
                     let flow = config.init::<B>(seed, &device()).unwrap().initialize_actnorm(x.clone());
@@ -241,6 +242,7 @@ macro_rules! invertibility_tests {
                                 st_net: StNetConfig::Mlp { hidden: 8, layers: 1 },
                             },
                         ),
+                        init_zeros: false,
                     };
                     let flow = perturbed(config.init::<B>(seed, &device()).unwrap(), seed, 0.1);
                     check_roundtrip(&flow, random_input([n, d, 1, 1], -2.0, 2.0, seed, &device()))?;

@@ -224,6 +224,7 @@ macro_rules! jacobian_tests {
                             layers: 1,
                         },
                     }),
+                    init_zeros: false,
                 };
                 let flow = perturbed(config.init::<B>(7, &device).unwrap(), 7, 0.05);
                 check_jacobian(&flow, random_input([1, 1, 4, 4], 0.05, 0.95, 7, &device));
@@ -239,6 +240,7 @@ macro_rules! jacobian_tests {
                         schedule: MaskSchedule::cycle(8),
                         st_net: resnet(),
                     }),
+                    init_zeros: false,
                 };
                 let flow = perturbed(config.init::<B>(8, &device).unwrap(), 8, 0.05);
                 check_jacobian(&flow, random_input([1, 1, 4, 4], 0.05, 0.95, 8, &device));

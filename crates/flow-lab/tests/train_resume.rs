@@ -271,6 +271,7 @@ fn resume_is_exact_for_glow_with_actnorm_initialisation() {
                 layers: 1,
             },
         }),
+        init_zeros: false,
     };
     let data = synthetic_images(16);
     // The ActNorm layers start from the first batch, not from the identity.

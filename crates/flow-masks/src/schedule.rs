@@ -46,8 +46,19 @@ impl MaskSchedule {
 
     /// `n` horizontal layers transforming the top, bottom, top, ... half.
     pub fn horizontal(n: usize) -> Self {
+        Self::horizontal_from(n, Half::First)
+    }
+
+    /// `n` horizontal layers alternating from `first`: `horizontal_from(3, Half::Second)`
+    /// transforms the bottom, top, bottom half, the order of the reference's 3-layer
+    /// co-adaptation flow (its first layer conditions on the top half).
+    pub fn horizontal_from(n: usize, first: Half) -> Self {
         Self::from_fn(n, |i| MaskKind::Horizontal {
-            transform: Half::alternating(i),
+            transform: if i.is_multiple_of(2) {
+                first
+            } else {
+                first.other()
+            },
         })
     }
 

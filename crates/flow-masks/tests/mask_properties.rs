@@ -174,6 +174,7 @@ proptest! {
             (MaskSchedule::checkerboard(n), MaskShape::image(1, 4, 4)),
             (MaskSchedule::channel_wise(n), MaskShape::image(4, 2, 2)),
             (MaskSchedule::horizontal(n), MaskShape::image(1, 4, 4)),
+            (MaskSchedule::horizontal_from(n, Half::Second), MaskShape::image(1, 4, 4)),
             (MaskSchedule::vertical(n), MaskShape::image(1, 4, 4)),
             (MaskSchedule::tabular(n), MaskShape::vector(6)),
         ];
@@ -207,6 +208,15 @@ fn schedules_start_where_the_paper_does() {
         })
         .collect();
     assert_eq!(froms, [0, 1, 2, 3, 0, 1, 2, 3]);
+    // The reference's 3-layer co-adaptation flow transforms the bottom half first.
+    assert_eq!(
+        MaskSchedule::horizontal_from(3, Half::Second).kinds(),
+        &[
+            MaskKind::Horizontal { transform: Half::Second },
+            MaskKind::Horizontal { transform: Half::First },
+            MaskKind::Horizontal { transform: Half::Second },
+        ]
+    );
     assert_eq!(
         MaskSchedule::channel_wise(1).layer(0),
         Some(MaskKind::ChannelWise {

@@ -100,6 +100,15 @@ impl<B: FlowBackend> AffineCoupling<B> {
         })
     }
 
+    /// The same coupling starting as the identity: its st-network's last layer outputs
+    /// zeros, so `s = 0` and `t = 0` until training moves them.
+    pub fn into_identity_start(self) -> Self {
+        Self {
+            st_net: self.st_net.into_zero_output(),
+            ..self
+        }
+    }
+
     /// The layer's name in traces.
     pub fn name(&self) -> &str {
         &self.name

@@ -23,6 +23,10 @@ pub struct FlowConfig {
     pub preprocess: Option<LogitPreprocess>,
     /// The architecture.
     pub architecture: Architecture,
+    /// Every coupling starts as the identity: the last layer of each st-network starts
+    /// as the zero map (the reference's `--init_zeros`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub init_zeros: bool,
 }
 
 /// The architectures flow-core builds.
@@ -129,6 +133,15 @@ impl FlowConfig {
                 st_net: RealNvpStNet::Resnet,
                 batch_norm: true,
             }),
+            init_zeros: false,
+        }
+    }
+
+    /// The same flow with [`init_zeros`](Self::init_zeros) set.
+    pub fn with_init_zeros(self) -> Self {
+        Self {
+            init_zeros: true,
+            ..self
         }
     }
 
@@ -146,6 +159,7 @@ impl FlowConfig {
                     layers: 3,
                 },
             }),
+            init_zeros: false,
         }
     }
 
@@ -167,6 +181,7 @@ impl FlowConfig {
                     batch_norm: true,
                 },
             }),
+            init_zeros: false,
         }
     }
 
@@ -194,12 +209,12 @@ impl FlowConfig {
             }
         };
         let bins = self.preprocess.map(|_| 256);
-        Ok(FlowNet::new(
-            scales,
-            self.preprocess,
-            self.input_shape,
-            bins,
-        ))
+        let net = FlowNet::new(scales, self.preprocess, self.input_shape, bins);
+        Ok(if self.init_zeros {
+            net.into_identity_start()
+        } else {
+            net
+        })
     }
 
     /// The number of trainable parameters of the built model.

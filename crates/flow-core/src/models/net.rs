@@ -26,6 +26,14 @@ pub enum FlowStep<B: FlowBackend> {
 }
 
 impl<B: FlowBackend> FlowStep<B> {
+    /// The same step, a coupling starting as the identity (other steps unchanged).
+    fn into_identity_start(self) -> Self {
+        match self {
+            FlowStep::Coupling(layer) => FlowStep::Coupling(layer.into_identity_start()),
+            other => other,
+        }
+    }
+
     fn forward(
         &self,
         x: Tensor<B, 4>,
@@ -90,6 +98,23 @@ impl<B: FlowBackend> FlowNet<B> {
             input_shape,
             bins,
         }
+    }
+
+    /// The same flow with every coupling starting as the identity: the last layer of
+    /// each st-network is the zero map (the reference's `--init_zeros`), so the
+    /// untrained flow is the preprocessing alone and training starts from a flow
+    /// whose log-determinants are zero.
+    pub fn into_identity_start(self) -> Self {
+        let scales = self
+            .scales
+            .into_iter()
+            .map(|scale| ScaleBlock {
+                pre: scale.pre.into_iter().map(FlowStep::into_identity_start).collect(),
+                post: scale.post.into_iter().map(FlowStep::into_identity_start).collect(),
+                ..scale
+            })
+            .collect();
+        Self { scales, ..self }
     }
 
     /// The `[C, H, W]` shape the flow was built for.

@@ -109,6 +109,14 @@ impl<B: Backend> ConvAutoencoderStNet<B> {
         })
     }
 
+    /// The same network with its last transposed convolution starting as the zero map.
+    pub fn into_zero_output(mut self) -> Self {
+        if let Some(last) = self.decoder.pop() {
+            self.decoder.push(last.into_zero_map());
+        }
+        self
+    }
+
     /// Maps the conditioning input to the raw `[s; t]` output.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let n = x.dims()[0];

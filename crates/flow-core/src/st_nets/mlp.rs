@@ -41,6 +41,14 @@ impl<B: Backend> MlpStNet<B> {
         }
     }
 
+    /// The same network with its output layer starting as the zero map.
+    pub fn into_zero_output(self) -> Self {
+        Self {
+            output: self.output.into_zero_map(),
+            ..self
+        }
+    }
+
     /// Maps the conditioning input to the raw `[s; t]` output.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let [n, c, h, w] = x.dims();

@@ -182,6 +182,18 @@ impl StNetConfig {
 }
 
 impl<B: FlowBackend> StNet<B> {
+    /// The same network with its last layer starting as the zero map, so that the
+    /// coupling around it starts as the identity (the reference's `--init_zeros`).
+    /// Glow's highway network already starts that way.
+    pub fn into_zero_output(self) -> Self {
+        match self {
+            StNet::Resnet(net) => StNet::Resnet(net.into_zero_output()),
+            StNet::ConvAutoencoder(net) => StNet::ConvAutoencoder(net.into_zero_output()),
+            StNet::Highway(net) => StNet::Highway(net),
+            StNet::Mlp(net) => StNet::Mlp(net.into_zero_output()),
+        }
+    }
+
     /// Maps the conditioning input to the raw `[s; t]` output, `2 * C'` channels.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {

@@ -145,6 +145,15 @@ impl<B: FlowBackend> ResNetStNet<B> {
         }
     }
 
+    /// The same network with its output convolution starting as the zero map, so that
+    /// its coupling starts as the identity (the reference's `--init_zeros`).
+    pub fn into_zero_output(self) -> Self {
+        Self {
+            out_conv: self.out_conv.into_zero_map(),
+            ..self
+        }
+    }
+
     /// Maps the conditioning input to the raw `[s; t]` output.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut x = x;

@@ -8,7 +8,7 @@ use std::path::Path;
 use flow_core::models::{Architecture, RealNvpStNet};
 use flow_core::FlowConfig;
 use flow_data::{Dataset, SyntheticOod};
-use flow_masks::MaskSchedule;
+use flow_masks::{Half, MaskSchedule};
 use serde::{Deserialize, Serialize};
 
 use super::ExperimentError;
@@ -245,28 +245,34 @@ impl ExperimentConfig {
             negative: None,
         };
         let shape = [1, 28, 28];
-        let mut bottleneck = FlowConfig::realnvp(shape, 2, blocks.max(2), mid);
+        // Every flow starts as the identity (the reference's `--init_zeros`). The
+        // bottleneck flow has the RealNVP's blocks and width, so the two differ in the
+        // bottleneck alone (claim 3 at equal depth and width).
+        let realnvp = FlowConfig::realnvp(shape, 2, blocks, mid).with_init_zeros();
+        let mut bottleneck = realnvp.clone();
         if let Architecture::RealNvp(arch) = &mut bottleneck.architecture {
             arch.st_net = RealNvpStNet::ResnetBottleneck { latent: 16 };
         }
+        let single_scale =
+            |schedule| FlowConfig::single_scale(shape, schedule, blocks, mid).with_init_zeros();
         vec![
             ModelSpec {
                 name: "realnvp".into(),
                 description: "RealNVP, 2 scales (checkerboard + channel-wise masks)".into(),
-                flow: FlowConfig::realnvp(shape, 2, blocks, mid),
+                flow: realnvp,
                 train: train.clone(),
             },
             ModelSpec {
                 name: "cycle8".into(),
                 description: "8 single-scale couplings, cycle mask".into(),
-                flow: FlowConfig::single_scale(shape, MaskSchedule::cycle(8), blocks, mid),
+                flow: single_scale(MaskSchedule::cycle(8)),
                 train: train.clone(),
             },
             ModelSpec {
                 name: "checker8".into(),
                 description: "8 single-scale couplings, checkerboard mask (baseline for cycle8)"
                     .into(),
-                flow: FlowConfig::single_scale(shape, MaskSchedule::checkerboard(8), blocks, mid),
+                flow: single_scale(MaskSchedule::checkerboard(8)),
                 train: train.clone(),
             },
             ModelSpec {
@@ -279,12 +285,15 @@ impl ExperimentConfig {
     }
 
     /// The paper's co-adaptation flow (section 6): 3 single-scale couplings with
-    /// horizontal masks.
+    /// horizontal masks, the bottom half transformed first as in the reference.
     fn coadaptation_model(train: TrainSpec, blocks: usize, mid: usize) -> ModelSpec {
+        let schedule = MaskSchedule::horizontal_from(3, Half::Second);
         ModelSpec {
             name: "horizontal3".into(),
-            description: "3 single-scale couplings, horizontal masks (co-adaptation)".into(),
-            flow: FlowConfig::single_scale([1, 28, 28], MaskSchedule::horizontal(3), blocks, mid),
+            description: "3 single-scale couplings, horizontal masks, bottom half first \
+                          (co-adaptation)"
+                .into(),
+            flow: FlowConfig::single_scale([1, 28, 28], schedule, blocks, mid).with_init_zeros(),
             train,
         }
     }

@@ -48,7 +48,7 @@ pub use checkpoint::{
     checkpoint_path, read_checkpoint, read_checkpoint_meta, write_checkpoint, Checkpoint,
     CheckpointError, CheckpointMeta, DataFingerprint, NegativeMeta, CHECKPOINT_FILE,
 };
-pub use grads::{clip_and_decay, global_grad_norm};
+pub use grads::{clip_and_decay, global_grad_norm, ClipScope, DecayScope, GradientRule};
 pub use guard::{locate_non_finite, NonFiniteSite};
 pub use negative::{negative_loss, NegativeConfig, NegativeData, FASHION_MNIST_HINGE_NATS};
 pub use run::{

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::checkpoint::CheckpointError;
-use super::grads::clip_and_decay;
+use super::grads::{clip_and_decay, ClipScope, DecayScope, GradientRule};
 use super::guard::{first_non_finite_gradient, NonFiniteSite};
 use super::negative::negative_loss;
 
@@ -22,17 +22,26 @@ pub type FlowOptimizer<B> = OptimizerAdaptor<Adam, FlowNet<B>, B>;
 /// checkpoints.
 pub type OptimizerRecord<B> = <FlowOptimizer<B> as Optimizer<FlowNet<B>, B>>::Record;
 
-/// The optimiser of the reference: Adam, lr 5e-5, global gradient-norm clip 100, weight
-/// decay 5e-5 on the weight-norm scales only, PyTorch's epsilon 1e-8.
+/// The optimiser of the reference's RealNVP: Adam, lr 5e-5, gradient-norm clip 100 per
+/// parameter group, weight decay 5e-5 on the weight-norm scales only, PyTorch's epsilon
+/// 1e-8.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptimConfig {
     /// Learning rate.
     pub learning_rate: f64,
-    /// Largest global gradient norm; `None` disables clipping.
+    /// Largest gradient norm; `None` disables clipping.
     pub grad_clip_norm: Option<f64>,
-    /// L2 weight decay on the weight-norm scales (as PyTorch's Adam applies it).
+    /// Which gradients one norm bounds: the reference clips the weight-norm scales and
+    /// the other parameters separately.
+    #[serde(default)]
+    pub grad_clip_scope: ClipScope,
+    /// L2 weight decay (as PyTorch's optimisers apply it: added to the gradient).
     pub weight_decay: f64,
+    /// Which parameters are decayed: the reference's RealNVP decays the weight-norm
+    /// scales only, its Glow every parameter.
+    #[serde(default)]
+    pub decay_scope: DecayScope,
     /// Adam's epsilon (burn defaults to 1e-5; PyTorch and the reference use 1e-8).
     pub adam_epsilon: f64,
     /// Adam's beta 1.
@@ -41,12 +50,26 @@ pub struct OptimConfig {
     pub beta_2: f64,
 }
 
+impl OptimConfig {
+    /// How the gradients are clipped and decayed before the optimiser's step.
+    pub fn gradient_rule(&self) -> GradientRule {
+        GradientRule {
+            max_norm: self.grad_clip_norm,
+            clip: self.grad_clip_scope,
+            weight_decay: self.weight_decay,
+            decay: self.decay_scope,
+        }
+    }
+}
+
 impl Default for OptimConfig {
     fn default() -> Self {
         Self {
             learning_rate: 5e-5,
             grad_clip_norm: Some(100.0),
+            grad_clip_scope: ClipScope::PerGroup,
             weight_decay: 5e-5,
+            decay_scope: DecayScope::WeightNormScales,
             adam_epsilon: 1e-8,
             beta_1: 0.9,
             beta_2: 0.999,
@@ -235,12 +258,7 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
             });
         }
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        let grad_norm = clip_and_decay(
-            &model,
-            &mut grads,
-            self.config.grad_clip_norm,
-            self.config.weight_decay,
-        );
+        let grad_norm = clip_and_decay(&model, &mut grads, self.config.gradient_rule());
         if !grad_norm.is_finite() {
             let site = first_non_finite_gradient(&model, &grads)
                 .map_or(NonFiniteSite::Unlocated, |param| NonFiniteSite::Gradient {
