@@ -60,7 +60,11 @@ fn every_coupling_starts_as_the_identity() {
                 record.name
             );
             for part in [coupling.s.clone(), coupling.t.clone()] {
-                assert!(host(part).iter().all(|v| *v == 0.0), "{name} {}", record.name);
+                assert!(
+                    host(part).iter().all(|v| *v == 0.0),
+                    "{name} {}",
+                    record.name
+                );
             }
         }
 
@@ -91,6 +95,9 @@ fn an_identity_start_still_has_a_gradient() {
             .neg();
         let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &flow);
         let norm = global_grad_norm(&flow, &grads);
-        assert!(norm.is_finite() && norm > 0.0, "{name}: gradient norm {norm}");
+        assert!(
+            norm.is_finite() && norm > 0.0,
+            "{name}: gradient norm {norm}"
+        );
     }
 }

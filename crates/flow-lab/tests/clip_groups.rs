@@ -31,7 +31,8 @@ impl ModuleVisitor<B> for Norms<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
         type Inner = <B as burn::tensor::backend::AutodiffBackend>::InnerBackend;
         if let Some(grad) = self.grads.get::<Inner, D>(param.id) {
-            let group = usize::from(self.path.last().map(String::as_str) != Some(WEIGHT_NORM_SCALE));
+            let group =
+                usize::from(self.path.last().map(String::as_str) != Some(WEIGHT_NORM_SCALE));
             self.squares[group] += grad.square().sum().into_scalar().elem::<f64>();
         }
     }
@@ -79,13 +80,19 @@ fn per_group_clipping_bounds_each_group_on_its_own() {
     assert!(before[0] > 0.0 && before[1] > 0.0, "{before:?}");
     // A bound between the two group norms clips only the larger group.
     let max = before[0].min(before[1]) * 1.5;
-    assert!(max < before[0].max(before[1]), "groups too close: {before:?}");
+    assert!(
+        max < before[0].max(before[1]),
+        "groups too close: {before:?}"
+    );
     let global = clip_and_decay(&model, &mut grads, rule(max, ClipScope::PerGroup));
     assert!((global - before[0].hypot(before[1])).abs() < 1e-6 * global);
     let after = norms(&model, &grads);
     for (b, a) in before.iter().zip(after) {
         let expected = b.min(max);
-        assert!((a - expected).abs() < 1e-4 * expected, "{before:?} -> {after:?}");
+        assert!(
+            (a - expected).abs() < 1e-4 * expected,
+            "{before:?} -> {after:?}"
+        );
     }
 }
 

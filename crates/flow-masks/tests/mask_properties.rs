@@ -212,9 +212,15 @@ fn schedules_start_where_the_paper_does() {
     assert_eq!(
         MaskSchedule::horizontal_from(3, Half::Second).kinds(),
         &[
-            MaskKind::Horizontal { transform: Half::Second },
-            MaskKind::Horizontal { transform: Half::First },
-            MaskKind::Horizontal { transform: Half::Second },
+            MaskKind::Horizontal {
+                transform: Half::Second
+            },
+            MaskKind::Horizontal {
+                transform: Half::First
+            },
+            MaskKind::Horizontal {
+                transform: Half::Second
+            },
         ]
     );
     assert_eq!(

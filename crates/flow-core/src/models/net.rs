@@ -109,8 +109,16 @@ impl<B: FlowBackend> FlowNet<B> {
             .scales
             .into_iter()
             .map(|scale| ScaleBlock {
-                pre: scale.pre.into_iter().map(FlowStep::into_identity_start).collect(),
-                post: scale.post.into_iter().map(FlowStep::into_identity_start).collect(),
+                pre: scale
+                    .pre
+                    .into_iter()
+                    .map(FlowStep::into_identity_start)
+                    .collect(),
+                post: scale
+                    .post
+                    .into_iter()
+                    .map(FlowStep::into_identity_start)
+                    .collect(),
                 ..scale
             })
             .collect();

@@ -8,7 +8,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ExperimentError {
     /// No preset has this name.
-    #[error("unknown preset `{0}`: expected smoke, quick, explain or paper")]
+    #[error("unknown preset `{0}`: expected smoke, quick, explain, standard or paper")]
     UnknownPreset(String),
     /// A configuration file that does not parse.
     #[error("{path}: {message}")]

@@ -55,4 +55,6 @@ pub use run::{
     resume, resume_with, run, run_or_resume, run_or_resume_with, run_with, HistoryPoint,
     RunOptions, TrainConfig, TrainOutcome,
 };
-pub use step::{FlowOptimizer, FlowTrainer, OptimConfig, OptimizerRecord, StepStats, TrainError};
+pub use step::{
+    FlowOptimizer, FlowTrainer, LrSchedule, OptimConfig, OptimizerRecord, StepStats, TrainError,
+};

@@ -28,8 +28,12 @@ pub type OptimizerRecord<B> = <FlowOptimizer<B> as Optimizer<FlowNet<B>, B>>::Re
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptimConfig {
-    /// Learning rate.
+    /// Learning rate (the peak of the schedule).
     pub learning_rate: f64,
+    /// How the learning rate moves over the steps (constant by default, as in the
+    /// reference).
+    #[serde(default, skip_serializing_if = "LrSchedule::is_constant")]
+    pub schedule: LrSchedule,
     /// Largest gradient norm; `None` disables clipping.
     pub grad_clip_norm: Option<f64>,
     /// Which gradients one norm bounds: the reference clips the weight-norm scales and
@@ -50,7 +54,56 @@ pub struct OptimConfig {
     pub beta_2: f64,
 }
 
+/// The learning rate over the steps of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LrSchedule {
+    /// The same rate at every step.
+    #[default]
+    Constant,
+    /// Cosine decay from the peak rate to `final_fraction` of it over `steps` steps
+    /// (the rate stays there afterwards). Short runs end lower with it than at a
+    /// constant rate, which is what the CPU presets are.
+    Cosine {
+        /// Steps over which the rate decays.
+        steps: u64,
+        /// The rate at the end, as a fraction of the peak.
+        final_fraction: f64,
+    },
+}
+
+impl LrSchedule {
+    /// Whether the rate is constant (the default, left out of configuration files).
+    pub fn is_constant(&self) -> bool {
+        matches!(self, LrSchedule::Constant)
+    }
+
+    /// The multiplier of the peak rate at 0-based `step`.
+    pub fn factor(&self, step: u64) -> f64 {
+        match *self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Cosine {
+                steps,
+                final_fraction,
+            } => {
+                let progress = if steps == 0 {
+                    1.0
+                } else {
+                    step.min(steps) as f64 / steps as f64
+                };
+                let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+                final_fraction + (1.0 - final_fraction) * cosine
+            }
+        }
+    }
+}
+
 impl OptimConfig {
+    /// The learning rate of 0-based `step`.
+    pub fn learning_rate_at(&self, step: u64) -> f64 {
+        self.learning_rate * self.schedule.factor(step)
+    }
+
     /// How the gradients are clipped and decayed before the optimiser's step.
     pub fn gradient_rule(&self) -> GradientRule {
         GradientRule {
@@ -66,6 +119,7 @@ impl Default for OptimConfig {
     fn default() -> Self {
         Self {
             learning_rate: 5e-5,
+            schedule: LrSchedule::Constant,
             grad_clip_norm: Some(100.0),
             grad_clip_scope: ClipScope::PerGroup,
             weight_decay: 5e-5,
@@ -273,7 +327,8 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
                 checkpoint: None,
             });
         }
-        self.model = Some(self.optimizer.step(self.config.learning_rate, model, grads));
+        let learning_rate = self.config.learning_rate_at(self.step);
+        self.model = Some(self.optimizer.step(learning_rate, model, grads));
         self.step += 1;
         Ok(StepStats {
             loss_nats,
@@ -294,5 +349,29 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
             Some(model) => model,
             None => unreachable!("the model is only taken out during a step"),
         }
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::LrSchedule;
+
+    #[test]
+    fn cosine_runs_from_the_peak_to_its_floor_and_stays() {
+        let schedule = LrSchedule::Cosine {
+            steps: 100,
+            final_fraction: 0.1,
+        };
+        assert_eq!(schedule.factor(0), 1.0);
+        assert!((schedule.factor(50) - 0.55).abs() < 1e-12);
+        assert!((schedule.factor(100) - 0.1).abs() < 1e-12);
+        assert!((schedule.factor(1000) - 0.1).abs() < 1e-12);
+        let mut previous = f64::INFINITY;
+        for step in 0..=100 {
+            let factor = schedule.factor(step);
+            assert!(factor <= previous, "not decreasing at step {step}");
+            previous = factor;
+        }
+        assert_eq!(LrSchedule::Constant.factor(12345), 1.0);
     }
 }
