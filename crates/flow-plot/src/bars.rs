@@ -160,8 +160,8 @@ fn draw(
 ) -> Result<(), DrawError> {
     let body = chart::draw_title(root, layout.title)?.margin(0, 12, 12, 12);
     let (y_lo, y_hi) = layout.y;
-    let y_format = style::tick_formatter(y_lo, y_hi, 7);
-    let y_area = chart::y_label_area(y_lo, y_hi, 7, &y_format, true);
+    let y_format = style::tick_formatter(y_lo, y_hi, 8);
+    let y_area = chart::y_label_area(y_lo, y_hi, 8, &y_format, true);
     let n = layout.names.len();
     let indices: Vec<usize> = (0..n).collect();
     let mut c = ChartBuilder::on(&body)
@@ -182,7 +182,7 @@ fn draw(
     chart::mesh_style(&mut mesh);
     mesh.disable_x_mesh()
         .x_labels(n)
-        .y_labels(7)
+        .y_labels(8)
         .x_label_formatter(&x_format)
         .y_label_formatter(&y_format)
         .y_desc(layout.y_label);

@@ -227,3 +227,25 @@ pub(crate) fn mesh_style<X: Ranged, Y: Ranged>(mesh: &mut MeshStyle<'_, '_, X, Y
         .label_style(style::font(style::TICK_SIZE))
         .axis_desc_style(style::font(style::LABEL_SIZE));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_titles_wrap_between_words_and_short_ones_do_not() {
+        assert!(crate::text::available());
+        assert_eq!(wrap("short title", TITLE_SIZE, 900), vec!["short title"]);
+        let long = "realnvp: mean contribution of each layer's log-det and of the prior to \
+                    log p(x) (constant -4350 nats not shown)";
+        let lines = wrap(long, TITLE_SIZE, 500);
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert!(lines
+            .iter()
+            .all(|l| style::text_size(l, TITLE_SIZE).0 <= 500));
+        assert_eq!(lines.join(" "), long);
+        // A single word wider than the line still gets a line of its own.
+        assert_eq!(wrap("x", TITLE_SIZE, 1).len(), 1);
+        assert_eq!(wrap("", TITLE_SIZE, 100), vec![String::new()]);
+    }
+}

@@ -185,7 +185,7 @@ fn draw(
     legend_w: u32,
 ) -> Result<(), DrawError> {
     let body = chart::draw_title(root, spec.title)?.margin(0, 12, 12, 12);
-    let y_ticks = if spec.chance { 11 } else { 7 };
+    let y_ticks = if spec.chance { 11 } else { 8 };
     let y_format = style::tick_formatter(spec.y.0, spec.y.1, y_ticks);
     let y_area = chart::y_label_area(spec.y.0, spec.y.1, y_ticks, &y_format, true);
     let (body_w, _) = body.dim_in_pixel();
@@ -223,7 +223,8 @@ fn draw(
     for (k, curve) in curves.iter().enumerate() {
         let colour = series_colour(k);
         let n = curve.points.len();
-        let width = if n > plot_px { 1 } else { 2 };
+        // Only a noisy training curve needs thinning; a ROC curve is monotone.
+        let width = if spec.markers && n > plot_px { 1 } else { 2 };
         c.draw_series(LineSeries::new(
             curve.points.iter().copied(),
             colour.stroke_width(width),

@@ -337,6 +337,10 @@ pub fn histogram_png(
     page.write(path)
 }
 
+/// At most this many density labels: plotters then steps by 1, 2 or 5 times a power of
+/// ten, which leaves at least four labels on the axis.
+const Y_TICKS: usize = 8;
+
 /// Horizontal room between the panels of a broken axis.
 const PANEL_GAP: u32 = 26;
 
@@ -380,8 +384,8 @@ fn draw_histogram(
                 .flatten()
                 .fold(0f64, |m, &d| m.max(d));
             let top = if top > 0.0 { top * 1.08 } else { 1.0 };
-            let y_format = Box::new(style::tick_formatter(0.0, top, 6));
-            let y_area = chart::y_label_area(0.0, top, 6, &y_format, i == 0);
+            let y_format = Box::new(style::tick_formatter(0.0, top, Y_TICKS));
+            let y_area = chart::y_label_area(0.0, top, Y_TICKS, &y_format, i == 0);
             Axes {
                 top,
                 y_format,
@@ -426,7 +430,7 @@ fn draw_histogram(
         chart::mesh_style(&mut mesh);
         mesh.disable_x_mesh()
             .x_labels(x_ticks)
-            .y_labels(6)
+            .y_labels(Y_TICKS)
             .x_label_formatter(&x_format)
             .y_label_formatter(&ax.y_format);
         if i == 0 {
@@ -474,9 +478,10 @@ fn draw_histogram(
     // The break marks: a pair of slashes at both ends of each break.
     let marks = ShapeStyle::from(AXIS).stroke_width(2);
     for pair in frames.windows(2) {
-        for x in [pair[0].0.end, pair[1].0.start] {
+        // Inside each plot's end of the axis, clear of the next panel's tick labels.
+        for (x, inward) in [(pair[0].0.end, -1), (pair[1].0.start, 1)] {
             let y = pair[0].1.end;
-            for dx in [-4, 3] {
+            for dx in [5 * inward, 11 * inward] {
                 root.draw(&PathElement::new(
                     vec![(x + dx - 4, y + 6), (x + dx + 4, y - 6)],
                     marks,
