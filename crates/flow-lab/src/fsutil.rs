@@ -1,4 +1,4 @@
-//! Atomic file writes shared by figures, reports and checkpoints.
+//! Atomic file writes shared by reports and checkpoints.
 
 use std::fs::{self, File};
 use std::io::Write;

@@ -6,7 +6,6 @@
 //! - [`train`]: the optimiser step of the reference (Adam, global gradient-norm clip,
 //!   weight decay on the weight-norm scales only).
 //! - [`bench`]: training and scoring throughput of the RealNVP configurations.
-//! - [`figures`]: PNG figures for reports (histograms, ROC curves, image grids, curves).
 //! - [`provenance`]: the commit, machine and date every committed result names.
 //!
 //! Architecture invariant: model code stays generic; this crate composes the library
@@ -17,7 +16,6 @@ pub mod device;
 pub mod docs;
 pub mod embedding;
 pub mod experiment;
-pub mod figures;
 mod fsutil;
 pub mod provenance;
 pub mod train;

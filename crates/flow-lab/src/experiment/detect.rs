@@ -4,10 +4,10 @@
 use flow_ood::{
     evaluate, roc_curve, BootstrapOptions, EvaluateOptions, MetricReport, Orientation, RocOptions,
 };
+use flow_plot::Curve;
 
 use super::config::ExperimentConfig;
 use super::{ExperimentError, OodResult};
-use crate::figures::Curve;
 
 /// Every OOD set's metrics, and its ROC curve ready to draw.
 pub(super) struct Detection {

@@ -5,6 +5,7 @@
 use flow_kernels::FlowAutodiffBackend;
 use std::path::Path;
 
+use flow_plot::Series;
 use serde::Serialize;
 
 use super::config::ExperimentConfig;
@@ -14,7 +15,6 @@ use super::{ExperimentError, OodResult};
 use crate::embedding::{
     run_embedding_study, Detector, DetectorScores, EmbeddingStudyConfig, EmbeddingStudySummary,
 };
-use crate::figures::{self, Series};
 
 /// The embedding rows of a run.
 #[derive(Debug, Clone, Serialize)]
@@ -134,7 +134,7 @@ fn detector_result(
         .iter()
         .map(|(n, s)| Series::new(n.clone(), s.to_vec()))
         .collect();
-    figures::histogram_png(
+    flow_plot::histogram_png(
         &dir.join(&histogram),
         &format!("{name}: score per image"),
         score_axis(scores.detector),
@@ -142,7 +142,7 @@ fn detector_result(
         60,
     )?;
     let roc = format!("{name}_roc.png");
-    figures::roc_png(
+    flow_plot::roc_png(
         &dir.join(&roc),
         &format!("{name}: ROC, {in_name} test positive"),
         &roc_curves,

@@ -75,7 +75,7 @@ pub enum ExperimentError {
     Embedding(#[from] crate::embedding::EmbeddingStudyError),
     /// A figure could not be written.
     #[error(transparent)]
-    Figure(#[from] crate::figures::FigureError),
+    Figure(#[from] flow_plot::FigureError),
     /// The backend is not available.
     #[error(transparent)]
     Device(#[from] crate::device::DeviceError),

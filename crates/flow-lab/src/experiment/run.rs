@@ -7,6 +7,7 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use flow_core::FlowNet;
 use flow_data::{ConsoleProgress, DataCache, Dataset, ImageDataset, Split};
+use flow_plot::{Curve, Image, Normalise, Series};
 
 use super::config::{dataset_name, ExperimentConfig, ModelSpec};
 use super::detect::{detect, Detection};
@@ -17,7 +18,6 @@ use super::negative::NegativeSetup;
 use super::report::{ExperimentResults, ModelResult, SetSummary};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
-use crate::figures::{self, Curve, Image, Normalise, Series};
 use crate::train::{run_or_resume_with, RunOptions as TrainRunOptions, TrainConfig};
 
 /// Where a run reads and writes.
@@ -390,7 +390,7 @@ fn write_figures<B: FlowBackend>(
         .iter()
         .map(|s| Series::new(s.name.clone(), s.bits_per_dim.clone()))
         .collect();
-    figures::histogram_png(
+    flow_plot::histogram_png(
         &dir.join(&file),
         &format!("{name}: bits/dim per image"),
         "bits/dim (lower = more likely)",
@@ -400,7 +400,7 @@ fn write_figures<B: FlowBackend>(
     written.push(file);
 
     let file = format!("{name}_roc.png");
-    figures::roc_png(
+    flow_plot::roc_png(
         &dir.join(&file),
         &format!(
             "{name}: ROC, {} test positive",
@@ -411,7 +411,7 @@ fn write_figures<B: FlowBackend>(
     written.push(file);
 
     let file = format!("{name}_training.png");
-    figures::line_png(
+    flow_plot::line_png(
         &dir.join(&file),
         &format!("{name}: training loss"),
         "step",
@@ -447,7 +447,7 @@ fn write_figures<B: FlowBackend>(
             })
             .collect();
         let columns = (images.len() as f64).sqrt().ceil() as usize;
-        figures::image_grid_png(
+        flow_plot::image_grid_png(
             &dir.join(&file),
             &images,
             columns.max(1),

@@ -15,11 +15,11 @@ use std::path::Path;
 use flow_core::models::Architecture;
 use flow_core::{FlowConfig, FlowNet};
 use flow_masks::MaskShape;
+use flow_plot::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 use super::couplings::{pair_columns, pair_coupling_maps, pair_input_row};
 use super::{value_quantiles, write_figure, ExplainData};
 use crate::experiment::ExperimentError;
-use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Upscaling of 28x28 tiles.
 const SCALE: usize = 3;

@@ -8,13 +8,13 @@ use std::path::Path;
 use burn::tensor::Tensor;
 use flow_core::grid::{spread_over_channels, trace_places, GridOp};
 use flow_core::{Flow, FlowNet, Trace};
+use flow_plot::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 use super::{
     abs_max, check_model_input, diverging_key, limit_label, tensor_images, value_range,
     write_figure, ExplainData,
 };
 use crate::experiment::ExperimentError;
-use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Upscaling of 28x28 tiles.
 const SCALE: usize = 3;

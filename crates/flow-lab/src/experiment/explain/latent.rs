@@ -8,13 +8,13 @@ use std::path::Path;
 
 use flow_core::{Flow, FlowNet};
 use flow_data::Batcher;
+use flow_plot::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 use super::{
     abs_quantile, check_model_input, diverging_key, limit_label, tensor_images, write_figure,
     ExplainData,
 };
 use crate::experiment::{evenly_spaced, ExperimentError};
-use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Images per side.
 const IMAGES: usize = 6;

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use flow_plot::Series;
 use serde::Serialize;
 
 use super::super::ExperimentError;
-use crate::figures::{self, Series};
 
 /// The mean terms of `log p(x)` over one set of images, in nats per image:
 /// `log p(x) = sum(log_det) + prior + constant`.
@@ -148,7 +148,7 @@ pub fn write_layer_figures(
     let (categories, series) = layer_bars(sets).map_err(invalid)?;
     let constant = sets.first().map_or(0.0, |(_, b)| b.constant);
     let file = format!("{name}_layers.png");
-    figures::bar_png(
+    flow_plot::bar_png(
         &dir.join(&file),
         &format!(
             "{name}: mean contribution of each layer's log-det and of the prior to log p(x) \
@@ -164,7 +164,7 @@ pub fn write_layer_figures(
         let file = format!("{name}_layer_gain.png");
         let base = sets.first().map_or("", |(n, _)| n.as_str());
         // Colours continue from the first chart's, so each set keeps its colour.
-        figures::bar_png_from_colour(
+        flow_plot::bar_png_from_colour(
             &dir.join(&file),
             &format!("{name}: per-layer gain in log p(x) of each OOD set over {base}"),
             "nats per image (> 0: the OOD set gains here)",

@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use flow_masks::{CouplingMask, MaskSchedule, MaskShape, Role};
+use flow_plot::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 use super::write_figure;
 use crate::experiment::ExperimentError;
-use crate::figures::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 /// Layers shown per schedule (the cycle needs four to come round).
 const LAYERS: usize = 4;

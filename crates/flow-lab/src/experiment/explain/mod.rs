@@ -20,11 +20,11 @@ use std::time::Instant;
 use burn::tensor::Tensor;
 use flow_core::{FlowConfig, FlowNet};
 use flow_data::{Batcher, ImageDataset};
+use flow_plot::{ColourKey, Image, PanelFigure};
 
 use super::eval::ScoredSet;
 use super::run::EvalSets;
 use super::{ExperimentError, ModelSpec};
-use crate::figures::{self, ColourKey, Image, PanelFigure};
 
 pub use coadapt::{prediction_correlation, prediction_image, write_coadaptation_figure};
 pub use couplings::write_coupling_figure;
@@ -141,11 +141,11 @@ pub(crate) fn write_figure(
     file: String,
     figure: &PanelFigure,
 ) -> Result<String, ExperimentError> {
-    figures::panel_figure_png(&dir.join(&file), figure)?;
+    flow_plot::panel_figure_png(&dir.join(&file), figure)?;
     Ok(file)
 }
 
-/// The colour key of maps drawn [`Normalise::Diverging`](crate::figures::Normalise):
+/// The colour key of maps drawn [`Normalise::Diverging`](flow_plot::Normalise):
 /// negative, white at zero, positive.
 pub(crate) fn diverging_key(caption: &str) -> Option<ColourKey> {
     Some(ColourKey {

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use super::axes::LABEL_SIZE;
-use super::canvas::{Canvas, Color};
-use super::text::{self, HAlign, VAlign};
-use super::{output, FigureError};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::page::{Page, MAX_PIXELS};
+use crate::style::{self, text_size, LABEL_SIZE};
+use crate::FigureError;
 
 /// One image in channel, row, column order (the layout of a burn tensor `[C, H, W]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -76,12 +77,9 @@ pub(crate) fn diverging_rgb(t: f32) -> [f32; 3] {
     ]
 }
 
-/// Pixels beyond this many in one figure are refused, so a mistaken `scale` cannot
-/// exhaust memory.
-const MAX_PIXELS: usize = 64 * 1024 * 1024;
 const GAP: usize = 1;
 /// Font size of column names.
-const HEADER_SIZE: f32 = 14.0;
+const HEADER_SIZE: f64 = 14.0;
 
 /// Writes `images` tiled `columns` to a row, each upscaled by `scale` (nearest neighbour),
 /// separated by 1-pixel white gaps. Images of different sizes sit top-left in cells sized
@@ -118,13 +116,13 @@ pub fn image_grid_png(
     let width = GAP + cols * (cell_w + GAP);
     let height = GAP + rows * (cell_h + GAP);
     check_size(path, width, height)?;
-    let mut canvas = Canvas::new(width, height, Color::WHITE);
+    let mut page = Page::new(path, width, height)?;
     for (i, (img, t)) in images.iter().zip(&tiles).enumerate() {
         let x = GAP + (i % columns) * (cell_w + GAP);
         let y = GAP + (i / columns) * (cell_h + GAP);
-        blit(&mut canvas, img, t, x, y, scale);
+        blit(&mut page, img, t, x, y, scale);
     }
-    output::write_png(path, &canvas.into_image())
+    page.write(path)
 }
 
 /// Writes rows of images, each row headed at its left by its label (e.g. "FashionMNIST",
@@ -185,65 +183,59 @@ pub fn labelled_grid_with_header_png(
         ));
     }
     let (cell_w, cell_h) = cell_size(rows.iter().flat_map(|(_, r)| r.iter()), scale);
-    let text_h = text::measure("Ag", LABEL_SIZE).1;
+    let text_h = text_size("Ag", LABEL_SIZE).1 as usize;
     let header_h = if columns.is_empty() {
         0
     } else {
-        text::measure("Ag", HEADER_SIZE).1 + 6
+        text_size("Ag", HEADER_SIZE).1 as usize + 6
     };
     let row_h = cell_h.max(text_h + 4);
     let label_w = rows
         .iter()
-        .map(|(l, _)| text::measure(l, LABEL_SIZE).0)
+        .map(|(l, _)| text_size(l, LABEL_SIZE).0 as usize)
         .max()
         .unwrap_or(0)
         + 24;
     // Columns widen (images centred in them) so every column name fits at a legible size.
     let col_w = columns
         .iter()
-        .map(|c| text::measure(c, HEADER_SIZE).0 + 8)
+        .map(|c| text_size(c, HEADER_SIZE).0 as usize + 8)
         .fold(cell_w, usize::max);
     let width = label_w + GAP + cols * (col_w + GAP);
     let height = header_h + GAP + rows.len() * (row_h + GAP);
     check_size(path, width, height)?;
-    let mut canvas = Canvas::new(width, height, Color::WHITE);
-    for (i, name) in columns.iter().enumerate() {
-        let cx = label_w + GAP + i * (col_w + GAP) + col_w / 2;
-        text::draw(
-            &mut canvas,
-            name,
-            (cx as f64, header_h as f64 - 3.0),
-            HEADER_SIZE,
-            Color::TEXT,
-            (HAlign::Center, VAlign::Bottom),
-        );
-    }
-    for (r, ((label, images), row_tiles)) in rows.iter().zip(&tiles).enumerate() {
+    let mut page = Page::new(path, width, height)?;
+    for (r, ((_, images), row_tiles)) in rows.iter().zip(&tiles).enumerate() {
         let y = header_h + GAP + r * (row_h + GAP);
-        text::draw(
-            &mut canvas,
-            label,
-            ((label_w - 12) as f64, y as f64 + row_h as f64 / 2.0),
-            LABEL_SIZE,
-            Color::TEXT,
-            (HAlign::Right, VAlign::Middle),
-        );
         for (i, (img, t)) in images.iter().zip(row_tiles).enumerate() {
             let x = label_w + GAP + i * (col_w + GAP) + (col_w - cell_w) / 2;
-            blit(&mut canvas, img, t, x, y + (row_h - cell_h) / 2, scale);
+            blit(&mut page, img, t, x, y + (row_h - cell_h) / 2, scale);
         }
     }
-    output::write_png(path, &canvas.into_image())
+    page.draw(path, |root| {
+        let header = style::font(HEADER_SIZE).pos(Pos::new(HPos::Center, VPos::Bottom));
+        for (i, name) in columns.iter().enumerate() {
+            let cx = label_w + GAP + i * (col_w + GAP) + col_w / 2;
+            root.draw_text(name, &header, (cx as i32, header_h as i32 - 3))?;
+        }
+        let row_style = style::font(LABEL_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
+        for (r, (label, _)) in rows.iter().enumerate() {
+            let y = header_h + GAP + r * (row_h + GAP) + row_h / 2;
+            root.draw_text(label, &row_style, (label_w as i32 - 12, y as i32))?;
+        }
+        Ok(())
+    })?;
+    page.write(path)
 }
 
-pub(super) fn invalid(path: &Path, reason: String) -> FigureError {
+pub(crate) fn invalid(path: &Path, reason: String) -> FigureError {
     FigureError::InvalidArgument {
         path: path.to_path_buf(),
         reason,
     }
 }
 
-pub(super) fn check_common(
+pub(crate) fn check_common(
     path: &Path,
     scale: usize,
     normalise: Normalise,
@@ -264,7 +256,7 @@ pub(super) fn check_common(
     }
 }
 
-pub(super) fn check_size(path: &Path, width: usize, height: usize) -> Result<(), FigureError> {
+pub(crate) fn check_size(path: &Path, width: usize, height: usize) -> Result<(), FigureError> {
     if width.saturating_mul(height) > MAX_PIXELS {
         return Err(invalid(
             path,
@@ -280,7 +272,7 @@ fn cell_size<'a>(images: impl Iterator<Item = &'a Image>, scale: usize) -> (usiz
 }
 
 /// Checks one image and maps it to RGB intensities in 0..=1, row-major.
-pub(super) fn tile(
+pub(crate) fn tile(
     path: &Path,
     img: &Image,
     name: &str,
@@ -370,8 +362,8 @@ fn intensities(values: &[f32], mode: Normalise) -> Vec<f32> {
     }
 }
 
-pub(super) fn blit(
-    canvas: &mut Canvas,
+pub(crate) fn blit(
+    page: &mut Page,
     img: &Image,
     tile: &[[f32; 3]],
     x: usize,
@@ -383,7 +375,7 @@ pub(super) fn blit(
             let rgb = tile[row * img.width + col];
             for dy in 0..scale {
                 for dx in 0..scale {
-                    canvas.set(x + col * scale + dx, y + row * scale + dy, rgb);
+                    page.set(x + col * scale + dx, y + row * scale + dy, rgb);
                 }
             }
         }
@@ -504,7 +496,7 @@ mod tests {
         ];
         labelled_grid_png(&path, &rows, 10, Normalise::Symmetric).unwrap();
         let img = image::open(&path).unwrap().to_rgb8();
-        let label_w = text::measure("FashionMNIST", LABEL_SIZE).0 + 24;
+        let label_w = text_size("FashionMNIST", LABEL_SIZE).0 as usize + 24;
         assert_eq!(img.width() as usize, label_w + 1 + 3 * 41);
         assert_eq!(img.height() as usize, 1 + 2 * 41);
         // Row 0 is all zeros: mid grey under Symmetric; row 1 is all ones: white.
@@ -536,9 +528,9 @@ mod tests {
         let a = image::open(&plain).unwrap().to_rgb8();
         let b = image::open(&headed).unwrap().to_rgb8();
         // The long name widens every column beyond the 32-pixel images.
-        let col_w = text::measure("a much longer output name", HEADER_SIZE).0 + 8;
+        let col_w = text_size("a much longer output name", HEADER_SIZE).0 as usize + 8;
         assert_eq!(b.width() - a.width(), 3 * (col_w as u32 - 32));
-        let header_h = text::measure("Ag", HEADER_SIZE).1 + 6;
+        let header_h = text_size("Ag", HEADER_SIZE).1 as usize + 6;
         assert_eq!(b.height(), a.height() + header_h as u32);
         // Header text is dark and stays inside the header band.
         let dark = |img: &image::RgbImage, y0: u32, y1: u32| {

@@ -1,12 +1,13 @@
 //! Writes one of each figure kind from synthetic data, to look at them:
-//! `cargo run -p flow-lab --example figures_demo -- /tmp/figs`
+//! `cargo run -p flow-plot --example figures -- /tmp/figs`
 //! (the directory defaults to `figures-demo` and is created if missing).
 
 use std::path::PathBuf;
 
-use flow_lab::figures::{
-    bar_png, histogram_png, image_grid_png, labelled_grid_png, labelled_grid_with_header_png,
-    line_png, roc_png, Curve, Image, Normalise, Series,
+use flow_plot::{
+    bar_png, bar_png_from_colour, histogram_png, image_grid_png, labelled_grid_png,
+    labelled_grid_with_header_png, line_png, panel_figure_png, roc_png, ColourKey, Curve, Image,
+    Normalise, Panel, PanelFigure, PanelRow, Series,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -30,13 +31,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "RealNVP trained on FashionMNIST",
         "bits/dim (lower = more likely)",
         &[
-            Series::new("FashionMNIST train", train),
+            Series::new("FashionMNIST train", train.clone()),
             Series::new("FashionMNIST test", test.clone()),
             Series::new("MNIST", mnist.clone()),
         ],
         80,
     )?;
 
+    // Negative training: MNIST pushed out to hundreds of bits/dim, nine sets in all.
+    let far = gaussian(&mut rng, 1_000, 480.0, 160.0);
+    let mut sets = vec![
+        Series::new("FashionMNIST train", train[..400].to_vec()),
+        Series::new("FashionMNIST test", test[..1000].to_vec()),
+        Series::new(
+            "MNIST (held out)",
+            far.iter().map(|v| v.abs() + 20.0).collect(),
+        ),
+    ];
+    for (name, mean, sd) in [
+        ("uniform noise", 5.4, 0.05),
+        ("Gaussian noise", 4.9, 0.08),
+        ("constant", 1.2, 0.4),
+        ("inverted", 3.9, 0.3),
+        ("flipped left-right", 3.0, 0.3),
+        ("flipped up-down", 3.05, 0.3),
+    ] {
+        sets.push(Series::new(name, gaussian(&mut rng, 200, mean, sd)));
+    }
+    histogram_png(
+        &dir.join("histogram_far_tail.png"),
+        "realnvp_negative: bits/dim per image",
+        "bits/dim (lower = more likely)",
+        &sets,
+        60,
+    )?;
     // Log-likelihood scores, in-distribution positive: one OOD set scored higher than the
     // in-distribution test set (AUROC near 0.3), one far lower (near 0.9).
     let in_dist = gaussian(&mut rng, 5_000, 0.0, 1.0);
@@ -142,6 +170,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         3,
         Normalise::Symmetric,
     )?;
+    many_layers(&dir, &mut rng)?;
+    palette(&dir)?;
+    panels(&dir, &samples)?;
     println!("wrote figures to {}", dir.display());
     Ok(())
 }
@@ -241,4 +272,170 @@ fn checkerboard_s(img: &Image, parity: usize) -> Image {
         })
         .collect();
     Image::grey(w, img.height, px)
+}
+
+/// The layers chart of a RealNVP: 22 long layer names, nine sets, and the gain chart
+/// that leaves out the first set but keeps the colours of the others.
+fn many_layers(dir: &std::path::Path, rng: &mut StdRng) -> Result<(), Box<dyn std::error::Error>> {
+    let names: Vec<String> = (0..2)
+        .flat_map(|s| {
+            (0..3)
+                .map(move |i| format!("scale{s}.checkerboard{i}"))
+                .chain((0..3).map(move |i| format!("scale{s}.channel{i}")))
+        })
+        .chain((0..4).map(|i| format!("scale2.checkerboard{i}")))
+        .chain(["preprocess".to_string(), "prior".to_string()])
+        .collect();
+    let sets = [
+        "FashionMNIST test",
+        "MNIST (held out)",
+        "uniform noise",
+        "Gaussian noise",
+        "constant",
+        "inverted",
+        "flipped left-right",
+        "flipped up-down",
+        "a set with a rather long name",
+    ];
+    let groups: Vec<Series> = sets
+        .iter()
+        .map(|name| {
+            Series::new(
+                *name,
+                names
+                    .iter()
+                    .map(|_| rng.random_range(-400.0..900.0))
+                    .collect(),
+            )
+        })
+        .collect();
+    bar_png(
+        &dir.join("bars_layers_many.png"),
+        "realnvp: mean contribution of each layer's log-det and of the prior to log p(x) \
+         (constant -2174 nats not shown)",
+        "nats per image",
+        &names,
+        &groups,
+    )?;
+    bar_png_from_colour(
+        &dir.join("bars_layer_gain.png"),
+        "realnvp: per-layer gain in log p(x) of each OOD set over FashionMNIST test",
+        "nats per image (> 0: the OOD set gains here)",
+        &names,
+        &groups[1..],
+        1,
+    )?;
+    Ok(())
+}
+
+/// Twelve curves, one per palette colour, to see that none repeats.
+fn palette(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let curves: Vec<Curve> = (0..12)
+        .map(|k| {
+            Curve::new(
+                format!("series {k}"),
+                (0..50)
+                    .map(|i| (i as f64, k as f64 + (i as f64 / 8.0).sin()))
+                    .collect(),
+            )
+        })
+        .collect();
+    line_png(
+        &dir.join("palette.png"),
+        "Twelve series, twelve colours",
+        "x",
+        "y",
+        &curves,
+    )?;
+    Ok(())
+}
+
+/// A coupling-layer figure and a mask figure, as the explanation figures draw them.
+fn panels(dir: &std::path::Path, samples: &[Image]) -> Result<(), Box<dyn std::error::Error>> {
+    let div = Normalise::Diverging { limit: 1.0 };
+    let mut rows = vec![PanelRow {
+        label: "input x".into(),
+        panels: vec![
+            None,
+            None,
+            Some(Panel::new(samples[0].clone(), Normalise::Fixed(0.0, 1.0))),
+            None,
+            None,
+            Some(Panel::new(samples[1].clone(), Normalise::Fixed(0.0, 1.0))),
+        ],
+    }];
+    for layer in 0..4 {
+        let s0 = checkerboard_s(&samples[0], layer % 2);
+        let s1 = checkerboard_s(&samples[1], layer % 2);
+        rows.push(PanelRow {
+            label: format!("scale0.checkerboard{layer}  s ±0.7  t ±1.6"),
+            panels: vec![
+                Some(Panel::new(s0.clone(), div)),
+                Some(Panel::new(s1.clone(), div)),
+                Some(Panel::new(samples[0].clone(), Normalise::PerImage)),
+                Some(Panel::new(s1, div)),
+                Some(Panel::new(s0, div)),
+                Some(Panel::new(samples[1].clone(), Normalise::PerImage)),
+            ],
+        });
+    }
+    let cols: Vec<String> = ["s", "t", "output", "s", "t", "output"]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    panel_figure_png(
+        &dir.join("panel_couplings.png"),
+        &PanelFigure {
+            title: "realnvp: coupling layers, s, t and output for an in- and an OOD image".into(),
+            column_groups: vec![
+                ("FashionMNIST test image".into(), 3),
+                ("MNIST image".into(), 3),
+            ],
+            columns: cols,
+            rows,
+            notes: vec![
+                "Each coupling computes y = (x + t) exp(s) on the entries it transforms.".into(),
+                "output: the flow's state after the layer, grey from its minimum to its maximum."
+                    .into(),
+            ],
+            key: Some(ColourKey {
+                caption: "s and t: one scale per row and map, full colour at the |value| in the row's label.".into(),
+                ends: ["\u{2212}".into(), "0".into(), "+".into()],
+            }),
+            scale: 4,
+        },
+    )?;
+    let mask = |q: usize| {
+        Image::grey(
+            8,
+            8,
+            (0..64)
+                .map(|i| {
+                    let (y, x) = (i / 8, i % 8);
+                    if (y / 4) * 2 + (x / 4) == q {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        )
+    };
+    panel_figure_png(
+        &dir.join("panel_masks.png"),
+        &PanelFigure {
+            title: "Masks".into(),
+            columns: (0..4).map(|q| format!("layer {q}")).collect(),
+            rows: vec![PanelRow {
+                label: "cycle".into(),
+                panels: (0..4)
+                    .map(|q| Some(Panel::new(mask(q), Normalise::Fixed(0.0, 1.0))))
+                    .collect(),
+            }],
+            notes: vec!["white: conditioned on; black: transformed".into()],
+            scale: 8,
+            ..PanelFigure::default()
+        },
+    )?;
+    Ok(())
 }

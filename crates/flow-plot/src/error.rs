@@ -1,4 +1,4 @@
-//! The one error type of the figure module; every variant names the file being written.
+//! The one error type of the crate; every variant names the file being written.
 
 use std::path::PathBuf;
 
@@ -73,5 +73,21 @@ pub enum FigureError {
         /// The underlying error.
         #[source]
         source: image::ImageError,
+    },
+    /// The embedded font could not be handed to plotters: a packaging bug, reported
+    /// rather than drawing a figure without any text.
+    #[error("figure {path}: the embedded font could not be registered")]
+    Font {
+        /// The PNG that was to be written.
+        path: PathBuf,
+    },
+    /// plotters failed while drawing into the in-memory picture.
+    #[error("figure {path}: cannot draw: {source}")]
+    Draw {
+        /// The PNG that was to be written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }

@@ -2,9 +2,15 @@
 
 use std::path::Path;
 
-use super::axes::{self, Axis, Frame, Labels, LegendEntry, Swatch};
-use super::canvas::{series_color, Canvas, Color};
-use super::{output, FigureError};
+use plotters::chart::ChartBuilder;
+use plotters::element::Circle;
+use plotters::series::{DashedLineSeries, LineSeries};
+use plotters::style::{Color, ShapeStyle};
+
+use crate::chart::{self, LegendEntry, SwatchKind};
+use crate::page::{Area, DrawError, Page};
+use crate::style::{self, series_colour, CHANCE, LABEL_SIZE, TICK_SIZE};
+use crate::FigureError;
 
 /// A named curve, e.g. the ROC of one model (its label may carry the AUROC) or the
 /// bits/dim of one run against the training step.
@@ -61,7 +67,8 @@ fn check(path: &Path, curves: &[Curve]) -> Result<(), FigureError> {
 }
 
 /// Writes ROC curves to `path`: false-positive rate on x, true-positive rate on y, both
-/// over [0, 1], with the dashed diagonal of a chance-level detector and a legend.
+/// over [0, 1] on a square plot, with the dashed diagonal of a chance-level detector and
+/// a legend right of the plot.
 ///
 /// Errors: no curves, an empty curve, a non-finite point, or a point outside [0, 1]².
 pub fn roc_png(path: &Path, title: &str, curves: &[Curve]) -> Result<(), FigureError> {
@@ -82,56 +89,32 @@ pub fn roc_png(path: &Path, title: &str, curves: &[Curve]) -> Result<(), FigureE
             });
         }
     }
-    let labels = Labels {
-        title,
-        x_label: "false-positive rate",
-        y_label: "true-positive rate",
-        note: None,
-    };
-    // Sized so the plot area comes out close to square.
-    let (width, height) = (680, 690);
-    let tick_h = super::text::measure("0", axes::TICK_SIZE).1 as f64;
-    let frame = Frame::layout(
-        width,
-        height,
-        &labels,
-        Axis::nice(0.0, 1.0, 5),
-        Axis::nice(0.0, 1.0, 5),
-        tick_h,
-    );
-    let mut canvas = Canvas::new(width, height, Color::WHITE);
-    frame.draw_grid(&mut canvas, true);
-    let chance = Color(120, 120, 120);
-    let dashes = 40;
-    for i in 0..dashes {
-        let a = i as f64 / dashes as f64;
-        let b = a + 0.6 / dashes as f64;
-        canvas.polyline(
-            &[
-                (frame.x_px(a), frame.y_px(a)),
-                (frame.x_px(b), frame.y_px(b)),
-            ],
-            1.3,
-            chance,
-            1.0,
-            frame.plot,
-        );
-    }
-    draw_curves(&mut canvas, &frame, curves, false);
-    frame.draw_axes(&mut canvas, &labels, true);
     let mut entries = legend(curves);
     entries.push(LegendEntry {
         label: "chance".into(),
-        color: chance,
-        swatch: Swatch::Dashed,
+        colour: CHANCE,
+        kind: SwatchKind::Dashed,
     });
-    axes::draw_legend(&mut canvas, frame.plot, &entries);
-    output::write_png(path, &canvas.into_image())
+    let legend_w = chart::legend_width(entries.iter().map(|e| e.label.as_str()));
+    // 690 by 700 before the legend leaves a square plot area under the title.
+    let mut page = Page::new(path, 700 + legend_w as usize, 690)?;
+    let spec = Spec {
+        title,
+        x_label: "false-positive rate",
+        y_label: "true-positive rate",
+        x: (0.0, 1.0),
+        y: (0.0, 1.0),
+        markers: false,
+        chance: true,
+    };
+    page.draw(path, |root| draw(root, &spec, curves, &entries, legend_w))?;
+    page.write(path)
 }
 
 /// Writes line plots of `curves` to `path` (e.g. bits/dim against training step), with
 /// the x axis spanning the points exactly and the y axis padded a little. A curve of at
-/// most 40 points also gets a dot on each point.
+/// most 40 points also gets a dot on each point; a curve with more points than the plot
+/// has pixel columns is drawn thinner, so its noise does not swallow the other curves.
 ///
 /// Errors: no curves, an empty curve, or a non-finite point.
 pub fn line_png(
@@ -142,36 +125,40 @@ pub fn line_png(
     curves: &[Curve],
 ) -> Result<(), FigureError> {
     check(path, curves)?;
-    let all = curves.iter().flat_map(|c| c.points.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y) in all {
+    for &(x, y) in curves.iter().flat_map(|c| c.points.iter()) {
         x0 = x0.min(x);
         x1 = x1.max(x);
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
-    let labels = Labels {
+    let (x0, x1) = widen(x0, x1);
+    let (y0, y1) = widen(y0, y1);
+    let pad = (y1 - y0) * 0.04;
+    let entries = legend(curves);
+    let legend_w = chart::legend_width(entries.iter().map(|e| e.label.as_str()));
+    let mut page = Page::new(path, 900 + legend_w as usize, 560)?;
+    let spec = Spec {
         title,
         x_label,
         y_label,
-        note: None,
+        x: (x0, x1),
+        y: (y0 - pad, y1 + pad),
+        markers: true,
+        chance: false,
     };
-    let (width, height) = (900, 560);
-    let tick_h = super::text::measure("0", axes::TICK_SIZE).1 as f64;
-    let frame = Frame::layout(
-        width,
-        height,
-        &labels,
-        Axis::nice(x0, x1, 8),
-        Axis::padded(y0, y1, 0.04, 6),
-        tick_h,
-    );
-    let mut canvas = Canvas::new(width, height, Color::WHITE);
-    frame.draw_grid(&mut canvas, true);
-    draw_curves(&mut canvas, &frame, curves, true);
-    frame.draw_axes(&mut canvas, &labels, true);
-    axes::draw_legend(&mut canvas, frame.plot, &legend(curves));
-    output::write_png(path, &canvas.into_image())
+    page.draw(path, |root| draw(root, &spec, curves, &entries, legend_w))?;
+    page.write(path)
+}
+
+/// A range of at least some width, so a constant still gets an axis around it.
+fn widen(lo: f64, hi: f64) -> (f64, f64) {
+    if hi > lo {
+        (lo, hi)
+    } else {
+        let d = (lo.abs() * 0.05).max(0.5);
+        (lo - d, hi + d)
+    }
 }
 
 /// Curves with at most this many points get a dot on each point: a test-set curve
@@ -179,27 +166,80 @@ pub fn line_png(
 /// vanish.
 const MARKER_MAX_POINTS: usize = 40;
 
-fn draw_curves(canvas: &mut Canvas, frame: &Frame, curves: &[Curve], markers: bool) {
-    for (k, c) in curves.iter().enumerate() {
-        let pts: Vec<(f64, f64)> = c
-            .points
-            .iter()
-            .map(|&(x, y)| (frame.x_px(x), frame.y_px(y)))
-            .collect();
-        // A curve with more points than pixel columns (per-batch losses) is drawn thinner so
-        // its noise band does not swallow the curves around it.
-        let width = if pts.len() as f64 > frame.plot.width() {
-            1.3
-        } else {
-            2.2
-        };
-        canvas.polyline(&pts, width, series_color(k), 1.0, frame.plot);
-        if pts.len() == 1 || (markers && pts.len() <= MARKER_MAX_POINTS) {
-            for &p in &pts {
-                canvas.polyline(&[p], 7.0, series_color(k), 1.0, frame.plot);
-            }
+/// What differs between a ROC plot and a line plot.
+struct Spec<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    x: (f64, f64),
+    y: (f64, f64),
+    markers: bool,
+    chance: bool,
+}
+
+fn draw(
+    root: &Area<'_>,
+    spec: &Spec<'_>,
+    curves: &[Curve],
+    entries: &[LegendEntry],
+    legend_w: u32,
+) -> Result<(), DrawError> {
+    let body = chart::draw_title(root, spec.title)?.margin(0, 12, 12, 12);
+    let y_ticks = if spec.chance { 11 } else { 8 };
+    let y_format = style::tick_formatter(spec.y.0, spec.y.1, y_ticks);
+    let y_area = chart::y_label_area(spec.y.0, spec.y.1, y_ticks, &y_format, true);
+    let (body_w, _) = body.dim_in_pixel();
+    let plot_w = body_w.saturating_sub(y_area + legend_w);
+    let x_ticks = if spec.chance {
+        11
+    } else {
+        chart::label_count(plot_w, 90)
+    };
+    let x_format = style::tick_formatter(spec.x.0, spec.x.1, x_ticks);
+    let mut c = ChartBuilder::on(&body)
+        .margin_top(6)
+        .margin_right(legend_w)
+        .x_label_area_size(TICK_SIZE as u32 + LABEL_SIZE as u32 + 30)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(spec.x.0..spec.x.1, spec.y.0..spec.y.1)?;
+    let mut mesh = c.configure_mesh();
+    chart::mesh_style(&mut mesh);
+    mesh.x_labels(x_ticks)
+        .y_labels(y_ticks)
+        .x_label_formatter(&x_format)
+        .y_label_formatter(&y_format)
+        .x_desc(spec.x_label)
+        .y_desc(spec.y_label);
+    mesh.draw()?;
+    if spec.chance {
+        c.draw_series(DashedLineSeries::new(
+            vec![(0.0, 0.0), (1.0, 1.0)],
+            6,
+            5,
+            ShapeStyle::from(CHANCE).stroke_width(1),
+        ))?;
+    }
+    let plot_px = c.plotting_area().dim_in_pixel().0 as usize;
+    for (k, curve) in curves.iter().enumerate() {
+        let colour = series_colour(k);
+        let n = curve.points.len();
+        // Only a noisy training curve needs thinning; a ROC curve is monotone.
+        let width = if spec.markers && n > plot_px { 1 } else { 2 };
+        c.draw_series(LineSeries::new(
+            curve.points.iter().copied(),
+            colour.stroke_width(width),
+        ))?;
+        if n == 1 || (spec.markers && n <= MARKER_MAX_POINTS) {
+            c.draw_series(
+                curve
+                    .points
+                    .iter()
+                    .map(|&p| Circle::new(p, 4, colour.filled())),
+            )?;
         }
     }
+    let (x_px, y_px) = c.plotting_area().get_pixel_range();
+    chart::draw_legend(root, (x_px.end, y_px.start), entries)
 }
 
 fn legend(curves: &[Curve]) -> Vec<LegendEntry> {
@@ -208,8 +248,8 @@ fn legend(curves: &[Curve]) -> Vec<LegendEntry> {
         .enumerate()
         .map(|(k, c)| LegendEntry {
             label: c.label.clone(),
-            color: series_color(k),
-            swatch: Swatch::Line,
+            colour: series_colour(k),
+            kind: SwatchKind::Line,
         })
         .collect()
 }
@@ -225,7 +265,8 @@ mod tests {
         let c = Curve::new("m (AUROC 0.75)", vec![(0.0, 0.0), (0.2, 0.6), (1.0, 1.0)]);
         roc_png(&roc, "ROC", std::slice::from_ref(&c)).unwrap();
         let img = image::open(&roc).unwrap();
-        assert_eq!((img.width(), img.height()), (680, 690));
+        let legend = chart::legend_width(["m (AUROC 0.75)", "chance"]);
+        assert_eq!((img.width(), img.height()), (700 + legend, 690));
 
         let line = dir.path().join("line.png");
         let t = Curve::new(
@@ -236,7 +277,10 @@ mod tests {
         );
         line_png(&line, "training", "step", "bits/dim", &[t]).unwrap();
         let img = image::open(&line).unwrap();
-        assert_eq!((img.width(), img.height()), (900, 560));
+        assert_eq!(
+            (img.width(), img.height()),
+            (900 + chart::legend_width(["run"]), 560)
+        );
     }
 
     #[test]
@@ -250,7 +294,7 @@ mod tests {
         );
         line_png(&path, "t", "x", "y", &[c]).unwrap();
         let img = image::open(&path).unwrap().to_rgb8();
-        let blue = super::super::canvas::series_color(0);
+        let blue = series_colour(0);
         let found = img
             .pixels()
             .filter(|p| p.0 == [blue.0, blue.1, blue.2])

@@ -5,11 +5,14 @@
 
 use std::path::Path;
 
-use super::axes::{NOTE_SIZE, TITLE_SIZE};
-use super::canvas::{Canvas, Color, Rect};
-use super::grid::{blit, check_common, check_size, diverging_rgb, invalid, tile, Image, Normalise};
-use super::text::{self, HAlign, VAlign};
-use super::{output, FigureError};
+use plotters::element::{PathElement, Rectangle};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::ShapeStyle;
+
+use crate::grid::{blit, check_common, check_size, diverging_rgb, invalid, tile, Image, Normalise};
+use crate::page::Page;
+use crate::style::{self, text_size, AXIS, GRID, NOTE, NOTE_SIZE, TITLE_SIZE};
+use crate::FigureError;
 
 /// One tile: an image and how its values become colours.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,9 +72,9 @@ pub struct PanelFigure {
 const PAD: usize = 12;
 const GAP: usize = 2;
 const GROUP_GAP: usize = 14;
-const ROW_LABEL_SIZE: f32 = 14.0;
-const HEADER_SIZE: f32 = 14.0;
-const GROUP_SIZE: f32 = 15.0;
+const ROW_LABEL_SIZE: f64 = 14.0;
+const HEADER_SIZE: f64 = 14.0;
+const GROUP_SIZE: f64 = 15.0;
 const KEY_WIDTH: usize = 240;
 const KEY_HEIGHT: usize = 14;
 
@@ -79,7 +82,7 @@ const KEY_HEIGHT: usize = 14;
 ///
 /// Errors: no rows, a row with no tiles at all, more column names than columns, group
 /// spans that do not add up to the number of columns, or any error of
-/// [`image_grid_png`](super::image_grid_png) for a tile (bad shape, non-finite pixel,
+/// [`image_grid_png`](crate::image_grid_png) for a tile (bad shape, non-finite pixel,
 /// bad normalisation, a figure over the pixel limit).
 pub fn panel_figure_png(path: &Path, figure: &PanelFigure) -> Result<(), FigureError> {
     if figure.rows.is_empty() {
@@ -140,13 +143,13 @@ pub fn panel_figure_png(path: &Path, figure: &PanelFigure) -> Result<(), FigureE
     let col_w = figure
         .columns
         .iter()
-        .map(|c| text::measure(c, HEADER_SIZE).0 + 6)
+        .map(|c| text_size(c, HEADER_SIZE).0 as usize + 6)
         .fold(cell_w, usize::max);
     // Left edge of every column, with a wider gap where a group ends.
     let label_w = figure
         .rows
         .iter()
-        .map(|r| text::measure(&r.label, ROW_LABEL_SIZE).0)
+        .map(|r| text_size(&r.label, ROW_LABEL_SIZE).0 as usize)
         .max()
         .unwrap_or(0)
         + PAD
@@ -170,19 +173,19 @@ pub fn panel_figure_png(path: &Path, figure: &PanelFigure) -> Result<(), FigureE
     }
     let grid_right = x;
 
-    let title_h = text::measure("Ag", TITLE_SIZE).1 + 8;
+    let title_h = text_size("Ag", TITLE_SIZE).1 as usize + 8;
     let group_h = if figure.column_groups.is_empty() {
         0
     } else {
-        text::measure("Ag", GROUP_SIZE).1 + 8
+        text_size("Ag", GROUP_SIZE).1 as usize + 8
     };
     let header_h = if figure.columns.is_empty() {
         0
     } else {
-        text::measure("Ag", HEADER_SIZE).1 + 4
+        text_size("Ag", HEADER_SIZE).1 as usize + 4
     };
-    let row_h = cell_h.max(text::measure("Ag", ROW_LABEL_SIZE).1 + 4);
-    let note_line = text::measure("Ag", NOTE_SIZE).1 + 3;
+    let row_h = cell_h.max(text_size("Ag", ROW_LABEL_SIZE).1 as usize + 4);
+    let note_line = text_size("Ag", NOTE_SIZE).1 as usize + 3;
     let key_h = if figure.key.is_some() {
         KEY_HEIGHT + note_line + 10
     } else {
@@ -192,10 +195,10 @@ pub fn panel_figure_png(path: &Path, figure: &PanelFigure) -> Result<(), FigureE
         .notes
         .iter()
         .chain(figure.key.iter().map(|k| &k.caption))
-        .map(|n| text::measure(n, NOTE_SIZE).0)
+        .map(|n| text_size(n, NOTE_SIZE).0 as usize)
         .max()
         .unwrap_or(0);
-    let title_w = text::measure(&figure.title, TITLE_SIZE).0;
+    let title_w = text_size(&figure.title, TITLE_SIZE).0 as usize;
     let width = (grid_right + PAD)
         .max(title_w + 2 * PAD)
         .max(notes_w + 2 * PAD)
@@ -205,142 +208,105 @@ pub fn panel_figure_png(path: &Path, figure: &PanelFigure) -> Result<(), FigureE
     let height = grid_bottom + 8 + key_h + figure.notes.len() * note_line + PAD;
     check_size(path, width, height)?;
 
-    let mut canvas = Canvas::new(width, height, Color::WHITE);
-    text::draw(
-        &mut canvas,
-        &figure.title,
-        (width as f64 / 2.0, PAD as f64),
-        TITLE_SIZE,
-        Color::TEXT,
-        (HAlign::Center, VAlign::Top),
-    );
-    let mut first = 0;
-    for (name, n) in &figure.column_groups {
-        if *n == 0 {
-            continue;
-        }
-        let (x0, x1) = (xs[first], xs[first + n - 1] + col_w);
-        let y = (PAD + title_h + group_h - 6) as f64;
-        text::draw(
-            &mut canvas,
-            name,
-            ((x0 + x1) as f64 / 2.0, y - 2.0),
-            GROUP_SIZE,
-            Color::TEXT,
-            (HAlign::Center, VAlign::Bottom),
-        );
-        canvas.hline(x0 as f64, x1 as f64, y, Color::AXIS);
-        first += n;
-    }
-    for (c, name) in figure.columns.iter().enumerate() {
-        text::draw(
-            &mut canvas,
-            name,
-            (
-                (xs[c] + col_w / 2) as f64,
-                (PAD + title_h + group_h + header_h - 3) as f64,
-            ),
-            HEADER_SIZE,
-            Color::NOTE,
-            (HAlign::Center, VAlign::Bottom),
-        );
-    }
+    let mut page = Page::new(path, width, height)?;
+    // Pixels first (tiles and the key's gradient), then plotters draws text and lines over
+    // them.
+    let mut frames = Vec::new();
     for (r, (row, row_tiles)) in figure.rows.iter().zip(&tiles).enumerate() {
         let y = grid_top + r * (row_h + GAP);
-        text::draw(
-            &mut canvas,
-            &row.label,
-            ((label_w - 10) as f64, y as f64 + row_h as f64 / 2.0),
-            ROW_LABEL_SIZE,
-            Color::TEXT,
-            (HAlign::Right, VAlign::Middle),
-        );
         for (c, (panel, t)) in row.panels.iter().zip(row_tiles).enumerate() {
             if let (Some(p), Some(t)) = (panel, t) {
                 let w = p.image.width * figure.scale;
                 let h = p.image.height * figure.scale;
                 let (x0, y0) = (xs[c] + (col_w - w) / 2, y + (row_h - h) / 2);
-                blit(&mut canvas, &p.image, t, x0, y0, figure.scale);
-                // A hairline frame, so white (zero) tiles still read as tiles.
-                canvas.stroke_rect(
-                    Rect {
-                        x0: x0 as f64 - 1.0,
-                        y0: y0 as f64 - 1.0,
-                        x1: (x0 + w) as f64 + 1.0,
-                        y1: (y0 + h) as f64 + 1.0,
-                    },
-                    Color::GRID,
-                );
+                blit(&mut page, &p.image, t, x0, y0, figure.scale);
+                frames.push((x0, y0, w, h));
             }
         }
     }
-    let mut y = grid_bottom + 8;
-    if let Some(key) = &figure.key {
-        let x0 = PAD + text::measure(&key.ends[0], NOTE_SIZE).0 + 6;
+    let key_top = grid_bottom + 8;
+    let key_x0 = figure
+        .key
+        .as_ref()
+        .map_or(0, |k| PAD + text_size(&k.ends[0], NOTE_SIZE).0 as usize + 6);
+    if figure.key.is_some() {
         for dx in 0..KEY_WIDTH {
             let t = 2.0 * dx as f32 / (KEY_WIDTH - 1) as f32 - 1.0;
             let rgb = diverging_rgb(t);
             for dy in 0..KEY_HEIGHT {
-                canvas.set(x0 + dx, y + dy, rgb);
+                page.set(key_x0 + dx, key_top + dy, rgb);
             }
         }
-        canvas.stroke_rect(
-            Rect {
-                x0: x0 as f64 - 1.0,
-                y0: y as f64 - 1.0,
-                x1: (x0 + KEY_WIDTH) as f64 + 1.0,
-                y1: (y + KEY_HEIGHT) as f64 + 1.0,
-            },
-            Color::AXIS,
-        );
-        let mid = y as f64 + KEY_HEIGHT as f64 / 2.0;
-        text::draw(
-            &mut canvas,
-            &key.ends[0],
-            ((x0 - 6) as f64, mid),
-            NOTE_SIZE,
-            Color::TEXT,
-            (HAlign::Right, VAlign::Middle),
-        );
-        text::draw(
-            &mut canvas,
-            &key.ends[2],
-            ((x0 + KEY_WIDTH + 6) as f64, mid),
-            NOTE_SIZE,
-            Color::TEXT,
-            (HAlign::Left, VAlign::Middle),
-        );
-        text::draw(
-            &mut canvas,
-            &key.ends[1],
-            ((x0 + KEY_WIDTH / 2) as f64, (y + KEY_HEIGHT + 1) as f64),
-            NOTE_SIZE,
-            Color::TEXT,
-            (HAlign::Center, VAlign::Top),
-        );
-        y += KEY_HEIGHT + note_line + 4;
-        text::draw(
-            &mut canvas,
-            &key.caption,
-            (PAD as f64, y as f64),
-            NOTE_SIZE,
-            Color::NOTE,
-            (HAlign::Left, VAlign::Top),
-        );
-        y += note_line + 6;
     }
-    for note in &figure.notes {
-        text::draw(
-            &mut canvas,
-            note,
-            (PAD as f64, y as f64),
-            NOTE_SIZE,
-            Color::NOTE,
-            (HAlign::Left, VAlign::Top),
-        );
-        y += note_line;
-    }
-    output::write_png(path, &canvas.into_image())
+    page.draw(path, |root| {
+        let at = |x: usize, y: usize| (x as i32, y as i32);
+        let title = style::font(TITLE_SIZE).pos(Pos::new(HPos::Center, VPos::Top));
+        root.draw_text(&figure.title, &title, at(width / 2, PAD))?;
+        let group = style::font(GROUP_SIZE).pos(Pos::new(HPos::Center, VPos::Bottom));
+        let mut first = 0;
+        for (name, n) in &figure.column_groups {
+            if *n == 0 {
+                continue;
+            }
+            let (x0, x1) = (xs[first], xs[first + n - 1] + col_w);
+            let y = PAD + title_h + group_h - 6;
+            root.draw_text(name, &group, at((x0 + x1) / 2, y - 2))?;
+            root.draw(&PathElement::new(
+                vec![at(x0, y), at(x1, y)],
+                ShapeStyle::from(AXIS),
+            ))?;
+            first += n;
+        }
+        let header = style::font_in(HEADER_SIZE, NOTE).pos(Pos::new(HPos::Center, VPos::Bottom));
+        for (c, name) in figure.columns.iter().enumerate() {
+            let y = PAD + title_h + group_h + header_h - 3;
+            root.draw_text(name, &header, at(xs[c] + col_w / 2, y))?;
+        }
+        let row_style = style::font(ROW_LABEL_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
+        for (r, row) in figure.rows.iter().enumerate() {
+            let y = grid_top + r * (row_h + GAP) + row_h / 2;
+            root.draw_text(&row.label, &row_style, at(label_w - 10, y))?;
+        }
+        // A hairline frame around every tile, so white (zero) tiles still read as tiles.
+        for &(x0, y0, w, h) in &frames {
+            root.draw(&Rectangle::new(
+                [(x0 as i32 - 1, y0 as i32 - 1), at(x0 + w, y0 + h)],
+                ShapeStyle::from(GRID),
+            ))?;
+        }
+        let mut y = key_top;
+        if let Some(key) = &figure.key {
+            root.draw(&Rectangle::new(
+                [
+                    (key_x0 as i32 - 1, y as i32 - 1),
+                    at(key_x0 + KEY_WIDTH, y + KEY_HEIGHT),
+                ],
+                ShapeStyle::from(AXIS),
+            ))?;
+            let mid = y + KEY_HEIGHT / 2;
+            let left = style::font(NOTE_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
+            let right = style::font(NOTE_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
+            let below = style::font(NOTE_SIZE).pos(Pos::new(HPos::Center, VPos::Top));
+            root.draw_text(&key.ends[0], &left, at(key_x0 - 6, mid))?;
+            root.draw_text(&key.ends[2], &right, at(key_x0 + KEY_WIDTH + 6, mid))?;
+            root.draw_text(
+                &key.ends[1],
+                &below,
+                at(key_x0 + KEY_WIDTH / 2, y + KEY_HEIGHT + 1),
+            )?;
+            y += KEY_HEIGHT + note_line + 4;
+            let caption = style::font_in(NOTE_SIZE, NOTE);
+            root.draw_text(&key.caption, &caption, at(PAD, y))?;
+            y += note_line + 6;
+        }
+        let note = style::font_in(NOTE_SIZE, NOTE);
+        for line in &figure.notes {
+            root.draw_text(line, &note, at(PAD, y))?;
+            y += note_line;
+        }
+        Ok(())
+    })?;
+    page.write(path)
 }
 
 #[cfg(test)]
@@ -394,7 +360,7 @@ mod tests {
         let red = find([178, 24, 43]);
         let blue = find([33, 102, 172]);
         assert_eq!(red.1, blue.1, "same row");
-        let col_w = 20usize.max(text::measure("s", HEADER_SIZE).0 + 6);
+        let col_w = 20usize.max(text_size("s", HEADER_SIZE).0 as usize + 6);
         assert_eq!((blue.0 - red.0) as usize, 2 * (col_w + GAP) + GROUP_GAP);
         // The grey tile of row 2 sits below, at mid grey.
         let grey: Vec<u32> = (0..img.height())
