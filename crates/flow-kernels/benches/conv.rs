@@ -4,7 +4,7 @@
 //! batch 32; 28x28 before the squeeze, 14x14 after, 3x3 and 1x1 kernels).
 
 use burn::backend::Flex;
-use burn::tensor::backend::Backend;
+use burn::tensor::ops::ModuleOps;
 use burn::tensor::{Distribution, Tensor};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use flow_kernels::{burn_conv2d_backward, unit_stride_options, FlowBackend, WantedGrads};
