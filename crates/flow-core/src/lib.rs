@@ -55,6 +55,7 @@ mod linalg;
 pub mod models;
 pub mod nn;
 pub mod params;
+pub mod schedule;
 pub mod st_nets;
 #[cfg(feature = "testing")]
 pub mod testing;

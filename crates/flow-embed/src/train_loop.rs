@@ -12,6 +12,7 @@ use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::{ElementConversion, Int, Tensor};
 use flow_core::grads::clip_global_norm;
+use flow_core::schedule::LrSchedule;
 use flow_data::BatchPlan;
 
 use crate::error::{EmbedError, Result};
@@ -65,8 +66,11 @@ fn scheduled_lr(peak: f64, cosine: bool, step: u64, total: u64) -> f64 {
     if !cosine || total == 0 {
         return peak;
     }
-    let t = step as f64 / total as f64;
-    peak * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+    let decay = LrSchedule::Cosine {
+        steps: total,
+        final_fraction: 0.0,
+    };
+    peak * decay.factor(step)
 }
 
 /// Trains `model` on `rows` rows under `schedule`: the batch order of epoch `e` is

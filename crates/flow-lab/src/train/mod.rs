@@ -48,6 +48,7 @@ pub use checkpoint::{
     checkpoint_path, read_checkpoint, read_checkpoint_meta, write_checkpoint, Checkpoint,
     CheckpointError, CheckpointMeta, DataFingerprint, NegativeMeta, CHECKPOINT_FILE,
 };
+pub use flow_core::schedule::LrSchedule;
 pub use grads::{clip_and_decay, global_grad_norm, ClipScope, DecayScope, GradientRule};
 pub use guard::{locate_non_finite, NonFiniteSite};
 pub use negative::{negative_loss, NegativeConfig, NegativeData, FASHION_MNIST_HINGE_NATS};
@@ -55,6 +56,4 @@ pub use run::{
     resume, resume_with, run, run_or_resume, run_or_resume_with, run_with, HistoryPoint,
     RunOptions, TrainConfig, TrainOutcome,
 };
-pub use step::{
-    FlowOptimizer, FlowTrainer, LrSchedule, OptimConfig, OptimizerRecord, StepStats, TrainError,
-};
+pub use step::{FlowOptimizer, FlowTrainer, OptimConfig, OptimizerRecord, StepStats, TrainError};
