@@ -6,10 +6,34 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use flow_lab::bench::BenchResult;
-use flow_lab::docs::{bench_table, replace_section};
+use flow_lab::docs::{bench_table, replace_section, ClaimTables};
+use flow_lab::experiment::ExperimentResults;
 
 /// The committed side-by-side benchmark, relative to the workspace root.
 pub const BENCH_RESULTS: &str = "docs/results/bench.json";
+
+/// The runs behind docs/reproduction.md: the prefix of their sections, their committed
+/// `results.json` (relative to the workspace root) and the command that made them.
+const REPRODUCTION_RUNS: [(&str, &str, &str); 2] = [
+    (
+        "standard",
+        "docs/results/standard/results.json",
+        "cargo xtask experiment --preset standard",
+    ),
+    ("quick", "docs/results/quick/results.json", "cargo xtask experiment"),
+];
+
+/// The tables a run can give, by the suffix of their section name.
+const REPRODUCTION_TABLES: [&str; 8] = [
+    "run",
+    "training",
+    "likelihood",
+    "bias",
+    "synthetic",
+    "layers",
+    "negative",
+    "embedding",
+];
 
 /// Arguments of `cargo xtask docs`.
 #[derive(Args)]
@@ -39,7 +63,40 @@ pub fn generated(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         .with_context(|| format!("reading {}", developers.display()))?;
     let text = replace_section(&text, "bench", &bench_table(&bench)?)
         .with_context(|| format!("in {}", developers.display()))?;
-    Ok(vec![(developers, text)])
+    let reproduction = root.join("docs/reproduction.md");
+    let reproduction_text = reproduction_tables(root, &reproduction)?;
+    Ok(vec![(developers, text), (reproduction, reproduction_text)])
+}
+
+/// docs/reproduction.md with every generated section it holds rewritten from the run
+/// it names (`<!-- generated:standard-likelihood -->` is the `likelihood` table of the
+/// `standard` run).
+fn reproduction_tables(root: &Path, path: &Path) -> anyhow::Result<String> {
+    let mut text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    for (prefix, file, command) in REPRODUCTION_RUNS {
+        let wanted: Vec<&str> = REPRODUCTION_TABLES
+            .into_iter()
+            .filter(|table| text.contains(&format!("<!-- generated:{prefix}-{table} -->")))
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let results_path = root.join(file);
+        let results_text = std::fs::read_to_string(&results_path)
+            .with_context(|| format!("reading {}", results_path.display()))?;
+        let results: ExperimentResults = serde_json::from_str(&results_text)
+            .with_context(|| format!("parsing {}", results_path.display()))?;
+        let tables = ClaimTables::new(&results, command);
+        for table in wanted {
+            let section = tables
+                .section(table)
+                .with_context(|| format!("the {prefix} run ({})", results_path.display()))?;
+            text = replace_section(&text, &format!("{prefix}-{table}"), &section)
+                .with_context(|| format!("in {}", path.display()))?;
+        }
+    }
+    Ok(text)
 }
 
 /// Runs the command.

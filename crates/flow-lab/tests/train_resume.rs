@@ -223,8 +223,15 @@ fn run_or_resume_continues_the_matching_run_and_refuses_another() {
 /// Runs `flow` for 5 steps in one go and as 2 + 3 with a resume in between, and
 /// compares the final states exactly.
 fn assert_resume_is_exact(flow: &flow_core::FlowConfig, data: &flow_data::ImageDataset) {
+    assert_resume_is_exact_with(flow, data, train_config(21, None, Some(5)));
+}
+
+fn assert_resume_is_exact_with(
+    flow: &flow_core::FlowConfig,
+    data: &flow_data::ImageDataset,
+    train: flow_lab::train::TrainConfig,
+) {
     let device = Default::default();
-    let train = train_config(21, None, Some(5));
     let whole_dir = tempfile::tempdir().unwrap();
     let parts_dir = tempfile::tempdir().unwrap();
     let whole = run::<B>(flow, &train, data, &device, &quiet(whole_dir.path(), None)).unwrap();
@@ -301,4 +308,29 @@ fn resume_is_exact_for_glow_with_actnorm_initialisation() {
 fn resume_is_exact_for_a_multi_scale_realnvp() {
     let flow = flow_core::FlowConfig::realnvp([1, 4, 4], 2, 1, 4);
     assert_resume_is_exact(&flow, &synthetic_images(16));
+}
+
+#[test]
+fn resume_is_exact_under_rmsprop_and_keeps_its_state() {
+    let flow = flow_core::FlowConfig::realnvp([1, 4, 4], 2, 1, 4);
+    let mut train = train_config(21, None, Some(5));
+    train.optim = flow_lab::train::OptimConfig {
+        learning_rate: 1e-3,
+        ..flow_lab::train::OptimConfig::reference_glow()
+    };
+    let data = synthetic_images(16);
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = run::<B>(
+        &flow,
+        &train,
+        &data,
+        &Default::default(),
+        &quiet(dir.path(), None),
+    )
+    .unwrap();
+    assert_eq!(
+        outcome.optimizer.kind(),
+        flow_lab::train::OptimizerKind::RmsProp
+    );
+    assert_resume_is_exact_with(&flow, &data, train);
 }

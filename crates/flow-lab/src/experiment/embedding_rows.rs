@@ -6,7 +6,7 @@ use flow_kernels::FlowAutodiffBackend;
 use std::path::Path;
 
 use flow_plot::Series;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::config::ExperimentConfig;
 use super::detect::{detect, metrics_finite, Detection};
@@ -17,7 +17,7 @@ use crate::embedding::{
 };
 
 /// The embedding rows of a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmbeddingResults {
     /// The study: classifier (accuracy, cache), flow, timings, embedding files.
     pub summary: EmbeddingStudySummary,
@@ -26,7 +26,7 @@ pub struct EmbeddingResults {
 }
 
 /// One detector on the embeddings, scored like a pixel flow.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DetectorResult {
     /// Short name (table row and file names).
     pub name: String,
@@ -43,7 +43,7 @@ pub struct DetectorResult {
 }
 
 /// The mean score of one set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScoreSummary {
     /// The set.
     pub name: String,

@@ -4,14 +4,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use flow_ood::{MetricReport, MetricValue};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::detect::metrics_finite;
 use super::embedding_rows::{DetectorResult, EmbeddingResults};
 use super::ExperimentError;
 
 /// Mean bits/dim of one scored set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetSummary {
     /// The set.
     pub name: String,
@@ -27,7 +27,7 @@ pub struct SetSummary {
 }
 
 /// Detection of one OOD set against the in-distribution test set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OodResult {
     /// The OOD set.
     pub set: String,
@@ -36,7 +36,7 @@ pub struct OodResult {
 }
 
 /// Everything measured for one model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelResult {
     /// Short name.
     pub name: String,
@@ -69,7 +69,7 @@ pub struct ModelResult {
 }
 
 /// Negative training of one model beside a plain baseline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NegativeResult {
     /// The hinge, in nats.
     pub hinge_nats: f64,
@@ -89,7 +89,7 @@ pub struct NegativeResult {
 }
 
 /// The whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExperimentResults {
     /// Run id (directory name).
     pub run_id: String,
@@ -110,6 +110,10 @@ pub struct ExperimentResults {
     pub figures: Vec<String>,
     /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
+    /// The commit, machine and UTC time of the run (absent in results written before
+    /// it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::provenance::Provenance>,
 }
 
 /// AUROC, AUPR-In and FPR@95 against the first (natural) OOD set, with intervals.
@@ -174,6 +178,13 @@ impl ExperimentResults {
             self.backend,
             self.wall_seconds
         );
+        if let Some(p) = &self.provenance {
+            let _ = writeln!(
+                md,
+                "Run from commit `{}` on {}, started {} UTC.\n",
+                p.commit, p.machine, p.date
+            );
+        }
         let _ = writeln!(
             md,
             "Score: log-likelihood; in-distribution is the positive class; AUROC below 0.5 \

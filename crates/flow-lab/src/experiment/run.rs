@@ -102,6 +102,8 @@ impl BackendJob for ExperimentJob {
 
     fn run<B: FlowAutodiffBackend>(self, backend: BackendKind, device: B::Device) -> Self::Output {
         let started = Instant::now();
+        // Taken at the start: the commit and machine the run was launched from.
+        let provenance = crate::provenance::Provenance::now();
         let config = self.config;
         let run_id = self
             .options
@@ -201,6 +203,7 @@ impl BackendJob for ExperimentJob {
             embedding,
             figures: run_figures,
             wall_seconds: started.elapsed().as_secs_f64(),
+            provenance: Some(provenance),
         };
         results.write(&dir)?;
         Ok((dir, results))

@@ -2,7 +2,7 @@
 //!
 //! A checkpoint holds everything a run needs to continue bit for bit: the flow's
 //! configuration, the training configuration, the step reached, the model record
-//! (parameters and BatchNorm running statistics), Adam's state, and the history so far.
+//! (parameters and BatchNorm running statistics), the optimiser's state, and the history so far.
 //! No random-number state is saved because the run draws none that carries over: the
 //! batch order of an epoch and the dequantization noise of a step are both derived from
 //! the seed and the step (see the [`train`](super) module).
@@ -41,7 +41,7 @@ use thiserror::Error;
 
 use super::negative::NegativeConfig;
 use super::run::{HistoryPoint, TrainConfig};
-use super::step::OptimizerRecord;
+use super::step::{OptimizerKind, OptimizerRecord};
 
 /// The checkpoint's file name inside a run's checkpoint folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.flowckpt";
@@ -184,7 +184,7 @@ pub struct Checkpoint<B: FlowAutodiffBackend> {
     pub history: Vec<HistoryPoint>,
     /// The model, rebuilt from `meta.flow` with the saved record loaded.
     pub model: FlowNet<B>,
-    /// Adam's state.
+    /// The optimiser's state (of the kind its configuration names).
     pub optimizer: OptimizerRecord<B>,
 }
 
@@ -206,8 +206,11 @@ pub fn write_checkpoint<B: FlowAutodiffBackend>(
     let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
     let model_bytes = Recorder::<B>::record(&recorder, model.clone().into_record(), ())
         .map_err(|e| corrupt(&path, format!("cannot encode the model record: {e}")))?;
-    let optim_bytes = Recorder::<B>::record(&recorder, optimizer, ())
-        .map_err(|e| corrupt(&path, format!("cannot encode the optimizer record: {e}")))?;
+    let optim_bytes = match optimizer {
+        OptimizerRecord::Adam(record) => Recorder::<B>::record(&recorder, record, ()),
+        OptimizerRecord::RmsProp(record) => Recorder::<B>::record(&recorder, record, ()),
+    }
+    .map_err(|e| corrupt(&path, format!("cannot encode the optimizer record: {e}")))?;
     let header =
         encode_meta(meta).map_err(|e| corrupt(&path, format!("cannot encode the header: {e}")))?;
 
@@ -246,9 +249,17 @@ pub fn read_checkpoint<B: FlowAutodiffBackend>(
         device,
     )
     .map_err(|e| corrupt(path, format!("cannot decode the model record: {e}")))?;
-    let optimizer =
-        Recorder::<B>::load::<OptimizerRecord<B>>(&recorder, sections.optimizer.to_vec(), device)
-            .map_err(|e| corrupt(path, format!("cannot decode the optimizer record: {e}")))?;
+    // The configuration in the header says whose state the section holds.
+    let optimizer_bytes = sections.optimizer.to_vec();
+    let optimizer = match meta.train.optim.optimizer {
+        OptimizerKind::Adam => {
+            Recorder::<B>::load(&recorder, optimizer_bytes, device).map(OptimizerRecord::Adam)
+        }
+        OptimizerKind::RmsProp => {
+            Recorder::<B>::load(&recorder, optimizer_bytes, device).map(OptimizerRecord::RmsProp)
+        }
+    }
+    .map_err(|e| corrupt(path, format!("cannot decode the optimizer record: {e}")))?;
     let model = meta
         .flow
         .init::<B>(meta.train.seed, device)

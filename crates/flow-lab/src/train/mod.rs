@@ -8,8 +8,8 @@
 //! - [`guard`]: where a diverging step's non-finite values first appear;
 //! - [`negative`]: negative training (paper, appendix B), through [`run_with`] and
 //!   friends, with the same checkpoints, resumption and guard;
-//! - [`FlowTrainer`]: one optimiser step (Adam, global gradient-norm clip, weight decay
-//!   on the weight-norm scales only).
+//! - [`FlowTrainer`]: one optimiser step (Adam or RMSprop after the reference's
+//!   gradient clipping and weight decay; see [`OptimConfig`]).
 //!
 //! # Determinism
 //!
@@ -56,4 +56,7 @@ pub use run::{
     resume, resume_with, run, run_or_resume, run_or_resume_with, run_with, HistoryPoint,
     RunOptions, TrainConfig, TrainOutcome,
 };
-pub use step::{FlowOptimizer, FlowTrainer, OptimConfig, OptimizerRecord, StepStats, TrainError};
+pub use step::{
+    AdamOptimizer, FlowOptimizer, FlowTrainer, OptimConfig, OptimizerKind, OptimizerRecord,
+    RmsPropOptimizer, StepStats, TrainError, RMSPROP_ALPHA,
+};

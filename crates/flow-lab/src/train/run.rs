@@ -38,7 +38,7 @@ pub struct TrainConfig {
     /// Steps in total.
     #[serde(default)]
     pub max_steps: Option<u64>,
-    /// The optimiser (Adam, clip, weight decay, learning rate).
+    /// The optimiser (Adam or RMSprop, clip, weight decay, learning rate).
     #[serde(default)]
     pub optim: OptimConfig,
 }
@@ -118,7 +118,7 @@ pub struct HistoryPoint {
 pub struct TrainOutcome<B: FlowAutodiffBackend> {
     /// The trained model (in training mode; `model.valid()` gives the inference model).
     pub model: FlowNet<B>,
-    /// Adam's state at the end.
+    /// The optimiser's state at the end.
     pub optimizer: OptimizerRecord<B>,
     /// Every step so far, earlier sessions of a resumed run included.
     pub history: Vec<HistoryPoint>,
@@ -273,7 +273,7 @@ pub fn resume_with<B: FlowAutodiffBackend>(
             meta.train.optim.clone(),
             checkpoint.optimizer,
             meta.step,
-        ),
+        )?,
         history: checkpoint.history,
         elapsed_before: Duration::from_secs_f64(meta.elapsed_secs.max(0.0)),
         images_before: meta.images_seen,

@@ -4,7 +4,7 @@ use flow_kernels::FlowAutodiffBackend;
 use std::path::PathBuf;
 
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer, RmsProp, RmsPropConfig};
 use burn::tensor::{ElementConversion, Tensor};
 use flow_core::FlowNet;
 use serde::{Deserialize, Serialize};
@@ -17,19 +17,141 @@ use super::grads::{clip_and_decay, ClipScope, DecayScope, GradientRule};
 use super::guard::{first_non_finite_gradient, NonFiniteSite};
 use super::negative::negative_loss;
 
-/// The optimiser [`FlowTrainer`] runs: burn's Adam adapted to a [`FlowNet`].
-pub type FlowOptimizer<B> = OptimizerAdaptor<Adam, FlowNet<B>, B>;
+/// burn's Adam adapted to a [`FlowNet`].
+pub type AdamOptimizer<B> = OptimizerAdaptor<Adam, FlowNet<B>, B>;
 
-/// The optimiser's state (Adam's moments and step count per parameter), as saved in
-/// checkpoints.
-pub type OptimizerRecord<B> = <FlowOptimizer<B> as Optimizer<FlowNet<B>, B>>::Record;
+/// burn's RMSprop adapted to a [`FlowNet`].
+pub type RmsPropOptimizer<B> = OptimizerAdaptor<RmsProp, FlowNet<B>, B>;
 
-/// The optimiser of the reference's RealNVP: Adam, lr 5e-5, gradient-norm clip 100 per
-/// parameter group, weight decay 5e-5 on the weight-norm scales only, PyTorch's epsilon
-/// 1e-8.
+/// RMSprop's smoothing constant: PyTorch's default, which the reference's Glow keeps.
+pub const RMSPROP_ALPHA: f64 = 0.99;
+
+/// Which update rule a [`FlowTrainer`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// Adam (the reference's RealNVP).
+    #[default]
+    Adam,
+    /// RMSprop as PyTorch defines it with its defaults: not centred, no momentum,
+    /// smoothing [`RMSPROP_ALPHA`] (the reference's Glow on FashionMNIST and MNIST).
+    RmsProp,
+}
+
+impl OptimizerKind {
+    /// Whether this is the default, Adam (configurations leave it out then).
+    pub fn is_adam(&self) -> bool {
+        *self == Self::Adam
+    }
+}
+
+/// The optimiser [`FlowTrainer`] runs, one of [`OptimizerKind`].
+pub enum FlowOptimizer<B: FlowAutodiffBackend> {
+    /// Adam.
+    Adam(AdamOptimizer<B>),
+    /// RMSprop.
+    RmsProp(RmsPropOptimizer<B>),
+}
+
+/// The optimiser's state (moments and step count per parameter), as saved in
+/// checkpoints; which variant a checkpoint holds follows the `optimizer` of its
+/// configuration.
+#[derive(Clone)]
+pub enum OptimizerRecord<B: FlowAutodiffBackend> {
+    /// Adam's first and second moments.
+    Adam(<AdamOptimizer<B> as Optimizer<FlowNet<B>, B>>::Record),
+    /// RMSprop's running mean of squared gradients.
+    RmsProp(<RmsPropOptimizer<B> as Optimizer<FlowNet<B>, B>>::Record),
+}
+
+impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
+    /// A fresh optimiser as `config` describes it.
+    fn new(config: &OptimConfig) -> Self {
+        match config.optimizer {
+            OptimizerKind::Adam => Self::Adam(
+                AdamConfig::new()
+                    .with_beta_1(config.beta_1 as f32)
+                    .with_beta_2(config.beta_2 as f32)
+                    .with_epsilon(config.epsilon as f32)
+                    .init(),
+            ),
+            // burn's RMSprop defaults to momentum 0.9 and epsilon 1e-5; PyTorch's (and
+            // the reference's) to no momentum and 1e-8.
+            OptimizerKind::RmsProp => Self::RmsProp(
+                RmsPropConfig::new()
+                    .with_alpha(RMSPROP_ALPHA as f32)
+                    .with_momentum(0.0)
+                    .with_centered(false)
+                    .with_epsilon(config.epsilon as f32)
+                    .init(),
+            ),
+        }
+    }
+
+    /// Its state.
+    fn to_record(&self) -> OptimizerRecord<B> {
+        match self {
+            Self::Adam(o) => OptimizerRecord::Adam(o.to_record()),
+            Self::RmsProp(o) => OptimizerRecord::RmsProp(o.to_record()),
+        }
+    }
+
+    /// The same optimiser continuing from `record`, which must be of its kind.
+    fn load_record(self, record: OptimizerRecord<B>) -> Result<Self, TrainError> {
+        match (self, record) {
+            (Self::Adam(o), OptimizerRecord::Adam(r)) => Ok(Self::Adam(o.load_record(r))),
+            (Self::RmsProp(o), OptimizerRecord::RmsProp(r)) => {
+                Ok(Self::RmsProp(o.load_record(r)))
+            }
+            (optimizer, record) => Err(TrainError::Config(format!(
+                "the saved optimiser state is {}'s but the configuration asks for {}",
+                record.kind_name(),
+                optimizer.kind_name()
+            ))),
+        }
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Adam(_) => "Adam",
+            Self::RmsProp(_) => "RMSprop",
+        }
+    }
+
+    fn step(&mut self, learning_rate: f64, model: FlowNet<B>, grads: GradientsParams) -> FlowNet<B> {
+        match self {
+            Self::Adam(o) => o.step(learning_rate, model, grads),
+            Self::RmsProp(o) => o.step(learning_rate, model, grads),
+        }
+    }
+}
+
+impl<B: FlowAutodiffBackend> OptimizerRecord<B> {
+    /// The optimiser this state belongs to.
+    pub fn kind(&self) -> OptimizerKind {
+        match self {
+            Self::Adam(_) => OptimizerKind::Adam,
+            Self::RmsProp(_) => OptimizerKind::RmsProp,
+        }
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Adam(_) => "Adam",
+            Self::RmsProp(_) => "RMSprop",
+        }
+    }
+}
+
+/// The optimiser of the reference's RealNVP by default: Adam, lr 5e-5, gradient-norm
+/// clip 100 per parameter group, weight decay 5e-5 on the weight-norm scales only,
+/// PyTorch's epsilon 1e-8 ([`OptimConfig::reference_glow`] gives its Glow's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptimConfig {
+    /// The update rule (Adam unless set).
+    #[serde(default, skip_serializing_if = "OptimizerKind::is_adam")]
+    pub optimizer: OptimizerKind,
     /// Learning rate (the peak of the schedule).
     pub learning_rate: f64,
     /// How the learning rate moves over the steps (constant by default, as in the
@@ -48,8 +170,10 @@ pub struct OptimConfig {
     /// scales only, its Glow every parameter.
     #[serde(default)]
     pub decay_scope: DecayScope,
-    /// Adam's epsilon (burn defaults to 1e-5; PyTorch and the reference use 1e-8).
-    pub adam_epsilon: f64,
+    /// The optimiser's epsilon (burn defaults to 1e-5; PyTorch and the reference use
+    /// 1e-8).
+    #[serde(alias = "adam_epsilon")]
+    pub epsilon: f64,
     /// Adam's beta 1.
     pub beta_1: f64,
     /// Adam's beta 2.
@@ -57,6 +181,16 @@ pub struct OptimConfig {
 }
 
 impl OptimConfig {
+    /// The optimiser of the reference's Glow on FashionMNIST and MNIST: RMSprop, lr
+    /// 5e-5, weight decay 5e-5 on every parameter, gradient clipping at 100 per group.
+    pub fn reference_glow() -> Self {
+        Self {
+            optimizer: OptimizerKind::RmsProp,
+            decay_scope: DecayScope::All,
+            ..Self::default()
+        }
+    }
+
     /// The learning rate of 0-based `step`.
     pub fn learning_rate_at(&self, step: u64) -> f64 {
         self.learning_rate * self.schedule.factor(step)
@@ -76,13 +210,14 @@ impl OptimConfig {
 impl Default for OptimConfig {
     fn default() -> Self {
         Self {
+            optimizer: OptimizerKind::Adam,
             learning_rate: 5e-5,
             schedule: LrSchedule::Constant,
             grad_clip_norm: Some(100.0),
             grad_clip_scope: ClipScope::PerGroup,
             weight_decay: 5e-5,
             decay_scope: DecayScope::WeightNormScales,
-            adam_epsilon: 1e-8,
+            epsilon: 1e-8,
             beta_1: 0.9,
             beta_2: 0.999,
         }
@@ -155,11 +290,7 @@ pub struct FlowTrainer<B: FlowAutodiffBackend> {
 impl<B: FlowAutodiffBackend> FlowTrainer<B> {
     /// A trainer for `model` with a fresh optimiser.
     pub fn new(model: FlowNet<B>, config: OptimConfig) -> Self {
-        let optimizer = AdamConfig::new()
-            .with_beta_1(config.beta_1 as f32)
-            .with_beta_2(config.beta_2 as f32)
-            .with_epsilon(config.adam_epsilon as f32)
-            .init();
+        let optimizer = FlowOptimizer::new(&config);
         Self {
             model: Some(model),
             optimizer,
@@ -170,16 +301,23 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
 
     /// A trainer that continues from saved state: `model` (with its parameters loaded),
     /// the optimiser's `record` and the number of `steps` already taken.
+    ///
+    /// # Errors
+    /// [`TrainError::Config`] when `record` is another optimiser's state than the one
+    /// `config` asks for.
     pub fn with_state(
         model: FlowNet<B>,
         config: OptimConfig,
         record: OptimizerRecord<B>,
         steps: u64,
-    ) -> Self {
-        let mut trainer = Self::new(model, config);
-        trainer.optimizer = trainer.optimizer.load_record(record);
-        trainer.step = steps;
-        trainer
+    ) -> Result<Self, TrainError> {
+        let optimizer = FlowOptimizer::new(&config).load_record(record)?;
+        Ok(Self {
+            model: Some(model),
+            optimizer,
+            config,
+            step: steps,
+        })
     }
 
     /// The optimiser's state, for checkpoints.

@@ -127,18 +127,30 @@ pub fn parameter_bits(model: &FlowNet<B>) -> BTreeMap<String, Vec<u32>> {
     param_paths(model).values
 }
 
-/// Adam's state per parameter path of `model` (moments and step counts), exactly.
+/// The optimiser's state per parameter path of `model` (moments and step counts),
+/// exactly.
 pub fn optimizer_state(model: &FlowNet<B>, record: OptimizerRecord<B>) -> BTreeMap<String, Value> {
     let paths = param_paths(model).by_id;
-    record
-        .into_item::<FullPrecisionSettings>()
+    let items: Vec<(String, Value)> = match record {
+        OptimizerRecord::Adam(r) => r
+            .into_item::<FullPrecisionSettings>()
+            .into_iter()
+            .map(|(id, item)| (id, serde_json::to_value(item).unwrap()))
+            .collect(),
+        OptimizerRecord::RmsProp(r) => r
+            .into_item::<FullPrecisionSettings>()
+            .into_iter()
+            .map(|(id, item)| (id, serde_json::to_value(item).unwrap()))
+            .collect(),
+    };
+    items
         .into_iter()
         .map(|(id, item)| {
             let path = paths
                 .get(&id)
                 .cloned()
                 .unwrap_or_else(|| panic!("optimizer state for unknown parameter {id}"));
-            (path, serde_json::to_value(item).unwrap())
+            (path, item)
         })
         .collect()
 }

@@ -55,7 +55,7 @@ impl BootstrapOptions {
 }
 
 /// A two-sided percentile bootstrap interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ConfidenceInterval {
     /// The `(1 - level) / 2` quantile of the resampled values.
     pub lower: f64,

@@ -7,12 +7,12 @@ use super::fpr::{FprConvention, DEFAULT_TPR_LEVEL};
 use super::metric::Metric;
 use super::table::ScoreTable;
 use crate::orientation::{Orientation, OrientedScores, PositiveClass};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const FIXED_METRICS: usize = 6;
 
 /// What [`evaluate`] computes beyond the fixed metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluateOptions {
     /// TPR level of the FPR metrics, in (0, 1]; 0.95 by default.
     pub tpr_level: f64,
@@ -33,7 +33,7 @@ impl Default for EvaluateOptions {
 }
 
 /// One metric's value with its name, its convention in words, and its bootstrap interval.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricValue {
     /// Stable identifier, from [`Metric::name`].
     pub name: String,
@@ -48,16 +48,16 @@ pub struct MetricValue {
 }
 
 /// How the bootstrap intervals in a report were made.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapSummary {
     /// The options used (resamples, level, seed).
     pub options: BootstrapOptions,
     /// The resampling scheme, in words.
-    pub scheme: &'static str,
+    pub scheme: String,
 }
 
 /// Every metric of [`evaluate`], ready to serialize.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricReport {
     /// Orientation of the scores that were evaluated.
     pub orientation: Orientation,
@@ -197,7 +197,8 @@ pub fn evaluate_table(
             options: o,
             scheme: "stratified percentile bootstrap: n_in and n_ood drawn with replacement \
                      from their own sets; xoshiro256++ seeded by SplitMix64; Lemire bounded \
-                     draws; quantiles by linear interpolation (NumPy default)",
+                     draws; quantiles by linear interpolation (NumPy default)"
+                .to_string(),
         }),
     })
 }

@@ -5,13 +5,13 @@
 use std::path::Path;
 
 use flow_plot::Series;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::super::ExperimentError;
 
 /// The mean terms of `log p(x)` over one set of images, in nats per image:
 /// `log p(x) = sum(log_det) + prior + constant`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerBreakdown {
     /// The traced layers, in forward order (the preprocessing first).
     pub layers: Vec<String>,
