@@ -199,6 +199,46 @@ pub(crate) fn axis_segments(series: &[Series]) -> Vec<(f64, f64)> {
     groups
 }
 
+/// A squeezed set on one axis, with every clipped value positive and the largest at
+/// least this many times the smallest, asks for a log axis.
+const LOG_RATIO: f64 = 20.0;
+
+/// Whether `series`, drawn on one linear axis, squeeze a set into a bin or two while
+/// all their clipped ranges are positive and span more than [`LOG_RATIO`]: a far tail
+/// that overlaps the bulk (negative training spreads MNIST from 8 to 1,800 bits/dim
+/// beside FashionMNIST at 3 to 5), which no break can separate but a log axis shows.
+pub(crate) fn wants_log_axis(series: &[Series]) -> bool {
+    let ranges: Vec<(f64, f64)> = series
+        .iter()
+        .filter_map(|s| clipped_range(&s.values))
+        .collect();
+    let lo = ranges.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+    let hi = ranges.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max);
+    if ranges.is_empty() || lo <= 0.0 || hi < LOG_RATIO * lo {
+        return false;
+    }
+    let span = hi - lo;
+    ranges
+        .iter()
+        .any(|&(a, b)| b > a && b - a < SQUEEZED_SHARE * span)
+}
+
+/// `series` with every value replaced by its base-10 logarithm (non-positive values
+/// become NaN and are dropped like other non-finite values).
+fn log10_series(series: &[Series]) -> Vec<Series> {
+    series
+        .iter()
+        .map(|s| Series {
+            label: s.label.clone(),
+            values: s
+                .values
+                .iter()
+                .map(|&v| if v > 0.0 { v.log10() } else { f64::NAN })
+                .collect(),
+        })
+        .collect()
+}
+
 /// One panel of a (possibly broken) histogram: its x range, bins and densities.
 struct HistogramPanel {
     /// Share of the plotting width.
@@ -252,7 +292,9 @@ fn outside_all(series: &[Series], segments: &[(f64, f64)]) -> usize {
 /// groups so far apart that one group would be squeezed into a bin or two (a model that
 /// puts one data set at 500 bits/dim and the rest at 3), the x axis is broken: one panel
 /// per group, each with its own bins and density scale, marked with `//` on the axis.
-/// Densities are normalised by each series' finite count. The legend, right of the plot,
+/// When a far tail overlaps the bulk instead (no gap to break at) and every value is
+/// positive, the x axis is logarithmic (bins of equal width in log10, density per log10
+/// unit), which the note under the x label says. Densities are normalised by each series' finite count. The legend, right of the plot,
 /// gives each label with its n and, when there were any, how many non-finite values were
 /// dropped. Each series has its own colour up to twelve series.
 ///
@@ -292,6 +334,15 @@ pub fn histogram_png(
             });
         }
     }
+    let single_axis = axis_segments(series).len() == 1;
+    let log_x = single_axis && wants_log_axis(series);
+    let logged;
+    let series = if log_x {
+        logged = log10_series(series);
+        logged.as_slice()
+    } else {
+        series
+    };
     let segments = axis_segments(series);
     if segments.is_empty() {
         return Err(FigureError::InvalidArgument {
@@ -302,7 +353,15 @@ pub fn histogram_png(
     let panels = plan_panels(series, &segments, bins);
     let outside = outside_all(series, &segments);
     let plural = if outside == 1 { "" } else { "s" };
-    let note = if let [panel] = panels.as_slice() {
+    let note = if let ([panel], true) = (panels.as_slice(), log_x) {
+        let edges = &panel.hist.edges;
+        format!(
+            "log x axis: {bins} bins of equal width in log10 over {} to {} (0.5\u{2013}99.5 \
+             percentiles of each set); {outside} value{plural} outside not shown",
+            style::short(10f64.powf(edges[0])),
+            style::short(10f64.powf(edges[edges.len() - 1])),
+        )
+    } else if let [panel] = panels.as_slice() {
         let edges = &panel.hist.edges;
         format!(
             "shared bins: {bins} over {} to {} (0.5\u{2013}99.5 percentiles of each set); \
@@ -332,7 +391,7 @@ pub fn histogram_png(
     let legend_w = chart::legend_width(labels.iter().map(String::as_str));
     let mut page = Page::new(path, 900 + legend_w as usize, 580)?;
     page.draw(path, |root| {
-        draw_histogram(root, title, x_label, &note, &panels, &labels, legend_w)
+        draw_histogram(root, title, x_label, &note, &panels, &labels, legend_w, log_x)
     })?;
     page.write(path)
 }
@@ -352,6 +411,7 @@ fn draw_histogram(
     panels: &[HistogramPanel],
     labels: &[String],
     legend_w: u32,
+    log_x: bool,
 ) -> Result<(), DrawError> {
     let body = chart::draw_title(root, title)?;
     let (_, h) = body.dim_in_pixel();
@@ -414,7 +474,15 @@ fn draw_histogram(
         let edges = &panel.hist.edges;
         let (lo, hi) = (edges[0], edges[edges.len() - 1]);
         let x_ticks = chart::label_count(plot_w, 90);
-        let x_format = style::tick_formatter(lo, hi, x_ticks);
+        // On a log axis the panel runs over log10 values; its labels show the values.
+        let linear_format = style::tick_formatter(lo, hi, x_ticks);
+        let x_format = move |v: &f64| {
+            if log_x {
+                style::short(10f64.powf(*v))
+            } else {
+                linear_format(v)
+            }
+        };
         let x_area = if broken {
             TICK_SIZE as u32 + 16
         } else {
@@ -434,7 +502,11 @@ fn draw_histogram(
             .x_label_formatter(&x_format)
             .y_label_formatter(&ax.y_format);
         if i == 0 {
-            mesh.y_desc("density");
+            mesh.y_desc(if log_x {
+                "density per log10 unit"
+            } else {
+                "density"
+            });
         }
         if !broken {
             mesh.x_desc(x_label);
@@ -703,6 +775,18 @@ mod tests {
         assert!(axis_segments(&[Series::new("nan", vec![f64::NAN])]).is_empty());
     }
 
+    /// How many pixels wide the outline of colour `c` is on the plot, left of the
+    /// legend (whose swatch has the same colour).
+    fn plotted_span(img: &image::RgbImage, c: plotters::style::RGBColor) -> u32 {
+        let legend_left = 850;
+        let xs: Vec<u32> = img
+            .enumerate_pixels()
+            .filter(|(x, _, p)| *x < legend_left && p.0 == [c.0, c.1, c.2])
+            .map(|(x, _, _)| x)
+            .collect();
+        xs.iter().max().unwrap() - xs.iter().min().unwrap()
+    }
+
     #[test]
     fn a_broken_axis_draws_both_groups() {
         let dir = tempfile::tempdir().unwrap();
@@ -717,14 +801,38 @@ mod tests {
         // on one linear axis it would be a single bin.
         for k in 0..2 {
             let c = series_colour(k);
-            let xs: Vec<u32> = img
-                .enumerate_pixels()
-                .filter(|(_, _, p)| p.0 == [c.0, c.1, c.2])
-                .map(|(x, _, _)| x)
-                .collect();
-            let span = xs.iter().max().unwrap() - xs.iter().min().unwrap();
-            // The legend swatch alone is 18 pixels wide and far to the right.
+            let span = plotted_span(&img, c);
             assert!(span > 150, "series {k} spans {span} px");
         }
+    }
+
+    #[test]
+    fn a_far_tail_over_the_bulk_gets_a_log_axis() {
+        // Negative training: the held-out digits spread from 8 to 1,800 bits/dim and
+        // overlap nothing to break at, beside the training set at 3 to 5.
+        let tail: Vec<f64> = (0..1000).map(|i| 8.0 + 1.8 * f64::from(i)).collect();
+        let sets = [
+            Series::new("train", normal(1000, 4.0, 0.3)),
+            Series::new("mnist", tail),
+        ];
+        assert_eq!(axis_segments(&sets).len(), 1);
+        assert!(wants_log_axis(&sets));
+        // Not when a value is not positive, nor when no set is squeezed.
+        let mut shifted = sets.clone();
+        shifted[0].values.push(-1.0);
+        shifted[0].values.extend(vec![-1.0; 20]);
+        assert!(!wants_log_axis(&shifted));
+        assert!(!wants_log_axis(&[
+            Series::new("a", normal(500, 4.0, 0.3)),
+            Series::new("b", normal(500, 5.0, 0.3)),
+        ]));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tail.png");
+        histogram_png(&path, "negative training", "bits/dim", &sets, 60).unwrap();
+        let img = image::open(&path).unwrap().to_rgb8();
+        // The training set's outline has width: on a linear axis it would be one bin.
+        let span = plotted_span(&img, series_colour(0));
+        assert!(span > 30, "the training set spans {span} px");
     }
 }
