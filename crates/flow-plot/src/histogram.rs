@@ -391,7 +391,13 @@ pub fn histogram_png(
     let legend_w = chart::legend_width(labels.iter().map(String::as_str));
     let mut page = Page::new(path, 900 + legend_w as usize, 580)?;
     page.draw(path, |root| {
-        draw_histogram(root, title, x_label, &note, &panels, &labels, legend_w, log_x)
+        let text = Captions {
+            title,
+            x_label,
+            note: &note,
+            labels: &labels,
+        };
+        draw_histogram(root, &text, &panels, legend_w, log_x)
     })?;
     page.write(path)
 }
@@ -403,16 +409,27 @@ const Y_TICKS: usize = 8;
 /// Horizontal room between the panels of a broken axis.
 const PANEL_GAP: u32 = 26;
 
+/// The words on a histogram: title, x label, the note under it and the legend's labels.
+struct Captions<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    note: &'a str,
+    labels: &'a [String],
+}
+
 fn draw_histogram(
     root: &Area<'_>,
-    title: &str,
-    x_label: &str,
-    note: &str,
+    text: &Captions<'_>,
     panels: &[HistogramPanel],
-    labels: &[String],
     legend_w: u32,
     log_x: bool,
 ) -> Result<(), DrawError> {
+    let Captions {
+        title,
+        x_label,
+        note,
+        labels,
+    } = *text;
     let body = chart::draw_title(root, title)?;
     let (_, h) = body.dim_in_pixel();
     let (body, note_area) = body.split_vertically(h.saturating_sub(24));
