@@ -41,6 +41,11 @@ pub struct DocsArgs {
     /// Only check that every generated table matches the committed results.
     #[arg(long)]
     check: bool,
+    /// First commit a run's summary: copy RUN_DIR/results.json (compact; checkpoints,
+    /// embeddings and figures stay behind) to docs/results/<NAME>/results.json, NAME
+    /// being the run's preset (`standard` or `quick`).
+    #[arg(long, value_name = "RUN_DIR")]
+    import: Option<PathBuf>,
 }
 
 /// The workspace root (the parent of the xtask crate).
@@ -66,6 +71,37 @@ pub fn generated(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let reproduction = root.join("docs/reproduction.md");
     let reproduction_text = reproduction_tables(root, &reproduction)?;
     Ok(vec![(developers, text), (reproduction, reproduction_text)])
+}
+
+/// Copies the summary of the run in `run_dir` to where docs/reproduction.md reads it.
+fn import(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
+    let source = run_dir.join("results.json");
+    let text = std::fs::read_to_string(&source)
+        .with_context(|| format!("reading {}", source.display()))?;
+    let results: ExperimentResults = serde_json::from_str(&text)
+        .with_context(|| format!("parsing {}", source.display()))?;
+    let name = results.config.name.as_str();
+    let Some((_, file, _)) = REPRODUCTION_RUNS.iter().find(|(prefix, _, _)| *prefix == name) else {
+        anyhow::bail!(
+            "{} is a `{name}` run; docs/reproduction.md reads {} runs",
+            source.display(),
+            REPRODUCTION_RUNS
+                .iter()
+                .map(|(prefix, _, _)| format!("`{prefix}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        );
+    };
+    let target = root.join(file);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let compact = serde_json::to_string(&results).context("serialising the results")?;
+    std::fs::write(&target, compact + "\n")
+        .with_context(|| format!("writing {}", target.display()))?;
+    println!("{}: imported from {}", target.display(), source.display());
+    Ok(())
 }
 
 /// docs/reproduction.md with every generated section it holds rewritten from the run
@@ -102,6 +138,9 @@ fn reproduction_tables(root: &Path, path: &Path) -> anyhow::Result<String> {
 /// Runs the command.
 pub fn run(args: DocsArgs) -> anyhow::Result<()> {
     let root = workspace_root()?;
+    if let Some(run_dir) = &args.import {
+        import(&root, run_dir)?;
+    }
     for (path, text) in generated(&root)? {
         let current = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;

@@ -315,18 +315,23 @@ pub fn synthetic_table(results: &ExperimentResults) -> Result<String, DocsError>
     Ok(table)
 }
 
-/// The mean terms of `log p(x)` of one set, grouped: the preprocessing (the first traced
-/// layer), the couplings, every other layer, the prior and the constant.
+/// The traced layers that are not couplings: Glow's ActNorm and invertible 1x1
+/// convolutions (flow-core names them `...actnorm` and `...invconv`).
+const NON_COUPLING_LAYERS: [&str; 2] = ["actnorm", "invconv"];
+
+/// The mean terms of `log p(x)` of one set, grouped: the preprocessing (the layer
+/// traced as `preprocess`), the couplings, the other layers ([`NON_COUPLING_LAYERS`]), the prior and the
+/// constant.
 fn grouped_terms(set: &SetSummary) -> Option<[f64; 5]> {
     let layers = set.layers.as_ref()?;
     let mut terms = [0.0, 0.0, 0.0, layers.prior, layers.constant];
-    for (i, (name, log_det)) in layers.layers.iter().zip(&layers.log_det).enumerate() {
-        let group = if i == 0 {
+    for (name, log_det) in layers.layers.iter().zip(&layers.log_det) {
+        let group = if name == "preprocess" {
             0
-        } else if name.contains("coupling") {
-            1
-        } else {
+        } else if NON_COUPLING_LAYERS.iter().any(|kind| name.ends_with(kind)) {
             2
+        } else {
+            1
         };
         terms[group] += log_det;
     }
@@ -382,7 +387,7 @@ pub fn layer_terms_table(results: &ExperimentResults) -> Result<String, DocsErro
 pub fn negative_table(results: &ExperimentResults) -> Result<String, DocsError> {
     let test = format!("{} test", results.in_distribution);
     let mut table = String::from(
-        "| model | bits/dim in-distribution test | held-out OOD set (images) | bits/dim held out | \
+        "| model | bits/dim in-distribution test | held-out OOD set | bits/dim held out | \
          AUROC, held out |\n|---|---:|---|---:|---|\n",
     );
     let mut rows = 0;
@@ -390,7 +395,7 @@ pub fn negative_table(results: &ExperimentResults) -> Result<String, DocsError> 
         let (Some(n), Some(o)) = (&m.negative, natural(m)) else {
             continue;
         };
-        let held_out = format!("{} ({})", n.held_out_set, n.held_out_images);
+        let held_out = format!("{}, {} images", n.held_out_set, n.held_out_images);
         if let Some(base) = n.baseline.as_deref().and_then(|b| model(results, b)) {
             let _ = writeln!(
                 table,
@@ -480,4 +485,63 @@ pub fn embedding_table(results: &ExperimentResults) -> Result<String, DocsError>
         );
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::explain::LayerBreakdown;
+    use flow_ood::{ConfidenceInterval, Metric};
+
+    fn auroc(value: f64, lower: f64, upper: f64) -> MetricValue {
+        MetricValue {
+            name: "auroc".into(),
+            metric: Metric::Auroc,
+            convention: String::new(),
+            value,
+            interval: Some(ConfidenceInterval {
+                lower,
+                upper,
+                level: 0.95,
+            }),
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_intervals() {
+        assert!(ood_preferred(&auroc(0.1, 0.08, 0.12)).contains("yes"));
+        assert!(ood_preferred(&auroc(0.9, 0.88, 0.92)).starts_with("no"));
+        assert!(ood_preferred(&auroc(0.48, 0.45, 0.51)).starts_with("undecided"));
+        let base = auroc(0.10, 0.08, 0.12);
+        assert!(auroc_change(&base, &auroc(0.2, 0.15, 0.25)).contains("raises"));
+        assert!(auroc_change(&base, &auroc(0.05, 0.03, 0.07)).starts_with("lowers"));
+        assert!(auroc_change(&base, &auroc(0.13, 0.11, 0.15)).starts_with("no clear"));
+    }
+
+    #[test]
+    fn layer_terms_are_grouped_by_kind_and_keep_the_total() {
+        let layers = LayerBreakdown {
+            layers: vec![
+                "preprocess".into(),
+                "scale0.step0.actnorm".into(),
+                "scale0.step0.invconv".into(),
+                "scale0.step0.coupling".into(),
+                "scale0.checkerboard0".into(),
+            ],
+            log_det: vec![100.0, 1.0, 2.0, 30.0, 40.0],
+            prior: -500.0,
+            constant: -7.0,
+            samples: 4,
+        };
+        let set = SetSummary {
+            name: "x".into(),
+            images: 4,
+            mean_bits_per_dim: 0.0,
+            mean_log_likelihood: layers.total(),
+            layers: Some(layers.clone()),
+        };
+        let terms = grouped_terms(&set).unwrap();
+        assert_eq!(terms, [100.0, 70.0, 3.0, -500.0, -7.0]);
+        assert!((terms.iter().sum::<f64>() - layers.total()).abs() < 1e-12);
+    }
 }
