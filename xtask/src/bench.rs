@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+
+use crate::parse_backend;
 use flow_lab::bench::{BenchBudget, BenchCase, BenchJob, BenchResult};
 use flow_lab::device::{run_job, BackendKind};
 
@@ -17,8 +19,8 @@ const TWIN_SCRIPT: &str = "bench/pytorch_twin.py";
 #[derive(Args)]
 pub struct BenchArgs {
     /// Backend to run on (flex, ndarray, wgpu, cuda); it must be compiled in.
-    #[arg(long, default_value = "flex")]
-    backend: String,
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    backend: BackendKind,
     /// Only these configurations (small, paper, classifier); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -62,7 +64,7 @@ fn print_row(r: &BenchResult) {
 
 /// Runs the benchmark.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let backend: BackendKind = args.backend.parse()?;
+    let backend = args.backend;
     let budget = budget(args.seconds)?;
     let mut cases = BenchCase::presets();
     if !args.only.is_empty() {

@@ -55,6 +55,7 @@ pub fn run(args: DataArgs) -> anyhow::Result<()> {
                 Dataset::FashionMnist => args.fashion_mnist_idx.clone(),
                 Dataset::Mnist => args.mnist_idx.clone(),
             },
+            tarball_sha256: None,
         };
         match cache.ensure_with(dataset, &options, &progress)? {
             EnsureOutcome::AlreadyValid(_) => valid += 1,

@@ -4,8 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+
+use crate::parse_backend;
 use flow_lab::device::{run_job, BackendKind};
-use flow_lab::experiment::{ExperimentConfig, ExperimentJob, ExperimentOptions, TrainDataset};
+use flow_lab::experiment::{
+    ExperimentConfig, ExperimentJob, ExperimentOptions, TrainDataset, RUN_CONFIG_FILE,
+};
 
 /// The in-distribution dataset on the command line.
 #[derive(Clone, Copy, ValueEnum)]
@@ -27,8 +31,8 @@ pub struct ExperimentArgs {
     #[arg(long)]
     config: Option<PathBuf>,
     /// Backend (flex, ndarray, wgpu, cuda); it must be compiled in.
-    #[arg(long, default_value = "flex")]
-    backend: String,
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    backend: BackendKind,
     /// In-distribution dataset (the other one is the natural OOD set).
     #[arg(long, value_enum)]
     train: Option<TrainOn>,
@@ -38,7 +42,9 @@ pub struct ExperimentArgs {
     /// Folder for results (default: <workspace>/results).
     #[arg(long)]
     results_dir: Option<PathBuf>,
-    /// Continue the run with this id from its checkpoints (results/<RUN_ID>/).
+    /// Continue the run with this id from its checkpoints (results/<RUN_ID>/), with the
+    /// configuration saved in its folder (runs older than that file take --preset or
+    /// --config, as when they started).
     #[arg(long, value_name = "RUN_ID")]
     resume: Option<String>,
     /// Print the configuration as TOML and exit (a starting point for --config).
@@ -57,9 +63,22 @@ fn workspace_root() -> PathBuf {
 
 /// Runs the experiment and prints where the report is.
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
-    let mut config = match &args.config {
-        Some(path) => ExperimentConfig::from_toml_file(path)?,
-        None => ExperimentConfig::preset(&args.preset)?,
+    let results_dir = args
+        .results_dir
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("results"));
+    let saved = args
+        .resume
+        .as_ref()
+        .map(|id| results_dir.join(id).join(RUN_CONFIG_FILE))
+        .filter(|path| path.is_file());
+    let mut config = match (&saved, &args.config) {
+        (Some(path), _) => {
+            eprintln!("resuming with the configuration in {}", path.display());
+            ExperimentConfig::from_toml_file(path)?
+        }
+        (None, Some(path)) => ExperimentConfig::from_toml_file(path)?,
+        (None, None) => ExperimentConfig::preset(&args.preset)?,
     };
     if let Some(train) = args.train {
         config.train_dataset = match train {
@@ -74,12 +93,10 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let backend: BackendKind = args.backend.parse()?;
+    let backend = args.backend;
     let options = ExperimentOptions {
         data_dir: args.data_dir,
-        results_dir: args
-            .results_dir
-            .unwrap_or_else(|| workspace_root().join("results")),
+        results_dir,
         run_id: args.resume,
         quiet: args.quiet,
     };

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+
+use crate::parse_backend;
 use flow_lab::device::{run_job, BackendKind};
 use flow_lab::experiment::explain::{ExplainJob, ExplainTarget};
 use flow_lab::experiment::TrainDataset;
@@ -46,8 +48,8 @@ pub struct ExplainArgs {
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Backend (flex, ndarray, wgpu, cuda); it must be compiled in.
-    #[arg(long, default_value = "flex")]
-    backend: String,
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    backend: BackendKind,
 }
 
 /// Draws the figures and lists them.
@@ -74,7 +76,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
         }
         (None, None) => anyhow::bail!("give --run DIR or --checkpoint FILE"),
     };
-    let backend: BackendKind = args.backend.parse()?;
+    let backend = args.backend;
     let job = ExplainJob {
         target,
         data_dir: args.data_dir,

@@ -35,6 +35,13 @@ enum Command {
     Docs(docs::DocsArgs),
 }
 
+/// `--backend`, parsed by clap into the enum, so a wrong name fails before anything runs.
+pub(crate) fn parse_backend(
+    name: &str,
+) -> Result<flow_lab::device::BackendKind, flow_lab::device::DeviceError> {
+    name.parse()
+}
+
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Data(args) => data::run(args),
@@ -46,10 +53,48 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            // `{:#}` prints the whole cause chain on one line, without the backtrace that
-            // returning the error from main would print under RUST_BACKTRACE=1.
-            eprintln!("error: {error:#}");
+            // The whole cause chain on one line, without the backtrace that returning the
+            // error from main would print under RUST_BACKTRACE=1.
+            eprintln!("error: {}", cause_chain(&error));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Each cause of `error` once, outermost first, joined by `: `. Library errors often
+/// name their source in their own message too ("{path}: {source}"), which anyhow's
+/// `{:#}` would then print twice; a cause already in the text is left out.
+fn cause_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_named_in_its_wrapper_prints_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let wrapped = flow_lab::experiment::ExperimentError::Io {
+            path: "my.toml".into(),
+            source: io,
+        };
+        let error = anyhow::Error::new(wrapped).context("reading the configuration");
+        assert_eq!(
+            cause_chain(&error),
+            "reading the configuration: my.toml: no such file"
+        );
+        assert_eq!(format!("{error:#}").matches("no such file").count(), 2);
     }
 }

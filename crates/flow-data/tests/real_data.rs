@@ -85,3 +85,22 @@ fn mnist_has_ten_thousand_digits_with_the_checked_mean() {
     let expected_train: Vec<usize> = counts.iter().map(|&n| n * 4 / 5).collect();
     assert_eq!(train.class_counts(), expected_train);
 }
+
+#[test]
+fn the_cache_was_built_from_the_pinned_package_tarballs() {
+    for dataset in Dataset::ALL {
+        let Some(cache) = cache_with(dataset) else {
+            continue;
+        };
+        let manifest = cache.verify(dataset).unwrap();
+        if let flow_data::cache::manifest::Source::NpmPackage { tarball_sha256, .. } =
+            &manifest.source
+        {
+            assert_eq!(
+                tarball_sha256,
+                dataset.npm_package().tarball_sha256,
+                "{dataset}: the cache came from another tarball than the pinned one"
+            );
+        }
+    }
+}

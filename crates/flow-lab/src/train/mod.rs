@@ -57,6 +57,6 @@ pub use run::{
     RunOptions, TrainConfig, TrainOutcome,
 };
 pub use step::{
-    AdamOptimizer, FlowOptimizer, FlowTrainer, OptimConfig, OptimizerKind, OptimizerRecord,
-    RmsPropOptimizer, StepStats, TrainError, RMSPROP_ALPHA,
+    AdamOptimizer, FlowOptimizer, FlowTrainer, NonFiniteQuantity, OptimConfig, OptimizerKind,
+    OptimizerRecord, RmsPropOptimizer, StepStats, TrainError, RMSPROP_ALPHA,
 };

@@ -21,7 +21,7 @@ use super::checkpoint::{
 };
 use super::guard::locate_non_finite;
 use super::negative::{NegativeConfig, NegativeData};
-use super::step::{FlowTrainer, OptimConfig, OptimizerRecord, TrainError};
+use super::step::{FlowTrainer, NonFiniteQuantity, OptimConfig, OptimizerRecord, TrainError};
 
 /// What to train for and how: the part of a run that decides its result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -578,7 +578,7 @@ fn drive<B: FlowAutodiffBackend>(
                 ..
             }) => {
                 report.abandon();
-                let site = if what == "loss" {
+                let site = if what == NonFiniteQuantity::Loss {
                     locate_non_finite(state.trainer.model(), x)
                 } else {
                     site

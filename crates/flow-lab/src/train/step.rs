@@ -249,8 +249,8 @@ pub enum TrainError {
     NonFinite {
         /// The step that failed (0-based: the number of steps completed before it).
         step: u64,
-        /// What was non-finite: `"loss"` or `"gradient norm"`.
-        what: &'static str,
+        /// What was non-finite.
+        what: NonFiniteQuantity,
         /// Its value.
         value: f64,
         /// Where the non-finite values first appear.
@@ -270,6 +270,24 @@ pub enum TrainError {
     /// A training configuration that cannot run, with the reason.
     #[error("invalid training configuration: {0}")]
     Config(String),
+}
+
+/// The quantity of a step that turned non-finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonFiniteQuantity {
+    /// The loss, after the forward pass.
+    Loss,
+    /// The global norm of the gradients, after the backward pass.
+    GradientNorm,
+}
+
+impl std::fmt::Display for NonFiniteQuantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Loss => "loss",
+            Self::GradientNorm => "gradient norm",
+        })
+    }
 }
 
 fn kept_checkpoint(checkpoint: &Option<PathBuf>) -> String {
@@ -401,7 +419,7 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
             self.model = Some(model);
             return Err(TrainError::NonFinite {
                 step: self.step,
-                what: "loss",
+                what: NonFiniteQuantity::Loss,
                 value: loss_value,
                 site: NonFiniteSite::Unlocated,
                 checkpoint: None,
@@ -417,7 +435,7 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
             self.model = Some(model);
             return Err(TrainError::NonFinite {
                 step: self.step,
-                what: "gradient norm",
+                what: NonFiniteQuantity::GradientNorm,
                 value: grad_norm,
                 site,
                 checkpoint: None,
