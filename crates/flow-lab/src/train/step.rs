@@ -100,9 +100,7 @@ impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
     fn load_record(self, record: OptimizerRecord<B>) -> Result<Self, TrainError> {
         match (self, record) {
             (Self::Adam(o), OptimizerRecord::Adam(r)) => Ok(Self::Adam(o.load_record(r))),
-            (Self::RmsProp(o), OptimizerRecord::RmsProp(r)) => {
-                Ok(Self::RmsProp(o.load_record(r)))
-            }
+            (Self::RmsProp(o), OptimizerRecord::RmsProp(r)) => Ok(Self::RmsProp(o.load_record(r))),
             (optimizer, record) => Err(TrainError::Config(format!(
                 "the saved optimiser state is {}'s but the configuration asks for {}",
                 record.kind_name(),
@@ -118,7 +116,12 @@ impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
         }
     }
 
-    fn step(&mut self, learning_rate: f64, model: FlowNet<B>, grads: GradientsParams) -> FlowNet<B> {
+    fn step(
+        &mut self,
+        learning_rate: f64,
+        model: FlowNet<B>,
+        grads: GradientsParams,
+    ) -> FlowNet<B> {
         match self {
             Self::Adam(o) => o.step(learning_rate, model, grads),
             Self::RmsProp(o) => o.step(learning_rate, model, grads),
