@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use flow_ood::MetricValue;
 
 use super::DocsError;
+use crate::experiment::with_interval;
 use crate::experiment::{ExperimentResults, ModelResult, OodResult, SetSummary};
 
 /// The pairs of claim 3, `(baseline, changed)`: the checkerboard stack against the
@@ -91,14 +92,6 @@ fn short_stamp(results: &ExperimentResults) -> String {
             results.run_id, p.commit, p.machine, p.date
         ),
         None => format!("Run `{}`.", results.run_id),
-    }
-}
-
-/// Value and interval, e.g. `0.148 [0.132, 0.163]`.
-fn with_interval(value: &MetricValue) -> String {
-    match &value.interval {
-        Some(ci) => format!("{:.3} [{:.3}, {:.3}]", value.value, ci.lower, ci.upper),
-        None => format!("{:.3}", value.value),
     }
 }
 
@@ -301,16 +294,7 @@ pub fn synthetic_table(results: &ExperimentResults) -> Result<String, DocsError>
     table.push_str(&"---|".repeat(names.len()));
     table.push('\n');
     for m in plain_models(results) {
-        let cells: Vec<String> = names
-            .iter()
-            .map(|name| {
-                m.ood
-                    .iter()
-                    .find(|o| o.set == *name)
-                    .map_or_else(|| "n/a".into(), |o| with_interval(&o.metrics.auroc))
-            })
-            .collect();
-        let _ = writeln!(table, "| {} | {} |", m.name, cells.join(" | "));
+        let _ = writeln!(table, "| {} | {} |", m.name, auroc_cells(&m.ood, &names));
     }
     Ok(table)
 }
@@ -318,6 +302,19 @@ pub fn synthetic_table(results: &ExperimentResults) -> Result<String, DocsError>
 /// The traced layers that are not couplings: Glow's ActNorm and invertible 1x1
 /// convolutions (flow-core names them `...actnorm` and `...invconv`).
 const NON_COUPLING_LAYERS: [&str; 2] = ["actnorm", "invconv"];
+
+/// The AUROC against each set of `names`, with its interval, as table cells.
+fn auroc_cells(ood: &[OodResult], names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            ood.iter()
+                .find(|o| o.set == *name)
+                .map_or_else(|| "n/a".into(), |o| with_interval(&o.metrics.auroc))
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
 
 /// The mean terms of `log p(x)` of one set, grouped: the preprocessing (the layer
 /// traced as `preprocess`), the couplings, the other layers ([`NON_COUPLING_LAYERS`]), the prior and the
@@ -464,15 +461,6 @@ pub fn embedding_table(results: &ExperimentResults) -> Result<String, DocsError>
     table.push('\n');
     for d in &embedding.detectors {
         let natural = d.ood.first();
-        let cells: Vec<String> = names
-            .iter()
-            .map(|name| {
-                d.ood
-                    .iter()
-                    .find(|o| o.set == *name)
-                    .map_or_else(|| "n/a".into(), |o| with_interval(&o.metrics.auroc))
-            })
-            .collect();
         let _ = writeln!(
             table,
             "| {} | {} | {} | {} |",
@@ -481,7 +469,7 @@ pub fn embedding_table(results: &ExperimentResults) -> Result<String, DocsError>
             natural
                 .and_then(|o| o.metrics.fpr_at_tpr.first())
                 .map_or_else(|| "n/a".into(), with_interval),
-            cells.join(" | ")
+            auroc_cells(&d.ood, &names)
         );
     }
     Ok(table)

@@ -19,4 +19,5 @@ pub use embedding_rows::{DetectorResult, EmbeddingResults, ScoreSummary};
 pub use error::ExperimentError;
 pub use eval::{evenly_spaced, score_set, ScoredSet};
 pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};
+pub(crate) use report::with_interval;
 pub use run::{ExperimentJob, ExperimentOptions, RUN_CONFIG_FILE};

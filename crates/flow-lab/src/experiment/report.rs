@@ -132,7 +132,7 @@ fn headline(ood: &[OodResult]) -> (String, String, String) {
 }
 
 /// Formats a metric as `0.123 [0.100, 0.150]`.
-fn with_interval(value: &MetricValue) -> String {
+pub(crate) fn with_interval(value: &MetricValue) -> String {
     match &value.interval {
         Some(ci) => format!("{:.3} [{:.3}, {:.3}]", value.value, ci.lower, ci.upper),
         None => format!("{:.3}", value.value),
