@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod compare;
 mod data;
 mod docs;
 mod experiment;
@@ -33,6 +34,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Rewrite the docs' generated tables from the results committed under docs/results.
     Docs(docs::DocsArgs),
+    /// Whether two runs gave the same results (every score exactly; timings and names
+    /// ignored); fails when they differ.
+    Compare(compare::CompareArgs),
 }
 
 /// `--backend`, parsed by clap into the enum, so a wrong name fails before anything runs.
@@ -47,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Data(args) => data::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Docs(args) => docs::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Explain(args) => explain::run(args),
     };

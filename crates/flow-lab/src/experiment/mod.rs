@@ -1,6 +1,7 @@
 //! `cargo xtask experiment`: train flows, score in- and out-of-distribution images,
 //! measure how well the likelihood separates them, and write a report with figures.
 
+pub mod compare;
 mod config;
 mod detect;
 mod embedding_rows;
@@ -18,6 +19,6 @@ pub use config::{
 pub use embedding_rows::{DetectorResult, EmbeddingResults, ScoreSummary};
 pub use error::ExperimentError;
 pub use eval::{evenly_spaced, score_set, ScoredSet};
-pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};
 pub(crate) use report::with_interval;
+pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};
 pub use run::{ExperimentJob, ExperimentOptions, RUN_CONFIG_FILE};
