@@ -214,7 +214,11 @@ macro_rules! invertibility_tests {
                         init_zeros: false,
                     };
                     let x = random_input::<B>([n, 1, 8, 8], 0.0, 1.0, seed, &device());
-                    let flow = config.init::<B>(seed, &device()).unwrap().initialize_actnorm(x.clone());
+                    let flow = config
+                        .init::<B>(seed, &device())
+                        .unwrap()
+                        .initialize_actnorm(x.clone())
+                        .unwrap();
                     let flow = perturbed(flow, seed, 0.05);
                     check_roundtrip(&flow, x)?;
                 }

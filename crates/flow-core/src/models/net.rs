@@ -207,7 +207,11 @@ impl<B: FlowBackend> FlowNet<B> {
 
     /// Sets every ActNorm from the batch `x` (Glow's data-dependent initialisation), in
     /// the order of the forward pass.
-    pub fn initialize_actnorm(self, x: Tensor<B, 4>) -> Self {
+    ///
+    /// # Errors
+    /// [`FlowError::InputShape`] when `x` is not `[N, C, H, W]` with the flow's shape.
+    pub fn initialize_actnorm(self, x: Tensor<B, 4>) -> Result<Self, FlowError> {
+        self.check_input(x.dims())?;
         let mut x = x;
         if let Some(pre) = &self.preprocess {
             x = pre.forward(x, None).0;
@@ -231,7 +235,7 @@ impl<B: FlowBackend> FlowNet<B> {
                 factor_out: scale.factor_out,
             });
         }
-        Self { scales, ..self }
+        Ok(Self { scales, ..self })
     }
 }
 

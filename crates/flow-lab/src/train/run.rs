@@ -189,8 +189,7 @@ pub fn run_with<B: FlowAutodiffBackend>(
     if has_actnorm(&model) {
         // Glow's data-dependent initialisation, on the first step's batch.
         let x = plan.batch::<B>(0, data, device)?;
-        model.check_input(x.dims())?;
-        model = model.initialize_actnorm(x);
+        model = model.initialize_actnorm(x)?;
     }
     let state = RunState {
         trainer: FlowTrainer::new(model, train.optim.clone()),
