@@ -18,6 +18,10 @@ pub enum ExperimentError {
         /// What is wrong.
         message: String,
     },
+    /// A configuration that cannot run, with every problem found (checked before
+    /// anything is loaded, trained or written).
+    #[error("invalid experiment configuration: {}", .0.join("; "))]
+    InvalidConfig(Vec<String>),
     /// `--resume` named a run that has no folder.
     #[error("no run `{id}` in {results_dir}: --resume continues a run that exists")]
     UnknownRun {

@@ -11,6 +11,7 @@ pub mod explain;
 mod negative;
 mod report;
 mod run;
+mod validate;
 
 pub use config::{
     dataset_name, EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, SyntheticSet, TrainDataset,
@@ -22,3 +23,4 @@ pub use eval::{evenly_spaced, score_set, ScoredSet};
 pub(crate) use report::with_interval;
 pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};
 pub use run::{ExperimentJob, ExperimentOptions, RUN_CONFIG_FILE};
+pub use validate::validate;

@@ -159,6 +159,7 @@ impl BackendJob for ExperimentJob {
         // Taken at the start: the commit and machine the run was launched from.
         let provenance = crate::provenance::Provenance::now();
         let config = self.config;
+        super::validate(&config)?;
         let (run_id, dir) = run_folder(&config, &self.options)?;
 
         let in_set = config.train_dataset.in_distribution();
@@ -176,7 +177,20 @@ impl BackendJob for ExperimentJob {
             sets.ood.len()
         );
 
-        let mut models = Vec::with_capacity(config.models.len());
+        // Rewritten (atomically) after every model, so that a failure late in a run
+        // keeps what was computed before it.
+        let mut results = ExperimentResults {
+            run_id,
+            in_distribution: dataset_name(in_set).into(),
+            out_of_distribution: dataset_name(ood_set).into(),
+            config: config.clone(),
+            backend: backend.name().into(),
+            models: Vec::with_capacity(config.models.len()),
+            embedding: None,
+            figures: run_figures,
+            wall_seconds: 0.0,
+            provenance: Some(provenance),
+        };
         // Each model's seed and in-distribution test scores, for later comparisons.
         let mut in_test_scores: Vec<(String, u64, Vec<f64>)> = Vec::new();
         for (k, spec) in config.models.iter().enumerate() {
@@ -212,7 +226,9 @@ impl BackendJob for ExperimentJob {
                     .first()
                     .map_or(f64::NAN, |o| o.metrics.auroc.value),
             );
-            models.push(result);
+            results.models.push(result);
+            results.wall_seconds = started.elapsed().as_secs_f64();
+            results.write(&dir)?;
         }
         let embedding = match &config.embedding {
             Some(study) => {
@@ -238,18 +254,8 @@ impl BackendJob for ExperimentJob {
             }
             None => None,
         };
-        let results = ExperimentResults {
-            run_id,
-            in_distribution: dataset_name(in_set).into(),
-            out_of_distribution: dataset_name(ood_set).into(),
-            config,
-            backend: backend.name().into(),
-            models,
-            embedding,
-            figures: run_figures,
-            wall_seconds: started.elapsed().as_secs_f64(),
-            provenance: Some(provenance),
-        };
+        results.embedding = embedding;
+        results.wall_seconds = started.elapsed().as_secs_f64();
         results.write(&dir)?;
         Ok((dir, results))
     }
