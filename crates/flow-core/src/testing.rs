@@ -77,13 +77,20 @@ pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Parameters flow-core keeps fixed, by field name: the 1x1 convolution's permutation
+/// and signs. A backend without autodiff reports every parameter as not requiring a
+/// gradient, so there the name is what tells them from trainable ones.
+pub const FIXED_PARAMS: [&str; 2] = ["permutation", "sign_s"];
+
 /// Adds uniform noise of standard deviation `std` to every trainable parameter, so that
 /// tests see a layer far from its (often identity) initialisation. Fixed parameters
-/// (those that do not require a gradient, such as the 1x1 convolution's permutation and
-/// signs) are left alone.
+/// ([`FIXED_PARAMS`], and on an autodiff backend any that does not require a gradient)
+/// are left alone.
 pub struct Perturb {
     rng: StdRng,
     std: f64,
+    /// Field names from the module's root to the parameter being mapped.
+    path: Vec<String>,
 }
 
 impl Perturb {
@@ -92,13 +99,29 @@ impl Perturb {
         Self {
             rng: StdRng::seed_from_u64(seed),
             std,
+            path: Vec::new(),
         }
     }
 }
 
 impl<B: Backend> ModuleMapper<B> for Perturb {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
-        if !param.is_require_grad() {
+        let fixed_by_name = self
+            .path
+            .last()
+            .is_some_and(|name| FIXED_PARAMS.contains(&name.as_str()));
+        // Without autodiff `is_require_grad` is false for every parameter: only the
+        // names tell fixed parameters apart there.
+        let fixed_by_flag = B::ad_enabled(&param.device()) && !param.is_require_grad();
+        if fixed_by_name || fixed_by_flag {
             return param;
         }
         let (id, tensor, mapper) = param.consume();
