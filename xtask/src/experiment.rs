@@ -8,8 +8,13 @@ use clap::{Args, ValueEnum};
 use crate::parse_backend;
 use flow_lab::device::{run_job, BackendKind};
 use flow_lab::experiment::{
-    ExperimentConfig, ExperimentJob, ExperimentOptions, TrainDataset, RUN_CONFIG_FILE,
+    ExperimentConfig, ExperimentJob, ExperimentOptions, Preset, TrainDataset, RUN_CONFIG_FILE,
 };
+
+/// `--preset`, parsed by clap into the enum (the message of flow-lab's error).
+fn parse_preset(name: &str) -> Result<Preset, String> {
+    name.parse::<Preset>().map_err(|e| e.to_string())
+}
 
 /// The in-distribution dataset on the command line.
 #[derive(Clone, Copy, ValueEnum)]
@@ -24,9 +29,10 @@ enum TrainOn {
 #[derive(Args)]
 pub struct ExperimentArgs {
     /// Preset: quick (default; minutes on a CPU), smoke (CI), explain (negative training
-    /// and the co-adaptation flow, minutes on a CPU), paper (GPU).
-    #[arg(long, default_value = "quick", conflicts_with = "config")]
-    preset: String,
+    /// and the co-adaptation flow, minutes on a CPU), standard (every claim on trained
+    /// flows, an hour on a 2-core CPU), paper (GPU).
+    #[arg(long, default_value = "quick", conflicts_with = "config", value_parser = parse_preset)]
+    preset: Preset,
     /// An experiment TOML file instead of a preset (same fields as results.json's config).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -78,7 +84,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             ExperimentConfig::from_toml_file(path)?
         }
         (None, Some(path)) => ExperimentConfig::from_toml_file(path)?,
-        (None, None) => ExperimentConfig::preset(&args.preset)?,
+        (None, None) => args.preset.config(),
     };
     if let Some(train) = args.train {
         config.train_dataset = match train {

@@ -42,6 +42,72 @@ const STANDARD_LEARNING_RATE: f64 = 4e-3;
 /// Where the cosine schedule ends, as a fraction of the peak rate.
 const STANDARD_FINAL_LR_FRACTION: f64 = 0.02;
 
+/// The built-in experiment configurations, in order of size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// The whole pipeline in seconds, for CI.
+    Smoke,
+    /// The default: every claim in about five minutes of a 2-core CPU.
+    Quick,
+    /// Negative training and the co-adaptation flow of `quick`'s size.
+    Explain,
+    /// Every claim on flows trained in the reference's regime, within an hour of a
+    /// 2-core CPU.
+    Standard,
+    /// The reference configurations, for a GPU.
+    Paper,
+}
+
+impl Preset {
+    /// Every preset, in order of size.
+    pub const ALL: [Preset; 5] = [
+        Preset::Smoke,
+        Preset::Quick,
+        Preset::Explain,
+        Preset::Standard,
+        Preset::Paper,
+    ];
+
+    /// The name used on the command line and in run ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Smoke => "smoke",
+            Preset::Quick => "quick",
+            Preset::Explain => "explain",
+            Preset::Standard => "standard",
+            Preset::Paper => "paper",
+        }
+    }
+
+    /// Its configuration.
+    pub fn config(self) -> ExperimentConfig {
+        match self {
+            Preset::Smoke => ExperimentConfig::smoke(),
+            Preset::Quick => ExperimentConfig::quick(),
+            Preset::Explain => ExperimentConfig::explain(),
+            Preset::Standard => ExperimentConfig::standard(),
+            Preset::Paper => ExperimentConfig::paper(),
+        }
+    }
+}
+
+impl std::str::FromStr for Preset {
+    type Err = ExperimentError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| ExperimentError::UnknownPreset(name.to_string()))
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -234,19 +300,12 @@ pub struct EvalSpec {
 }
 
 impl ExperimentConfig {
-    /// The names of the presets, in order of size.
-    pub const PRESETS: [&'static str; 5] = ["smoke", "quick", "explain", "standard", "paper"];
-
-    /// The preset called `name`: one of [`PRESETS`](Self::PRESETS).
+    /// The preset called `name` (see [`Preset`]).
+    ///
+    /// # Errors
+    /// [`ExperimentError::UnknownPreset`] for a name that is no preset.
     pub fn preset(name: &str) -> Result<Self, ExperimentError> {
-        match name {
-            "smoke" => Ok(Self::smoke()),
-            "quick" => Ok(Self::quick()),
-            "standard" => Ok(Self::standard()),
-            "explain" => Ok(Self::explain()),
-            "paper" => Ok(Self::paper()),
-            other => Err(ExperimentError::UnknownPreset(other.to_string())),
-        }
+        Ok(name.parse::<Preset>()?.config())
     }
 
     /// Reads an experiment from a TOML file.
@@ -612,8 +671,10 @@ mod tests {
 
     #[test]
     fn presets_round_trip_through_toml() {
-        for name in ExperimentConfig::PRESETS {
-            let config = ExperimentConfig::preset(name).unwrap();
+        for preset in Preset::ALL {
+            let config = preset.config();
+            assert_eq!(config.name, preset.name());
+            let name = preset.name();
             let text = toml::to_string(&config).unwrap();
             let back: ExperimentConfig = toml::from_str(&text).unwrap();
             assert_eq!(back, config, "{name}");

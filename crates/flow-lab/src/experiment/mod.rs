@@ -14,8 +14,8 @@ mod run;
 mod validate;
 
 pub use config::{
-    dataset_name, EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, SyntheticSet, TrainDataset,
-    TrainSpec,
+    dataset_name, EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, Preset, SyntheticSet,
+    TrainDataset, TrainSpec,
 };
 pub use embedding_rows::{DetectorResult, EmbeddingResults, ScoreSummary};
 pub use error::ExperimentError;

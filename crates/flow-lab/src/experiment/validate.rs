@@ -120,8 +120,8 @@ mod tests {
 
     #[test]
     fn the_presets_are_valid() {
-        for name in ExperimentConfig::PRESETS {
-            validate(&ExperimentConfig::preset(name).unwrap()).unwrap();
+        for preset in crate::experiment::Preset::ALL {
+            validate(&preset.config()).unwrap();
         }
     }
 
