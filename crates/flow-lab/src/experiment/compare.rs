@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 /// Keys whose values differ between two runs that computed the same thing: the run's
-/// id and provenance, wall times and throughputs, and where the classifier cache lies.
-pub const RUN_SPECIFIC_KEYS: [&str; 7] = [
+/// id and provenance, wall times and throughputs, and where the classifier came from
+/// (its cache file, and whether this run loaded it from there, as a resumed run does).
+pub const RUN_SPECIFIC_KEYS: [&str; 8] = [
     "run_id",
     "provenance",
     "wall_seconds",
@@ -14,6 +15,7 @@ pub const RUN_SPECIFIC_KEYS: [&str; 7] = [
     "train_images_per_sec",
     "timings",
     "file",
+    "cached",
 ];
 
 /// At most this many differences are listed.
