@@ -80,10 +80,7 @@ pub fn generated(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
 /// Copies the summary of the run in `run_dir` to where docs/reproduction.md reads it.
 fn import(root: &Path, run_dir: &Path) -> anyhow::Result<()> {
     let source = run_dir.join("results.json");
-    let text = std::fs::read_to_string(&source)
-        .with_context(|| format!("reading {}", source.display()))?;
-    let results: ExperimentResults =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", source.display()))?;
+    let results = ExperimentResults::read(&source)?;
     let name = results.config.name.as_str();
     let Some((_, file, _)) = REPRODUCTION_RUNS
         .iter()
@@ -126,10 +123,7 @@ fn reproduction_tables(root: &Path, path: &Path) -> anyhow::Result<String> {
             continue;
         }
         let results_path = root.join(file);
-        let results_text = std::fs::read_to_string(&results_path)
-            .with_context(|| format!("reading {}", results_path.display()))?;
-        let results: ExperimentResults = serde_json::from_str(&results_text)
-            .with_context(|| format!("parsing {}", results_path.display()))?;
+        let results = ExperimentResults::read(&results_path)?;
         let tables = ClaimTables::new(&results, command);
         for table in wanted {
             let section = tables

@@ -2,22 +2,14 @@
 //! burn: a 3x32x32 batch into a flow built for 1x28x28 (and the same for Glow's
 //! data-dependent ActNorm initialisation).
 
-use burn::tensor::Tensor;
+mod common;
+
+use common::random_input;
 use flow_core::models::{Architecture, FlowConfig, GlowConfig};
 use flow_core::st_nets::StNetConfig;
-use flow_core::testing::uniform;
 use flow_core::FlowError;
 
 type Cpu = burn::backend::Flex;
-
-/// A batch of `shape` with values in `[0, 1)`.
-fn batch(shape: [usize; 4], seed: u64) -> Tensor<Cpu, 4> {
-    let values: Vec<f32> = uniform(shape.iter().product(), 0.0, 0.999, seed)
-        .into_iter()
-        .map(|v| v as f32)
-        .collect();
-    Tensor::<Cpu, 1>::from_floats(values.as_slice(), &Default::default()).reshape(shape)
-}
 
 #[test]
 fn a_batch_of_another_shape_is_an_input_shape_error() {
@@ -25,7 +17,7 @@ fn a_batch_of_another_shape_is_an_input_shape_error() {
     let flow = FlowConfig::realnvp([1, 28, 28], 2, 1, 4)
         .init::<Cpu>(0, &device)
         .unwrap();
-    let rgb = batch([2, 3, 32, 32], 1);
+    let rgb = random_input::<Cpu>([2, 3, 32, 32], 0.0, 1.0, 1, &device);
     let err = flow.log_likelihood(rgb).err().unwrap();
     assert!(
         matches!(&err, FlowError::InputShape { got, expected } if got == &vec![2, 3, 32, 32] && *expected == [1, 28, 28]),
@@ -48,11 +40,11 @@ fn a_batch_of_another_shape_is_an_input_shape_error() {
     }
     .init::<Cpu>(0, &device)
     .unwrap();
-    let wrong = batch([4, 1, 4, 4], 2);
+    let wrong = random_input::<Cpu>([4, 1, 4, 4], 0.0, 1.0, 2, &device);
     assert!(matches!(
         glow.clone().initialize_actnorm(wrong),
         Err(FlowError::InputShape { .. })
     ));
-    let right = batch([4, 1, 8, 8], 2);
+    let right = random_input::<Cpu>([4, 1, 8, 8], 0.0, 1.0, 2, &device);
     assert!(glow.initialize_actnorm(right).is_ok());
 }

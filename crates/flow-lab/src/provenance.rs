@@ -34,6 +34,18 @@ impl Provenance {
     }
 }
 
+/// ``commit `abc1234`, Intel(R) Xeon(R) Processor, 2 threads, 2026-12-02 03:27 UTC``: how
+/// the docs name where a number was measured.
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "commit `{}`, {}, {} UTC",
+            self.commit, self.machine, self.date
+        )
+    }
+}
+
 /// The current UTC time as `YYYYMMDD-HHMMSS` (sortable; used in run ids).
 pub fn utc_compact() -> String {
     let (date, time) = utc_now();

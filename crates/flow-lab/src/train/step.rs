@@ -43,6 +43,14 @@ impl OptimizerKind {
     pub fn is_adam(&self) -> bool {
         *self == Self::Adam
     }
+
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Adam => "Adam",
+            Self::RmsProp => "RMSprop",
+        }
+    }
 }
 
 /// The optimiser [`FlowTrainer`] runs, one of [`OptimizerKind`].
@@ -103,16 +111,17 @@ impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
             (Self::RmsProp(o), OptimizerRecord::RmsProp(r)) => Ok(Self::RmsProp(o.load_record(r))),
             (optimizer, record) => Err(TrainError::Config(format!(
                 "the saved optimiser state is {}'s but the configuration asks for {}",
-                record.kind_name(),
-                optimizer.kind_name()
+                record.kind().name(),
+                optimizer.kind().name()
             ))),
         }
     }
 
-    fn kind_name(&self) -> &'static str {
+    /// Which optimiser this is.
+    fn kind(&self) -> OptimizerKind {
         match self {
-            Self::Adam(_) => "Adam",
-            Self::RmsProp(_) => "RMSprop",
+            Self::Adam(_) => OptimizerKind::Adam,
+            Self::RmsProp(_) => OptimizerKind::RmsProp,
         }
     }
 
@@ -135,13 +144,6 @@ impl<B: FlowAutodiffBackend> OptimizerRecord<B> {
         match self {
             Self::Adam(_) => OptimizerKind::Adam,
             Self::RmsProp(_) => OptimizerKind::RmsProp,
-        }
-    }
-
-    fn kind_name(&self) -> &'static str {
-        match self {
-            Self::Adam(_) => "Adam",
-            Self::RmsProp(_) => "RMSprop",
         }
     }
 }
