@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::parse_backend;
-use flow_lab::bench::{BenchBudget, BenchCase, BenchJob, BenchResult};
+use flow_lab::bench::{BenchBudget, BenchCase, BenchJob, BenchPhase, BenchResult};
 use flow_lab::device::{run_job, BackendKind};
 
 /// The PyTorch twin of the benchmarked models, relative to the workspace root.
@@ -35,6 +35,23 @@ pub struct BenchArgs {
     /// after ours, on the same configurations and threads, and print the ratios.
     #[arg(long, value_name = "PYTHON")]
     compare_pytorch: Option<PathBuf>,
+    /// Time only training or only scoring (e.g. to profile one under perf); the other
+    /// is reported as 0.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "both",
+        conflicts_with = "compare_pytorch"
+    )]
+    phase: PhaseArg,
+}
+
+/// `--phase`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PhaseArg {
+    Both,
+    Train,
+    Score,
 }
 
 /// The time budget per measurement, or why `seconds` cannot be one.
@@ -65,7 +82,12 @@ fn print_row(r: &BenchResult) {
 /// Runs the benchmark.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let backend = args.backend;
-    let budget = budget(args.seconds)?;
+    let mut budget = budget(args.seconds)?;
+    budget.phase = match args.phase {
+        PhaseArg::Both => BenchPhase::Both,
+        PhaseArg::Train => BenchPhase::Train,
+        PhaseArg::Score => BenchPhase::Score,
+    };
     let mut cases = BenchCase::presets();
     if !args.only.is_empty() {
         let known = BenchCase::preset_names();

@@ -118,10 +118,11 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             .join("\n")
     );
     println!("report: {}", dir.join("report.md").display());
-    anyhow::ensure!(
-        results.all_finite(),
-        "the results hold non-finite numbers: see {}",
-        dir.display()
-    );
+    if let Some(path) = results.first_non_finite() {
+        anyhow::bail!(
+            "the results hold a non-finite number at `{path}`: see {}",
+            dir.join("results.json").display()
+        );
+    }
     Ok(())
 }

@@ -41,7 +41,8 @@ pub struct ExplainArgs {
     /// The dataset the checkpoint was trained on.
     #[arg(long, value_enum, default_value = "fashion", requires = "checkpoint")]
     train: TrainOn,
-    /// Where the figures go (default: the run directory or the checkpoint's folder).
+    /// Where the figures go (default: <run>/explain/ for --run, which never replaces the
+    /// run's own figures, or the checkpoint's folder).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Data folder (default: <workspace>/data or $FLOWS_OOD_DATA).

@@ -4,6 +4,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::layers::ChannelSplit;
+use crate::FlowError;
 
 /// The result of a forward pass: the latent and `log|det J|` of the whole map, one per
 /// sample.
@@ -21,22 +22,62 @@ pub struct FlowOutput<B: Backend> {
 /// flows lay their factored-out latents back on the input's grid, so `z` always has the
 /// input's shape (undoing squeezes and factor-outs but not the couplings: the paper's
 /// "latent laid on the pixel grid").
+///
+/// Every pass checks its input's shape first and refuses a wrong one with
+/// [`FlowError::InputShape`] instead of failing deep inside the backend.
 pub trait Flow<B: Backend> {
+    /// The shape `[C, H, W]` of one input, and of one latent.
+    fn input_shape(&self) -> [usize; 3];
+
+    /// Checks that `dims` is `[N, C, H, W]` with the flow's `[C, H, W]`.
+    ///
+    /// # Errors
+    /// [`FlowError::InputShape`] otherwise.
+    fn check_input(&self, dims: [usize; 4]) -> Result<(), FlowError> {
+        let expected = self.input_shape();
+        if dims[1..] != expected {
+            return Err(FlowError::InputShape {
+                got: dims.to_vec(),
+                expected,
+            });
+        }
+        Ok(())
+    }
+
     /// The forward pass `x -> (z, log|det J|)`, recording each layer into `trace` when
     /// one is given.
-    fn forward_traced(&self, x: Tensor<B, 4>, trace: Option<&mut Trace<B>>) -> FlowOutput<B>;
+    ///
+    /// # Errors
+    /// [`FlowError::InputShape`] when `x` does not have the flow's input shape.
+    fn forward_traced(
+        &self,
+        x: Tensor<B, 4>,
+        trace: Option<&mut Trace<B>>,
+    ) -> Result<FlowOutput<B>, FlowError>;
 
     /// The inverse pass `z -> (x, log|det dx/dz|)`; the log-det is the negative of the
     /// forward pass's at `x`.
-    fn inverse_with_log_det(&self, z: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>);
+    ///
+    /// # Errors
+    /// [`FlowError::InputShape`] when `z` does not have the flow's input shape.
+    fn inverse_with_log_det(
+        &self,
+        z: Tensor<B, 4>,
+    ) -> Result<(Tensor<B, 4>, Tensor<B, 1>), FlowError>;
 
     /// The inverse pass `z -> x`.
-    fn inverse(&self, z: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.inverse_with_log_det(z).0
+    ///
+    /// # Errors
+    /// [`FlowError::InputShape`] when `z` does not have the flow's input shape.
+    fn inverse(&self, z: Tensor<B, 4>) -> Result<Tensor<B, 4>, FlowError> {
+        Ok(self.inverse_with_log_det(z)?.0)
     }
 
     /// The forward pass `x -> (z, log|det J|)`.
-    fn forward(&self, x: Tensor<B, 4>) -> FlowOutput<B> {
+    ///
+    /// # Errors
+    /// [`FlowError::InputShape`] when `x` does not have the flow's input shape.
+    fn forward(&self, x: Tensor<B, 4>) -> Result<FlowOutput<B>, FlowError> {
         self.forward_traced(x, None)
     }
 }

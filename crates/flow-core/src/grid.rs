@@ -215,7 +215,7 @@ mod tests {
             let net = config.init::<B>(3, &device).unwrap();
             let x = ramp(2, [1, 8, 8]).div_scalar(128.0 * 1.01);
             let mut trace = Trace::with_couplings();
-            let out = net.forward_traced(x, Some(&mut trace));
+            let out = net.forward_traced(x, Some(&mut trace)).unwrap();
             let places = trace_places(&net);
             let records = trace.into_layers();
             assert_eq!(places.len(), records.len());

@@ -36,8 +36,8 @@
 //! let device = Default::default();
 //! let flow = config.init::<NdArray>(7, &device)?;
 //! let x = burn::tensor::Tensor::<NdArray, 4>::full([3, 1, 4, 4], 0.5, &device);
-//! let out = flow.forward(x.clone());
-//! let back = flow.inverse(out.z);
+//! let out = flow.forward(x.clone())?;
+//! let back = flow.inverse(out.z)?;
 //! assert!((back - x).abs().max().into_scalar() < 1e-4);
 //! # Ok::<(), flow_core::FlowError>(())
 //! ```

@@ -208,7 +208,9 @@ pub fn brute_force_log_det<B: Backend, F: Flow<B>>(
         }
     }
     let input = Tensor::<B, 4>::from_data(TensorData::new(batch, [2 * d + 1, c, h, w]), device);
-    let out = flow.forward(input);
+    let out = flow
+        .forward(input)
+        .expect("the probe batch has the flow's own shape");
     let z = host(out.z);
     let reported = host(out.log_det)[0];
     // Row i, column k: dz_i / dx_k.

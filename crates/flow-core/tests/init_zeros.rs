@@ -45,7 +45,8 @@ fn every_coupling_starts_as_the_identity() {
             .init::<Cpu>(3, &device)
             .unwrap();
         let mut trace = Trace::with_couplings();
-        flow.forward_traced(images::<Cpu>(4, &device), Some(&mut trace));
+        flow.forward_traced(images::<Cpu>(4, &device), Some(&mut trace))
+            .unwrap();
         let couplings: Vec<_> = trace
             .layers()
             .iter()
@@ -72,7 +73,9 @@ fn every_coupling_starts_as_the_identity() {
         // as the identity: the flag changes the starting map, nothing else.
         let plain = config.init::<Cpu>(3, &device).unwrap();
         let mut trace = Trace::new();
-        plain.forward_traced(images::<Cpu>(4, &device), Some(&mut trace));
+        plain
+            .forward_traced(images::<Cpu>(4, &device), Some(&mut trace))
+            .unwrap();
         let moved = trace
             .layers()
             .iter()

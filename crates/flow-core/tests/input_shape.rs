@@ -1,13 +1,13 @@
 //! A batch of the wrong shape is a typed error naming both shapes, not a panic inside
 //! burn: a 3x32x32 batch into a flow built for 1x28x28 (and the same for Glow's
-//! data-dependent ActNorm initialisation).
+//! data-dependent ActNorm initialisation, and for the forward and inverse passes).
 
 mod common;
 
 use common::random_input;
 use flow_core::models::{Architecture, FlowConfig, GlowConfig};
 use flow_core::st_nets::StNetConfig;
-use flow_core::FlowError;
+use flow_core::{Flow, FlowError};
 
 type Cpu = burn::backend::Flex;
 
@@ -17,13 +17,22 @@ fn a_batch_of_another_shape_is_an_input_shape_error() {
     let flow = FlowConfig::realnvp([1, 28, 28], 2, 1, 4)
         .init::<Cpu>(0, &device)
         .unwrap();
-    let rgb = random_input::<Cpu>([2, 3, 32, 32], 0.0, 1.0, 1, &device);
-    let err = flow.log_likelihood(rgb).err().unwrap();
+    let err = flow.log_likelihood(rgb_batch(&device)).err().unwrap();
     assert!(
         matches!(&err, FlowError::InputShape { got, expected } if got == &vec![2, 3, 32, 32] && *expected == [1, 28, 28]),
         "{err}"
     );
     assert!(err.to_string().contains("28"), "{err}");
+    for err in [
+        flow.forward(rgb_batch(&device)).err(),
+        flow.inverse(rgb_batch(&device)).err(),
+        flow.inverse_with_log_det(rgb_batch(&device)).err(),
+    ] {
+        assert!(
+            matches!(&err, Some(FlowError::InputShape { expected, .. }) if *expected == [1, 28, 28]),
+            "{err:?}"
+        );
+    }
 
     let glow = FlowConfig {
         input_shape: [1, 8, 8],
@@ -47,4 +56,9 @@ fn a_batch_of_another_shape_is_an_input_shape_error() {
     ));
     let right = random_input::<Cpu>([4, 1, 8, 8], 0.0, 1.0, 2, &device);
     assert!(glow.initialize_actnorm(right).is_ok());
+}
+
+/// Two 3x32x32 images: the CIFAR shape, which no flow here is built for.
+fn rgb_batch(device: &burn::tensor::Device<Cpu>) -> burn::tensor::Tensor<Cpu, 4> {
+    random_input::<Cpu>([2, 3, 32, 32], 0.0, 1.0, 1, device)
 }

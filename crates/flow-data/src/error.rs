@@ -46,6 +46,14 @@ pub enum FormatError {
     /// A value is outside the range the format allows.
     #[error("invalid value: {0}")]
     InvalidValue(String),
+    /// The file, or the array its header declares, is larger than a reader loads.
+    #[error("{bytes} bytes is more than the {limit} bytes a reader loads into memory")]
+    TooLarge {
+        /// The size found or declared.
+        bytes: u64,
+        /// [`MAX_LOAD_BYTES`](crate::formats::MAX_LOAD_BYTES).
+        limit: u64,
+    },
 }
 
 /// Every error `flow-data` returns.

@@ -349,7 +349,7 @@ fn for_each_batch<B: FlowBackend>(
     data: &ImageDataset,
     batch_size: usize,
     device: &B::Device,
-    mut f: impl FnMut(&[usize], Tensor<B, 2>, Tensor<B, 2>),
+    mut f: impl FnMut(&[usize], Tensor<B, 2>, Tensor<B, 2>) -> Result<()>,
 ) -> Result<()> {
     model.check_dataset(data)?;
     if batch_size == 0 {
@@ -360,7 +360,7 @@ fn for_each_batch<B: FlowBackend>(
     for indices in plan.batches() {
         let batch = batcher.batch::<B>(data, indices, device)?;
         let (embedding, logits) = model.forward(batch.images);
-        f(indices, embedding, logits);
+        f(indices, embedding, logits)?;
     }
     Ok(())
 }
@@ -381,12 +381,13 @@ pub fn accuracy<B: FlowBackend>(
     }
     let mut correct = 0usize;
     for_each_batch(model, data, batch_size, device, |indices, _, logits| {
-        let predicted: Vec<i64> = host_values(logits.argmax(1));
+        let predicted: Vec<i64> = host_values(logits.argmax(1), "predicted classes")?;
         correct += indices
             .iter()
             .zip(predicted)
             .filter(|(&i, p)| data.labels().get(i).is_some_and(|&l| i64::from(l) == *p))
             .count();
+        Ok(())
     })?;
     Ok(correct as f64 / data.len() as f64)
 }
@@ -404,18 +405,20 @@ pub fn embed_images<B: FlowBackend>(
     let dim = model.embedding_dim();
     let mut values = Vec::with_capacity(data.len() * dim);
     for_each_batch(model, data, batch_size, device, |_, embedding, _| {
-        let embedding: Vec<f32> = host_values(embedding);
+        let embedding: Vec<f32> = host_values(embedding, "embeddings")?;
         values.extend(embedding);
+        Ok(())
     })?;
     Embeddings::new(values, dim, Some(data.labels().to_vec()))
 }
 
-/// Host copy of `t` as `E` (empty if it cannot be read back).
+/// Host copy of `t` (`what`, in the error) as `E`.
 fn host_values<E: Element, B: FlowBackend, const D: usize, K: BasicOps<B>>(
     t: Tensor<B, D, K>,
-) -> Vec<E> {
+    what: &str,
+) -> Result<Vec<E>> {
     t.into_data()
         .convert::<E>()
         .to_vec::<E>()
-        .unwrap_or_default()
+        .map_err(|e| EmbedError::Readback(format!("{what}: {e:?}")))
 }

@@ -19,6 +19,9 @@ pub enum EmbedError {
     /// Input that holds NaN or an infinity.
     #[error("non-finite input: {0}")]
     NonFinite(String),
+    /// A tensor could not be read back from the backend.
+    #[error("reading values back from the backend failed: {0}")]
+    Readback(String),
     /// The training loss (or its gradient) turned non-finite: the model diverged.
     #[error("{what} step {step}: the {quantity} is not finite ({value}); the model diverged (try a lower learning rate or stronger gradient clipping)")]
     Diverged {

@@ -110,7 +110,7 @@ pub fn fit_flow<B: FlowAutodiffBackend>(
     let mut model = config.init::<B>(fit.seed, standardizer, device)?;
     if config.actnorm {
         let first: Vec<usize> = (0..data.len().min(ACTNORM_INIT_ROWS)).collect();
-        model = model.initialize_actnorm(gather::<B>(data, &first, device));
+        model = model.initialize_actnorm(gather::<B>(data, &first, device))?;
     }
     train_loop::train(
         "tabular flow",
@@ -160,7 +160,7 @@ pub fn log_prob_embeddings<B: FlowBackend>(
                 .into_data()
                 .convert::<f64>()
                 .to_vec::<f64>()
-                .unwrap_or_default(),
+                .map_err(|e| EmbedError::Readback(format!("log-densities: {e:?}")))?,
         );
     }
     Ok(out)

@@ -11,7 +11,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use flow_core::init::{tensor_from_f64, ParamInit};
 use flow_core::layers::{ActNorm, AffineCoupling};
 use flow_core::st_nets::StNetConfig;
-use flow_core::{Flow, FlowOutput, LayerRecord, Trace};
+use flow_core::{Flow, FlowError, FlowOutput, LayerRecord, Trace};
 use flow_kernels::FlowBackend;
 use flow_masks::{MaskSchedule, MaskShape};
 use rand::seq::SliceRandom;
@@ -293,7 +293,11 @@ impl<B: FlowBackend> TabularFlow<B> {
     /// Sets every ActNorm from the batch `x` (`[N, D]` raw embeddings) so that its
     /// output has zero mean and unit variance per feature (Glow's data-dependent
     /// initialisation), in forward order.
-    pub fn initialize_actnorm(self, x: Tensor<B, 2>) -> Self {
+    ///
+    /// # Errors
+    /// [`EmbedError::Shape`] when `x` does not have D columns.
+    pub fn initialize_actnorm(self, x: Tensor<B, 2>) -> Result<Self> {
+        self.check_rows(&x)?;
         let mut y = self.standardize(as_4d(x)).0;
         let mut steps = Vec::with_capacity(self.steps.len());
         for step in self.steps {
@@ -304,7 +308,19 @@ impl<B: FlowBackend> TabularFlow<B> {
             y = step.forward(y, None).0;
             steps.push(step);
         }
-        Self { steps, ..self }
+        Ok(Self { steps, ..self })
+    }
+
+    /// Checks that `x` is `[N, D]` with the flow's D.
+    fn check_rows(&self, x: &Tensor<B, 2>) -> Result<()> {
+        let [_, d] = x.dims();
+        if d != self.dim() {
+            return Err(EmbedError::Shape(format!(
+                "vectors of dimension {d}, but the flow has dimension {}",
+                self.dim()
+            )));
+        }
+        Ok(())
     }
 
     fn standardize(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
@@ -322,14 +338,8 @@ impl<B: FlowBackend> TabularFlow<B> {
     /// # Errors
     /// [`EmbedError::Shape`] when `x` does not have D columns.
     pub fn log_prob(&self, x: Tensor<B, 2>) -> Result<Tensor<B, 1>> {
-        let [_, d] = x.dims();
-        if d != self.dim() {
-            return Err(EmbedError::Shape(format!(
-                "vectors of dimension {d}, but the flow has dimension {}",
-                self.dim()
-            )));
-        }
-        let out = self.forward(as_4d(x));
+        self.check_rows(&x)?;
+        let out = self.forward_unchecked(as_4d(x), None);
         Ok(standard_normal_log_density(out.z) + out.log_det)
     }
 
@@ -344,7 +354,10 @@ impl<B: FlowBackend> TabularFlow<B> {
     ) -> Tensor<B, 2> {
         let d = self.dim();
         let z = ParamInit::new(seed).normal_values(n * d, temperature);
-        let x = self.inverse(tensor_from_f64(z, [n, d, 1, 1], device));
+        // z is built in the flow's own shape, so the unchecked pass is safe here.
+        let x = self
+            .inverse_unchecked(tensor_from_f64(z, [n, d, 1, 1], device))
+            .0;
         x.reshape([n, d])
     }
 }
@@ -368,7 +381,35 @@ pub(crate) fn standard_normal_log_density<B: FlowBackend>(z: Tensor<B, 4>) -> Te
 }
 
 impl<B: FlowBackend> Flow<B> for TabularFlow<B> {
-    fn forward_traced(&self, x: Tensor<B, 4>, mut trace: Option<&mut Trace<B>>) -> FlowOutput<B> {
+    fn input_shape(&self) -> [usize; 3] {
+        [self.dim(), 1, 1]
+    }
+
+    fn forward_traced(
+        &self,
+        x: Tensor<B, 4>,
+        trace: Option<&mut Trace<B>>,
+    ) -> std::result::Result<FlowOutput<B>, FlowError> {
+        self.check_input(x.dims())?;
+        Ok(self.forward_unchecked(x, trace))
+    }
+
+    fn inverse_with_log_det(
+        &self,
+        z: Tensor<B, 4>,
+    ) -> std::result::Result<(Tensor<B, 4>, Tensor<B, 1>), FlowError> {
+        self.check_input(z.dims())?;
+        Ok(self.inverse_unchecked(z))
+    }
+}
+
+/// The passes themselves, for callers that have checked the shape.
+impl<B: FlowBackend> TabularFlow<B> {
+    fn forward_unchecked(
+        &self,
+        x: Tensor<B, 4>,
+        mut trace: Option<&mut Trace<B>>,
+    ) -> FlowOutput<B> {
         let (mut y, mut log_det) = self.standardize(x);
         if let Some(trace) = trace.as_deref_mut() {
             trace.push(LayerRecord {
@@ -386,7 +427,7 @@ impl<B: FlowBackend> Flow<B> for TabularFlow<B> {
         FlowOutput { z: y, log_det }
     }
 
-    fn inverse_with_log_det(&self, z: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
+    fn inverse_unchecked(&self, z: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
         let [n, d, _, _] = z.dims();
         let mut x = z;
         let mut log_det = Tensor::<B, 1>::zeros([n], &x.device());

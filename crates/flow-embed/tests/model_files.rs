@@ -29,6 +29,7 @@ fn flow() -> TabularFlow<B> {
         .init::<B>(5, standardizer, &device)
         .unwrap()
         .initialize_actnorm(x)
+        .unwrap()
 }
 
 fn probe() -> Tensor<B, 2> {

@@ -77,8 +77,8 @@ fn check_inverse<B: FlowBackend>(case: &Case) {
     let n = 5;
     let values = uniform(n * d, -4.0, 4.0, case.seed ^ 4);
     let x = Tensor::<B, 4>::from_data(TensorData::new(values.clone(), [n, d, 1, 1]), &device);
-    let out = flow.forward(x);
-    let (back, inverse_log_det) = flow.inverse_with_log_det(out.z);
+    let out = flow.forward(x).unwrap();
+    let (back, inverse_log_det) = flow.inverse_with_log_det(out.z).unwrap();
     let err = max_abs_diff(&host(back), &values);
     assert!(err < 1e-4, "round trip error {err:e} for {case:?}");
     for (f, i) in host(out.log_det).iter().zip(host(inverse_log_det)) {
@@ -112,7 +112,7 @@ fn check_log_prob<B: FlowBackend>(case: &Case) {
     let log_prob = host(flow.log_prob(x2).unwrap());
     let mut trace = flow_core::Trace::new();
     let x4 = Tensor::<B, 4>::from_data(TensorData::new(values, [3, d, 1, 1]), &device);
-    let out = flow.forward_traced(x4, Some(&mut trace));
+    let out = flow.forward_traced(x4, Some(&mut trace)).unwrap();
     let z = host(out.z);
     let log_det = host(out.log_det);
     for i in 0..3 {

@@ -88,6 +88,30 @@ pub struct BenchBudget {
     pub min_iters: usize,
     /// Keep timing until this much time has passed (after `min_iters`).
     pub min_time: Duration,
+    /// Which measurements to take (both by default; one alone to profile it).
+    pub phase: BenchPhase,
+}
+
+/// Which of a configuration's two measurements to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BenchPhase {
+    /// Training steps, then scoring batches.
+    #[default]
+    Both,
+    /// Training steps only (scoring reported as 0 batches, 0 images/s).
+    Train,
+    /// Scoring batches only, on the untrained model (training reported as 0).
+    Score,
+}
+
+impl BenchPhase {
+    fn trains(self) -> bool {
+        self != Self::Score
+    }
+
+    fn scores(self) -> bool {
+        self != Self::Train
+    }
 }
 
 impl Default for BenchBudget {
@@ -96,6 +120,7 @@ impl Default for BenchBudget {
             warmup: 1,
             min_iters: 3,
             min_time: Duration::from_secs(10),
+            phase: BenchPhase::Both,
         }
     }
 }
@@ -138,11 +163,16 @@ pub struct BenchJob {
     pub on_result: Box<dyn FnMut(&BenchResult)>,
 }
 
-/// Runs `f` until the budget is spent; returns (iterations, seconds).
+/// Runs `f` until the budget is spent; returns (iterations, seconds). Runs nothing and
+/// returns (0, 0) when `take` is false.
 fn time_loop<E>(
     budget: BenchBudget,
+    take: bool,
     mut f: impl FnMut() -> Result<(), E>,
 ) -> Result<(usize, f64), E> {
+    if !take {
+        return Ok((0, 0.0));
+    }
     for _ in 0..budget.warmup {
         f()?;
     }
@@ -173,13 +203,21 @@ fn bench_case<B: FlowAutodiffBackend>(
         params: timings.params,
         train_batch: case.train_batch,
         train_steps: timings.train_steps,
-        train_images_per_sec: (timings.train_steps * case.train_batch) as f64 / timings.train_secs,
+        train_images_per_sec: per_sec(timings.train_steps * case.train_batch, timings.train_secs),
         score_batch: case.score_batch,
         score_batches: timings.score_batches,
-        score_images_per_sec: (timings.score_batches * case.score_batch) as f64
-            / timings.score_secs,
+        score_images_per_sec: per_sec(timings.score_batches * case.score_batch, timings.score_secs),
         provenance: Some(Provenance::now()),
     })
+}
+
+/// Images per second, 0 for a measurement not taken.
+fn per_sec(images: usize, secs: f64) -> f64 {
+    if images == 0 {
+        0.0
+    } else {
+        images as f64 / secs
+    }
 }
 
 /// What timing one model gave.
@@ -204,13 +242,14 @@ fn time_flow<B: FlowAutodiffBackend>(
 
     let train_input = Tensor::<B, 4>::random([case.train_batch, c, h, w], uniform, device);
     let mut trainer = FlowTrainer::new(model, OptimConfig::default());
-    let (train_steps, train_secs) =
-        time_loop(budget, || trainer.step(train_input.clone()).map(|_| ()))?;
+    let (train_steps, train_secs) = time_loop(budget, budget.phase.trains(), || {
+        trainer.step(train_input.clone()).map(|_| ())
+    })?;
 
     let model = trainer.into_model().valid();
     let score_input =
         Tensor::<B::InnerBackend, 4>::random([case.score_batch, c, h, w], uniform, device);
-    let (score_batches, score_secs) = time_loop(budget, || {
+    let (score_batches, score_secs) = time_loop(budget, budget.phase.scores(), || {
         let likelihood = model.log_likelihood(score_input.clone())?;
         let _: f64 = likelihood.nats().sum().into_scalar().elem();
         Ok::<(), TrainError>(())
@@ -262,7 +301,7 @@ fn time_classifier<B: FlowAutodiffBackend>(
         ..ClassifierTrainConfig::default()
     };
     let mut model = None;
-    let (train_steps, train_secs) = time_loop(budget, || {
+    let (train_steps, train_secs) = time_loop(budget, budget.phase.trains(), || {
         model = Some(fit_classifier::<B>(
             config,
             &train,
@@ -280,7 +319,7 @@ fn time_classifier<B: FlowAutodiffBackend>(
     let uniform = Distribution::Uniform(0.0, 1.0);
     let score_input =
         Tensor::<B::InnerBackend, 4>::random([case.score_batch, c, h, w], uniform, device);
-    let (score_batches, score_secs) = time_loop(budget, || {
+    let (score_batches, score_secs) = time_loop(budget, budget.phase.scores(), || {
         let (_, logits) = model.forward(score_input.clone());
         let _: f64 = logits.sum().into_scalar().elem();
         Ok::<(), BenchError>(())

@@ -130,11 +130,12 @@ impl<B: Backend> InvConv1x1<B> {
             .into_data()
             .convert::<f64>()
             .to_vec()
-            .unwrap_or_default();
+            .unwrap_or_else(|_| vec![f64::NAN; n * n]);
         // W = P L U' with unit-diagonal L and U' = U + diag(exp(log_s)) is invertible
         // by construction; a failure here means the parameters hold NaN or infinity,
-        // which the NaN guard of training reports first. Fall back to NaNs so the
-        // caller sees non-finite output rather than a panic.
+        // which the NaN guard of training reports first. Fall back to NaNs (as for a
+        // weight that cannot be read back) so the caller sees non-finite output rather
+        // than a panic or a silently wrong inverse.
         let inverse = linalg::invert(&host, n).unwrap_or_else(|| vec![f64::NAN; n * n]);
         (
             Self::apply(y, tensor_from_f64(inverse, [n, n], &device)),

@@ -156,22 +156,11 @@ impl<B: FlowBackend> FlowNet<B> {
         self.preprocess
     }
 
-    /// Checks that `dims` is `[N, C, H, W]` with the model's `[C, H, W]`.
-    pub fn check_input(&self, dims: [usize; 4]) -> Result<(), FlowError> {
-        if dims[1..] != self.input_shape {
-            return Err(FlowError::InputShape {
-                got: dims.to_vec(),
-                expected: self.input_shape,
-            });
-        }
-        Ok(())
-    }
-
     /// The likelihood terms of `x` (dequantized to `[0, 1)` for image flows).
     pub fn log_likelihood(&self, x: Tensor<B, 4>) -> Result<LogLikelihood<B>, FlowError> {
         self.check_input(x.dims())?;
         Ok(LogLikelihood::from_output(
-            &self.forward(x),
+            &self.forward_unchecked(x, None),
             self.bins,
             self.likelihood_offset(),
         ))
@@ -185,7 +174,7 @@ impl<B: FlowBackend> FlowNet<B> {
     ) -> Result<LogLikelihood<B>, FlowError> {
         self.check_input(x.dims())?;
         Ok(LogLikelihood::from_output(
-            &self.forward_traced(x, Some(trace)),
+            &self.forward_unchecked(x, Some(trace)),
             self.bins,
             self.likelihood_offset(),
         ))
@@ -202,7 +191,9 @@ impl<B: FlowBackend> FlowNet<B> {
         let [c, h, w] = self.input_shape;
         let mut rng = crate::init::ParamInit::new(seed);
         let z = rng.normal_values(n * c * h * w, temperature);
-        self.inverse(tensor_from_f64(z, [n, c, h, w], device))
+        // z is built in the model's own shape, so the unchecked pass is safe here.
+        self.inverse_unchecked(tensor_from_f64(z, [n, c, h, w], device))
+            .0
     }
 
     /// Sets every ActNorm from the batch `x` (Glow's data-dependent initialisation), in
@@ -280,7 +271,35 @@ fn initialize_steps<B: FlowBackend>(
 }
 
 impl<B: FlowBackend> Flow<B> for FlowNet<B> {
-    fn forward_traced(&self, x: Tensor<B, 4>, mut trace: Option<&mut Trace<B>>) -> FlowOutput<B> {
+    fn input_shape(&self) -> [usize; 3] {
+        self.input_shape
+    }
+
+    fn forward_traced(
+        &self,
+        x: Tensor<B, 4>,
+        trace: Option<&mut Trace<B>>,
+    ) -> Result<FlowOutput<B>, FlowError> {
+        self.check_input(x.dims())?;
+        Ok(self.forward_unchecked(x, trace))
+    }
+
+    fn inverse_with_log_det(
+        &self,
+        z: Tensor<B, 4>,
+    ) -> Result<(Tensor<B, 4>, Tensor<B, 1>), FlowError> {
+        self.check_input(z.dims())?;
+        Ok(self.inverse_unchecked(z))
+    }
+}
+
+/// The passes themselves, for callers that have checked the shape.
+impl<B: FlowBackend> FlowNet<B> {
+    fn forward_unchecked(
+        &self,
+        x: Tensor<B, 4>,
+        mut trace: Option<&mut Trace<B>>,
+    ) -> FlowOutput<B> {
         let n = x.dims()[0];
         let device = x.device();
         let mut log_det = Tensor::<B, 1>::zeros([n], &device);
@@ -321,7 +340,7 @@ impl<B: FlowBackend> Flow<B> for FlowNet<B> {
         FlowOutput { z: x, log_det }
     }
 
-    fn inverse_with_log_det(&self, z: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
+    fn inverse_unchecked(&self, z: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
         let n = z.dims()[0];
         let mut log_det = Tensor::<B, 1>::zeros([n], &z.device());
         // Take the latent apart as the forward pass assembled it.

@@ -31,7 +31,7 @@ pub const CIFAR10_CLASSES: [&str; 10] = [
 
 /// Reads one CIFAR-10 binary batch file.
 pub fn read_cifar10_batch(path: &Path) -> Result<ImageDataset> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let bytes = super::read_limited(path)?;
     parse_cifar10(&bytes, path)
 }
 
@@ -141,6 +141,40 @@ mod tests {
             let bytes = batch(n);
             prop_assert!(parse_cifar10(&bytes, Path::new("f")).is_ok());
             prop_assert!(parse_cifar10(&bytes[..bytes.len() - cut], Path::new("f")).is_err());
+        }
+
+        #[test]
+        fn well_formed_records_with_corrupt_labels_or_extra_bytes(
+            n in 1usize..4,
+            pixels in any::<u8>(),
+            bad_record in 0usize..4,
+            bad_label in 10u8..=255,
+            extra in 0usize..CIFAR10_RECORD_BYTES,
+        ) {
+            let mut bytes = batch(n);
+            for (i, b) in bytes.iter_mut().enumerate() {
+                if i % CIFAR10_RECORD_BYTES != 0 {
+                    *b = b.wrapping_add(pixels);
+                }
+            }
+            let parsed = parse_cifar10(&bytes, Path::new("f")).unwrap();
+            prop_assert_eq!(parsed.len(), n);
+            if bad_record < n {
+                let mut corrupt = bytes.clone();
+                corrupt[bad_record * CIFAR10_RECORD_BYTES] = bad_label;
+                let err = parse_cifar10(&corrupt, Path::new("f")).unwrap_err().to_string();
+                let expected = format!("record {bad_record} has label {bad_label}");
+                prop_assert!(err.contains(&expected), "{}", err);
+            }
+            if extra > 0 {
+                bytes.extend(std::iter::repeat_n(pixels, extra));
+                let parsed = parse_cifar10(&bytes, Path::new("f"));
+                let truncated = matches!(
+                    parsed,
+                    Err(DataError::Format { kind: FormatError::Truncated { .. }, .. })
+                );
+                prop_assert!(truncated, "{:?}", parsed.map(|d| d.len()));
+            }
         }
     }
 }

@@ -16,10 +16,6 @@ use super::open::{is_gzip, open_maybe_gzip};
 /// The IDX type code of unsigned bytes.
 const UBYTE: u8 = 0x08;
 
-/// Larger declared sizes are refused: no real IDX file comes close, and a forged header
-/// must not make the reader try.
-const MAX_DECLARED_BYTES: u64 = 1 << 36;
-
 /// The contents of an IDX file of unsigned bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxArray {
@@ -87,15 +83,16 @@ pub fn parse_idx(mut reader: impl Read, path: &Path) -> Result<IdxArray> {
         .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
+    // A forged header must not make the reader try to load more than the limit.
     let declared = dims
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
-        .filter(|&n| n <= MAX_DECLARED_BYTES)
         .ok_or_else(|| {
             fail(FormatError::InvalidHeader(format!(
-                "dimensions {dims:?} declare more than {MAX_DECLARED_BYTES} bytes"
+                "dimensions {dims:?} overflow a 64-bit size"
             )))
         })?;
+    super::check_load_size(declared, path)?;
 
     // Grow with the data actually present rather than trusting the header's size.
     let mut data = Vec::with_capacity(declared.min(1 << 26) as usize);
@@ -283,7 +280,7 @@ mod tests {
         assert!(msg(&[0, 0, 8, 0]).contains("zero dimensions"));
         assert!(
             msg(&[0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255])
-                .contains("declare more than")
+                .contains("overflow a 64-bit size")
         );
         assert!(msg(&[0, 0, 8]).starts_with("x-idx3-ubyte: truncated"));
 
@@ -341,5 +338,52 @@ mod tests {
                 prop_assert!(parse_idx_bytes(cut_gz, Path::new("f")).is_err());
             }
         }
+
+        #[test]
+        fn well_formed_headers_with_bodies_of_any_length(
+            dims in proptest::collection::vec(1usize..6, 1..4),
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let declared: usize = dims.iter().product();
+            let mut bytes = encoded(&dims, &vec![0; declared]);
+            bytes.truncate(bytes.len() - declared);
+            bytes.extend_from_slice(&body);
+            let parsed = parse_idx_bytes(&bytes, Path::new("f"));
+            match body.len().cmp(&declared) {
+                std::cmp::Ordering::Equal => {
+                    let parsed = parsed.unwrap();
+                    prop_assert_eq!(parsed.dims, dims);
+                    prop_assert_eq!(parsed.data, body);
+                }
+                std::cmp::Ordering::Less => {
+                    let truncated = matches!(
+                        parsed,
+                        Err(DataError::Format { kind: FormatError::Truncated { .. }, .. })
+                    );
+                    prop_assert!(truncated, "{:?}", parsed);
+                }
+                std::cmp::Ordering::Greater => {
+                    let trailing = matches!(
+                        parsed,
+                        Err(DataError::Format { kind: FormatError::TrailingBytes { .. }, .. })
+                    );
+                    prop_assert!(trailing, "{:?}", parsed);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_declaring_more_than_the_load_limit_is_refused_before_reading() {
+        // 2^17 x 2^17 bytes = 16 GiB declared, over a 4-byte body.
+        let mut bytes = vec![0, 0, 8, 2];
+        bytes.extend_from_slice(&(1u32 << 17).to_be_bytes());
+        bytes.extend_from_slice(&(1u32 << 17).to_be_bytes());
+        bytes.extend_from_slice(&[1, 2, 3, 4]);
+        let err = parse_idx_bytes(&bytes, Path::new("huge")).unwrap_err();
+        assert!(
+            matches!(&err, DataError::Format { kind: FormatError::TooLarge { bytes, .. }, .. } if *bytes == 1 << 34),
+            "{err}"
+        );
     }
 }

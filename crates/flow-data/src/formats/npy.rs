@@ -113,7 +113,7 @@ impl NpyArray {
 
 /// Reads a `.npy` file.
 pub fn read_npy(path: &Path) -> Result<NpyArray> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let bytes = super::read_limited(path)?;
     parse_npy(&bytes, path)
 }
 
@@ -188,6 +188,7 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
                 header.shape
             )))
         })?;
+    super::check_load_size(count as u64, path)?;
     let payload = &bytes[header_end..];
     if payload.len() < count {
         return Err(truncated(header_end + count));
@@ -672,5 +673,64 @@ mod tests {
             // An empty array loses only header bytes; those cuts must fail too.
             prop_assert!(parse_npy(&bytes[..bytes.len() - cut], Path::new("f")).is_err());
         }
+
+        #[test]
+        fn well_formed_headers_with_bodies_of_any_length(
+            a in any_array(),
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            // a's header, then random bytes in place of its values: every bit pattern is
+            // a value of every element type, so only the length decides.
+            let whole = encode_npy(&a);
+            let declared = a.data.len() * element_size(&a.data);
+            let mut bytes = whole[..whole.len() - declared].to_vec();
+            bytes.extend_from_slice(&body);
+            let parsed = parse_npy(&bytes, Path::new("f"));
+            match body.len().cmp(&declared) {
+                std::cmp::Ordering::Equal => {
+                    let parsed = parsed.unwrap();
+                    prop_assert_eq!(&parsed.shape, &a.shape);
+                    prop_assert_eq!(parsed.data.len(), a.data.len());
+                }
+                std::cmp::Ordering::Less => {
+                    let truncated = matches!(
+                        parsed,
+                        Err(DataError::Format { kind: FormatError::Truncated { .. }, .. })
+                    );
+                    prop_assert!(truncated, "{:?}", parsed);
+                }
+                std::cmp::Ordering::Greater => {
+                    let trailing = matches!(
+                        parsed,
+                        Err(DataError::Format { kind: FormatError::TrailingBytes { .. }, .. })
+                    );
+                    prop_assert!(trailing, "{:?}", parsed);
+                }
+            }
+        }
+    }
+
+    /// Bytes per value of `data`'s element type.
+    fn element_size(data: &NpyData) -> usize {
+        match data {
+            NpyData::U8(_) => 1,
+            NpyData::F32(_) | NpyData::I32(_) => 4,
+            NpyData::F64(_) | NpyData::I64(_) => 8,
+        }
+    }
+
+    #[test]
+    fn a_header_declaring_more_than_the_load_limit_is_refused() {
+        // 2^20 x 2^20 float32 = 4 TiB declared, over an empty body.
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576, 1048576), }";
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[1, 0]);
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        let err = parse_npy(&bytes, Path::new("huge.npy")).unwrap_err();
+        assert!(
+            matches!(&err, DataError::Format { kind: FormatError::TooLarge { bytes, .. }, .. } if *bytes == 1 << 42),
+            "{err}"
+        );
     }
 }

@@ -520,6 +520,7 @@ mod tests {
             images: 4,
             mean_bits_per_dim: 0.0,
             mean_log_likelihood: layers.total(),
+            non_finite: 0,
             layers: Some(layers.clone()),
         };
         let terms = grouped_terms(&set).unwrap();

@@ -7,10 +7,11 @@ use serde_json::Value;
 /// Keys whose values differ between two runs that computed the same thing: the run's
 /// id and provenance, wall times and throughputs, and where the classifier came from
 /// (its cache file, and whether this run loaded it from there, as a resumed run does).
-pub const RUN_SPECIFIC_KEYS: [&str; 8] = [
+pub const RUN_SPECIFIC_KEYS: [&str; 9] = [
     "run_id",
     "provenance",
     "wall_seconds",
+    "session_seconds",
     "train_seconds",
     "train_images_per_sec",
     "timings",

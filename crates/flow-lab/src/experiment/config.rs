@@ -392,7 +392,12 @@ impl ExperimentConfig {
         });
         ModelSpec {
             name: format!("{}_negative", base.name),
-            description: format!("{}, negative training against MNIST", base.description),
+            // The OOD set follows `train_dataset` (`--train mnist` swaps it), so the
+            // description does not name it; the report does.
+            description: format!(
+                "{}, negative training against the OOD set",
+                base.description
+            ),
             flow: base.flow.clone(),
             train,
         }

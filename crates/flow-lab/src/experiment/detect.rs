@@ -1,9 +1,7 @@
 //! Detection metrics and ROC curves of one scorer's in-distribution test scores against
 //! each OOD set: the same for a pixel flow and for a detector on embeddings.
 
-use flow_ood::{
-    evaluate, roc_curve, BootstrapOptions, EvaluateOptions, MetricReport, Orientation, RocOptions,
-};
+use flow_ood::{evaluate, roc_curve, BootstrapOptions, EvaluateOptions, Orientation, RocOptions};
 use flow_plot::Curve;
 
 use super::config::ExperimentConfig;
@@ -56,17 +54,4 @@ pub(super) fn detect<'a>(
         });
     }
     Ok(Detection { ood, roc_curves })
-}
-
-/// Whether every metric of a report is finite.
-pub(super) fn metrics_finite(report: &MetricReport) -> bool {
-    [
-        &report.auroc,
-        &report.aupr_in,
-        &report.aupr_out,
-        &report.detection_error,
-    ]
-    .into_iter()
-    .chain(report.fpr_at_tpr.iter())
-    .all(|v| v.value.is_finite())
 }

@@ -9,8 +9,9 @@ use flow_plot::Series;
 use serde::{Deserialize, Serialize};
 
 use super::config::ExperimentConfig;
-use super::detect::{detect, metrics_finite, Detection};
+use super::detect::{detect, Detection};
 use super::run::{EvalSets, RunData};
+use super::sets::ScoredSets;
 use super::{ExperimentError, OodResult};
 use crate::embedding::{
     run_embedding_study, Detector, DetectorScores, EmbeddingStudyConfig, EmbeddingStudySummary,
@@ -34,8 +35,8 @@ pub struct DetectorResult {
     pub description: String,
     /// Parameters fitted on the embeddings (the classifier's are in the summary).
     pub params: usize,
-    /// Mean score of each scored set (in-distribution train and test first).
-    pub sets: Vec<ScoreSummary>,
+    /// Mean score of each scored set.
+    pub sets: ScoredSets<ScoreSummary>,
     /// Detection of each OOD set (the natural OOD set first).
     pub ood: Vec<OodResult>,
     /// Figures, relative to the run directory.
@@ -53,16 +54,6 @@ pub struct ScoreSummary {
     pub mean_score: f64,
 }
 
-impl EmbeddingResults {
-    /// Whether every metric and mean is finite.
-    pub fn all_finite(&self) -> bool {
-        self.detectors.iter().all(|d| {
-            d.sets.iter().all(|s| s.mean_score.is_finite())
-                && d.ood.iter().all(|o| metrics_finite(&o.metrics))
-        })
-    }
-}
-
 /// Runs the study on the run's data and scores its detectors against the in-distribution
 /// test set: the natural OOD set in full, the synthetic sets as the pixel flows see them.
 #[allow(clippy::too_many_arguments)]
@@ -78,8 +69,11 @@ pub(super) fn run_embedding_rows<B: FlowAutodiffBackend>(
 ) -> Result<EmbeddingResults, ExperimentError> {
     let natural = config.train_dataset.ood_name();
     let mut ood = vec![(natural, &data.ood)];
-    // The synthetic sets follow the natural one in `sets.ood`.
-    ood.extend(sets.ood.iter().skip(1).map(|(n, d)| (n.as_str(), d)));
+    ood.extend(
+        sets.synthetic
+            .iter()
+            .map(|set| (set.name.as_str(), &set.images)),
+    );
     let study_result = run_embedding_study::<B>(
         study,
         &data.train,
@@ -151,14 +145,20 @@ fn detector_result(
         name: name.to_string(),
         description: scores.detector.description().to_string(),
         params,
-        sets: named
-            .iter()
-            .map(|(n, s)| ScoreSummary {
-                name: n.clone(),
-                images: s.len(),
-                mean_score: s.iter().sum::<f64>() / s.len().max(1) as f64,
-            })
-            .collect(),
+        sets: ScoredSets::try_from(
+            named
+                .iter()
+                .map(|(n, s)| ScoreSummary {
+                    name: n.clone(),
+                    images: s.len(),
+                    mean_score: s.iter().sum::<f64>() / s.len().max(1) as f64,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|reason| ExperimentError::Explain {
+            model: name.to_string(),
+            reason,
+        })?,
         ood,
         figures: vec![histogram, roc],
     })

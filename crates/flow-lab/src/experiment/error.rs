@@ -88,6 +88,15 @@ pub enum ExperimentError {
     /// A figure could not be written.
     #[error(transparent)]
     Figure(#[from] flow_plot::FigureError),
+
+    /// A tensor could not be read back from the backend.
+    #[error("{what}: reading the values back from the backend failed: {message}")]
+    Readback {
+        /// What was being read.
+        what: String,
+        /// The backend's error.
+        message: String,
+    },
     /// The backend is not available.
     #[error(transparent)]
     Device(#[from] crate::device::DeviceError),

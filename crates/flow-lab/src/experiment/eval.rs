@@ -27,19 +27,36 @@ pub struct ScoredSet {
 }
 
 impl ScoredSet {
-    /// Mean bits/dim over finite values (`NaN` if there are none).
+    /// Mean bits/dim over finite values (`NaN` if there are none); how many were left
+    /// out is [`non_finite`](Self::non_finite).
     pub fn mean_bits_per_dim(&self) -> f64 {
-        let finite: Vec<f64> = self
-            .bits_per_dim
+        finite_mean(&self.bits_per_dim)
+    }
+
+    /// Mean log-likelihood in nats over finite values (`NaN` if there are none).
+    pub fn mean_log_likelihood(&self) -> f64 {
+        finite_mean(&self.log_likelihood)
+    }
+
+    /// Images whose log-likelihood is NaN or infinite: left out of both means.
+    pub fn non_finite(&self) -> usize {
+        self.log_likelihood
             .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .collect();
-        if finite.is_empty() {
-            f64::NAN
-        } else {
-            finite.iter().sum::<f64>() / finite.len() as f64
-        }
+            .filter(|v| !v.is_finite())
+            .count()
+    }
+}
+
+/// The mean of the finite values (`NaN` if there are none).
+fn finite_mean(values: &[f64]) -> f64 {
+    let (sum, count) = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0usize), |(sum, count), v| (sum + v, count + 1));
+    if count == 0 {
+        f64::NAN
+    } else {
+        sum / count as f64
     }
 }
 
@@ -122,7 +139,27 @@ fn to_host<B: FlowBackend>(t: Tensor<B, 1>) -> Result<Vec<f64>, ExperimentError>
 
 #[cfg(test)]
 mod tests {
-    use super::evenly_spaced;
+    use super::{evenly_spaced, ScoredSet};
+
+    #[test]
+    fn means_leave_out_non_finite_images_and_count_them() {
+        let set = ScoredSet {
+            name: "x".into(),
+            log_likelihood: vec![-1.0, f64::NEG_INFINITY, -3.0, f64::NAN],
+            bits_per_dim: vec![1.0, f64::INFINITY, 3.0, f64::NAN],
+            layers: None,
+        };
+        assert_eq!(set.mean_bits_per_dim(), 2.0);
+        assert_eq!(set.mean_log_likelihood(), -2.0);
+        assert_eq!(set.non_finite(), 2);
+        let empty = ScoredSet {
+            log_likelihood: vec![f64::NAN],
+            bits_per_dim: vec![f64::NAN],
+            ..set
+        };
+        assert!(empty.mean_bits_per_dim().is_nan());
+        assert_eq!(empty.non_finite(), 1);
+    }
 
     #[test]
     fn evenly_spaced_subsets_are_spread_and_bounded() {

@@ -8,9 +8,11 @@ mod embedding_rows;
 mod error;
 mod eval;
 pub mod explain;
+mod finite;
 mod negative;
 mod report;
 mod run;
+mod sets;
 mod validate;
 
 pub use config::{
@@ -23,4 +25,5 @@ pub use eval::{evenly_spaced, score_set, ScoredSet};
 pub(crate) use report::with_interval;
 pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};
 pub use run::{ExperimentJob, ExperimentOptions, RUN_CONFIG_FILE};
+pub use sets::{NamedSet, ScoredSets};
 pub use validate::validate;

@@ -14,6 +14,7 @@ use super::config::{ExperimentConfig, ModelSpec};
 use super::eval::{evenly_spaced, score_set};
 use super::report::NegativeResult;
 use super::run::{EvalSets, RunData};
+use super::sets::NamedSet;
 use super::ExperimentError;
 use crate::train::{checkpoint_path, read_checkpoint, NegativeConfig, NegativeData};
 
@@ -50,18 +51,19 @@ impl<'a> NegativeSetup<'a> {
         let held_out_name = format!("{} (held out)", config.train_dataset.ood_name());
         let held_out =
             test_images.select(&evenly_spaced(test_images.len(), config.eval.ood_limit))?;
-        let mut ood = vec![(held_out_name.clone(), held_out)];
-        ood.extend(sets.ood.iter().skip(1).cloned());
         Ok(Some(Self {
             config: NegativeConfig {
                 batch_size: spec.train.batch_size,
                 hinge_nats: negative.hinge_nats,
             },
             train_images,
+            // The natural OOD set becomes the held-out split this model never saw.
             sets: EvalSets {
-                in_train: sets.in_train.clone(),
-                in_test: sets.in_test.clone(),
-                ood,
+                natural_ood: NamedSet {
+                    name: held_out_name.clone(),
+                    images: held_out,
+                },
+                ..sets.clone()
             },
             held_out_name,
         }))
@@ -94,7 +96,7 @@ impl<'a> NegativeSetup<'a> {
             .and_then(|n| n.baseline.as_deref())
             .and_then(|name| earlier.iter().find(|(n, _, _)| n == name))
             .map(|(n, s, scores)| (n.as_str(), *s, scores.as_slice()));
-        let held_out = &self.sets.ood[0].1;
+        let held_out = &self.sets.natural_ood.images;
         let mut result = NegativeResult {
             hinge_nats: self.config.hinge_nats,
             ood_train_images: self.train_images.len(),

@@ -6,8 +6,8 @@ use std::path::Path;
 use flow_ood::{MetricReport, MetricValue};
 use serde::{Deserialize, Serialize};
 
-use super::detect::metrics_finite;
 use super::embedding_rows::{DetectorResult, EmbeddingResults};
+use super::sets::ScoredSets;
 use super::ExperimentError;
 
 /// Mean bits/dim of one scored set.
@@ -17,10 +17,15 @@ pub struct SetSummary {
     pub name: String,
     /// Images scored.
     pub images: usize,
-    /// Mean bits/dim.
+    /// Mean bits/dim over the images whose likelihood is finite.
     pub mean_bits_per_dim: f64,
-    /// Mean log-likelihood in nats.
+    /// Mean log-likelihood in nats over the same images.
     pub mean_log_likelihood: f64,
+    /// Images left out of both means because their likelihood is NaN or infinite
+    /// (zero in results written before it was counted, which had no such images or
+    /// said so nowhere).
+    #[serde(default)]
+    pub non_finite: usize,
     /// Its mean terms per layer and the prior.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layers: Option<super::explain::LayerBreakdown>,
@@ -56,8 +61,8 @@ pub struct ModelResult {
     pub train_images_per_sec: f64,
     /// Mean training loss (bits/dim) over the last 10% of steps.
     pub final_train_bits_per_dim: f64,
-    /// Mean bits/dim of each scored set (in-distribution train and test first).
-    pub sets: Vec<SetSummary>,
+    /// Mean bits/dim of each scored set.
+    pub sets: ScoredSets<SetSummary>,
     /// Detection of each OOD set (the natural OOD set first).
     pub ood: Vec<OodResult>,
     /// Figures, relative to the run directory.
@@ -108,8 +113,13 @@ pub struct ExperimentResults {
     pub embedding: Option<EmbeddingResults>,
     /// Figures of the whole run (the mask schedules), relative to the run directory.
     pub figures: Vec<String>,
-    /// Wall time of the whole run, in seconds.
+    /// Wall time of the whole run, in seconds: the sum of `session_seconds`.
     pub wall_seconds: f64,
+    /// Wall time of each session that worked on the run, in seconds: one, or more
+    /// when it was resumed. An interrupted session counts up to the last time it saved
+    /// its results (after each model); empty in results written before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_seconds: Vec<f64>,
     /// The commit, machine and UTC time of the run (absent in results written before
     /// it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +141,19 @@ fn headline(ood: &[OodResult]) -> (String, String, String) {
     }
 }
 
+/// `MNIST, 10000 images`: which set a cell is about.
+fn set_label(name: &str, images: usize) -> String {
+    format!("{name}, {images} images")
+}
+
+/// A set's mean bits/dim, saying how many images it leaves out.
+fn bits_cell(set: &SetSummary) -> String {
+    match set.non_finite {
+        0 => format!("{:.3}", set.mean_bits_per_dim),
+        n => format!("{:.3} ({n} non-finite left out)", set.mean_bits_per_dim),
+    }
+}
+
 /// Formats a metric as `0.123 [0.100, 0.150]`.
 pub(crate) fn with_interval(value: &MetricValue) -> String {
     match &value.interval {
@@ -140,22 +163,36 @@ pub(crate) fn with_interval(value: &MetricValue) -> String {
 }
 
 impl ExperimentResults {
-    /// Whether every number in the results is finite (CI checks this).
+    /// Where the first non-finite number in the results sits (e.g.
+    /// `models[1].sets[2].mean_bits_per_dim`), or `None` when every number that
+    /// `results.json` holds is finite; the walk covers the serialized file, so a field
+    /// added later is covered without being named here.
+    pub fn first_non_finite(&self) -> Option<String> {
+        super::finite::first_non_finite(self)
+    }
+
+    /// Whether every number in `results.json` is finite (CI checks this).
     pub fn all_finite(&self) -> bool {
-        self.models.iter().all(|m| {
-            m.train_seconds.is_finite()
-                && m.final_train_bits_per_dim.is_finite()
-                && m.sets.iter().all(|s| s.mean_bits_per_dim.is_finite())
-                && m.ood.iter().all(|o| metrics_finite(&o.metrics))
-                && m.negative.as_ref().is_none_or(|n| {
-                    n.baseline_auroc
-                        .as_ref()
-                        .is_none_or(|a| a.value.is_finite())
-                })
-        }) && self
-            .embedding
-            .as_ref()
-            .is_none_or(EmbeddingResults::all_finite)
+        self.first_non_finite().is_none()
+    }
+
+    /// Records the wall time: the earlier sessions' and this one's so far.
+    pub fn set_wall_time(&mut self, earlier_sessions: &[f64], this_session: std::time::Duration) {
+        self.session_seconds = earlier_sessions.to_vec();
+        self.session_seconds.push(this_session.as_secs_f64());
+        self.wall_seconds = self.session_seconds.iter().sum();
+    }
+
+    /// The run's wall time, and over how many sessions when it was resumed.
+    fn wall_time(&self) -> String {
+        match self.session_seconds.len() {
+            0 | 1 => format!("{:.0} s", self.wall_seconds),
+            n => format!(
+                "{:.0} s over {n} sessions (resumed; an interrupted session counts up to its \
+                 last saved result)",
+                self.wall_seconds
+            ),
+        }
     }
 
     /// The embedding rows' detectors (none if the run had no embedding rows).
@@ -171,12 +208,12 @@ impl ExperimentResults {
             md,
             "In-distribution: **{}** (trained on its training split, scored on its test \
              split). Out-of-distribution: **{}** and synthetic sets made from the {} test \
-             images. Backend: {}. Wall time: {:.0} s.\n",
+             images. Backend: {}. Wall time: {}.\n",
             self.in_distribution,
             self.out_of_distribution,
             self.in_distribution,
             self.backend,
-            self.wall_seconds
+            self.wall_time()
         );
         if let Some(p) = &self.provenance {
             let _ = writeln!(
@@ -204,64 +241,110 @@ impl ExperimentResults {
         );
         let _ = writeln!(
             md,
-            "| model | description | params | train time | bits/dim {} test | bits/dim {} | AUROC | AUPR-In | FPR@95 |",
-            self.in_distribution, self.out_of_distribution
+            "| model | description | params | train time | in-distribution set | bits/dim | OOD set | bits/dim | AUROC | AUPR-In | FPR@95 |"
         );
-        let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---|---|---|");
+        let _ = writeln!(md, "|---|---|---:|---:|---|---:|---|---:|---|---|---|");
         for m in &self.models {
-            let test = m.sets.get(1).map_or(f64::NAN, |s| s.mean_bits_per_dim);
-            let ood = m.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim);
             let (auroc, aupr, fpr) = headline(&m.ood);
+            let (test, ood) = (&m.sets.in_test, &m.sets.natural_ood);
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.0} s | {:.3} | {:.3} | {} | {} | {} |",
-                m.name, m.description, m.params, m.train_seconds, test, ood, auroc, aupr, fpr
+                "| {} | {} | {} | {:.0} s | {} | {} | {} | {} | {} | {} | {} |",
+                m.name,
+                m.description,
+                m.params,
+                m.train_seconds,
+                set_label(&test.name, test.images),
+                bits_cell(test),
+                set_label(&ood.name, ood.images),
+                bits_cell(ood),
+                auroc,
+                aupr,
+                fpr
             );
         }
         if let Some(embedding) = &self.embedding {
             let train_seconds = embedding.summary.timings.total;
             for d in &embedding.detectors {
                 let (auroc, aupr, fpr) = headline(&d.ood);
+                let (test, ood) = (&d.sets.in_test, &d.sets.natural_ood);
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {:.0} s (whole study) | n/a | n/a | {} | {} | {} |",
-                    d.name, d.description, d.params, train_seconds, auroc, aupr, fpr
+                    "| {} | {} | {} | {:.0} s (whole study) | {} | n/a | {} | n/a | {} | {} | {} |",
+                    d.name,
+                    d.description,
+                    d.params,
+                    train_seconds,
+                    set_label(&test.name, test.images),
+                    set_label(&ood.name, ood.images),
+                    auroc,
+                    aupr,
+                    fpr
                 );
             }
         }
         let _ = writeln!(md, "\n## AUROC against every OOD set\n");
         if let Some(first) = self.models.first() {
-            let header: Vec<&str> = first.ood.iter().map(|o| o.set.as_str()).collect();
-            let _ = writeln!(md, "| model | {} |", header.join(" | "));
-            let _ = writeln!(md, "|---|{}", "---|".repeat(header.len()));
-            for m in &self.models {
-                let cells: Vec<String> = m
-                    .ood
+            let header: Vec<&OodResult> = first.ood.iter().collect();
+            let names: Vec<&str> = header.iter().map(|o| o.set.as_str()).collect();
+            let _ = writeln!(
+                md,
+                "A cell names its set where a row scored another one than the column's.\n"
+            );
+            let _ = writeln!(md, "| model | {} |", names.join(" | "));
+            let _ = writeln!(md, "|---|{}", "---|".repeat(names.len()));
+            let rows = self
+                .models
+                .iter()
+                .map(|m| (&m.name, &m.ood))
+                .chain(self.detectors().iter().map(|d| (&d.name, &d.ood)));
+            for (name, ood) in rows {
+                let cells: Vec<String> = ood
                     .iter()
-                    .map(|o| with_interval(&o.metrics.auroc))
+                    .enumerate()
+                    .map(|(i, o)| {
+                        let value = with_interval(&o.metrics.auroc);
+                        if names.get(i) == Some(&o.set.as_str()) {
+                            value
+                        } else {
+                            format!("{value} ({})", o.set)
+                        }
+                    })
                     .collect();
-                let _ = writeln!(md, "| {} | {} |", m.name, cells.join(" | "));
-            }
-            for d in self.detectors() {
-                let cells: Vec<String> = d
-                    .ood
-                    .iter()
-                    .map(|o| with_interval(&o.metrics.auroc))
-                    .collect();
-                let _ = writeln!(md, "| {} | {} |", d.name, cells.join(" | "));
+                let _ = writeln!(md, "| {} | {} |", name, cells.join(" | "));
             }
         }
         self.embedding_section(&mut md);
         let _ = writeln!(md, "\n## Mean bits/dim of every scored set\n");
         if let Some(first) = self.models.first() {
-            let header: Vec<&str> = first.sets.iter().map(|s| s.name.as_str()).collect();
-            let _ = writeln!(md, "| model | {} |", header.join(" | "));
-            let _ = writeln!(md, "|---|{}", "---:|".repeat(header.len()));
+            let header: Vec<&SetSummary> = first.sets.iter().collect();
+            let labels: Vec<String> = header
+                .iter()
+                .map(|s| set_label(&s.name, s.images))
+                .collect();
+            let _ = writeln!(
+                md,
+                "A cell names its set and size where a row scored another one than the \
+                 column's; means leave out images whose likelihood is not finite and say how \
+                 many.\n"
+            );
+            let _ = writeln!(md, "| model | {} |", labels.join(" | "));
+            let _ = writeln!(md, "|---|{}", "---:|".repeat(labels.len()));
             for m in &self.models {
                 let cells: Vec<String> = m
                     .sets
                     .iter()
-                    .map(|s| format!("{:.3}", s.mean_bits_per_dim))
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let same = header
+                            .get(i)
+                            .is_some_and(|h| h.name == s.name && h.images == s.images);
+                        if same {
+                            bits_cell(s)
+                        } else {
+                            format!("{} ({})", bits_cell(s), set_label(&s.name, s.images))
+                        }
+                    })
                     .collect();
                 let _ = writeln!(md, "| {} | {} |", m.name, cells.join(" | "));
             }
@@ -323,14 +406,9 @@ impl ExperimentResults {
             return;
         };
         let s = &embedding.summary;
-        // Set sizes: in-distribution train, test, then the OOD sets.
-        let images = |set: usize| {
-            embedding
-                .detectors
-                .first()
-                .and_then(|d| d.sets.get(set))
-                .map_or(0, |s| s.images)
-        };
+        let sets = embedding.detectors.first().map(|d| &d.sets);
+        let in_test_images = sets.map_or(0, |s| s.in_test.images);
+        let natural_images = sets.map_or(0, |s| s.natural_ood.images);
         let _ = writeln!(md, "\n## Embedding rows\n");
         let _ = writeln!(
             md,
@@ -354,9 +432,9 @@ impl ExperimentResults {
             s.classifier.config.embedding_dim,
             s.flow.params,
             s.flow.fit_embeddings,
-            images(1),
+            in_test_images,
             self.in_distribution,
-            images(2),
+            natural_images,
             self.out_of_distribution,
         );
         let t = &s.timings;
@@ -387,6 +465,20 @@ impl ExperimentResults {
              plain model of the same run on the same images.\n",
             self.in_distribution, self.out_of_distribution, self.out_of_distribution
         );
+        if self.in_distribution != "FashionMNIST"
+            && rows
+                .iter()
+                .any(|(_, n)| n.hinge_nats == crate::train::FASHION_MNIST_HINGE_NATS)
+        {
+            let _ = writeln!(
+                md,
+                "The hinge of {:.0} nats is the paper's value for a FashionMNIST flow \
+                 against MNIST; the paper gives none for {} against {}.\n",
+                crate::train::FASHION_MNIST_HINGE_NATS,
+                self.in_distribution,
+                self.out_of_distribution
+            );
+        }
         let _ = writeln!(
             md,
             "| model | hinge (nats) | OOD images trained against | held-out set | AUROC | baseline | baseline AUROC (same images) | bits/dim held out (model / baseline) |"
@@ -397,7 +489,7 @@ impl ExperimentResults {
                 .ood
                 .first()
                 .map_or_else(|| "n/a".into(), |o| with_interval(&o.metrics.auroc));
-            let held_out_bpd = m.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim);
+            let held_out_bpd = m.sets.natural_ood.mean_bits_per_dim;
             let _ = writeln!(
                 md,
                 "| {} | {:.0} | {} | {}, {} images | {} | {} | {} | {:.3} / {} |",

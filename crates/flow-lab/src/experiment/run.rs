@@ -16,6 +16,7 @@ use super::eval::{evenly_spaced, score_set, ScoredSet};
 use super::explain::{write_mask_figure, write_scored_model_figures};
 use super::negative::NegativeSetup;
 use super::report::{ExperimentResults, ModelResult, SetSummary};
+use super::sets::{NamedSet, ScoredSets};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
 use crate::train::{run_or_resume_with, RunOptions as TrainRunOptions, TrainConfig};
@@ -95,16 +96,25 @@ fn run_folder(
     }
 }
 
-/// The evaluation sets of a run, loaded once and shared by every model.
-#[derive(Clone)]
-pub(super) struct EvalSets {
-    /// In-distribution training images scored.
-    pub in_train: ImageDataset,
-    /// In-distribution test images scored.
-    pub in_test: ImageDataset,
-    /// The OOD sets, the natural one first.
-    pub ood: Vec<(String, ImageDataset)>,
+/// The wall time of the sessions that worked on the run in `dir` before this one, as
+/// its last saved `results.json` records them (none when it saved no results yet).
+fn earlier_session_seconds(dir: &Path) -> Vec<f64> {
+    let path = dir.join("results.json");
+    if !path.exists() {
+        return Vec::new();
+    }
+    match ExperimentResults::read(&path) {
+        Ok(earlier) if !earlier.session_seconds.is_empty() => earlier.session_seconds,
+        Ok(earlier) => vec![earlier.wall_seconds],
+        Err(e) => {
+            eprintln!("warning: the earlier sessions' wall time is not counted: {e}");
+            Vec::new()
+        }
+    }
 }
+
+/// The evaluation sets of a run, loaded once and shared by every model.
+pub(super) type EvalSets = ScoredSets<NamedSet>;
 
 /// The data a run loads.
 pub(super) struct RunData {
@@ -161,6 +171,11 @@ impl BackendJob for ExperimentJob {
         let config = self.config;
         super::validate(&config)?;
         let (run_id, dir) = run_folder(&config, &self.options)?;
+        // A resumed run adds this session to the wall time of the earlier ones.
+        let earlier_sessions = match &self.options.run_id {
+            Some(_) => earlier_session_seconds(&dir),
+            None => Vec::new(),
+        };
 
         let in_set = config.train_dataset.in_distribution();
         let ood_set = config.train_dataset.out_of_distribution();
@@ -172,9 +187,9 @@ impl BackendJob for ExperimentJob {
             "{}: {} training images; scoring {} train, {} test, {} OOD sets",
             config.name,
             train.len(),
-            sets.in_train.len(),
-            sets.in_test.len(),
-            sets.ood.len()
+            sets.in_train.images.len(),
+            sets.in_test.images.len(),
+            sets.ood().count()
         );
 
         // Rewritten (atomically) after every model, so that a failure late in a run
@@ -189,6 +204,7 @@ impl BackendJob for ExperimentJob {
             embedding: None,
             figures: run_figures,
             wall_seconds: 0.0,
+            session_seconds: Vec::new(),
             provenance: Some(provenance),
         };
         // Each model's seed and in-distribution test scores, for later comparisons.
@@ -218,16 +234,16 @@ impl BackendJob for ExperimentJob {
                 "    {:.0} s training; bits/dim {} {:.3}, {} {:.3}; AUROC {:.3}",
                 result.train_seconds,
                 config.train_dataset.in_name(),
-                result.sets.get(1).map_or(f64::NAN, |s| s.mean_bits_per_dim),
-                config.train_dataset.ood_name(),
-                result.sets.get(2).map_or(f64::NAN, |s| s.mean_bits_per_dim),
+                result.sets.in_test.mean_bits_per_dim,
+                result.sets.natural_ood.name,
+                result.sets.natural_ood.mean_bits_per_dim,
                 result
                     .ood
                     .first()
                     .map_or(f64::NAN, |o| o.metrics.auroc.value),
             );
             results.models.push(result);
-            results.wall_seconds = started.elapsed().as_secs_f64();
+            results.set_wall_time(&earlier_sessions, started.elapsed());
             results.write(&dir)?;
         }
         let embedding = match &config.embedding {
@@ -255,7 +271,7 @@ impl BackendJob for ExperimentJob {
             None => None,
         };
         results.embedding = embedding;
-        results.wall_seconds = started.elapsed().as_secs_f64();
+        results.set_wall_time(&earlier_sessions, started.elapsed());
         results.write(&dir)?;
         Ok((dir, results))
     }
@@ -271,18 +287,35 @@ pub(super) fn eval_sets(
     let in_train = train.select(&evenly_spaced(train.len(), eval.in_train_limit))?;
     let in_test = test.select(&evenly_spaced(test.len(), eval.in_test_limit))?;
     let natural = ood.select(&evenly_spaced(ood.len(), eval.ood_limit))?;
-    let mut sets = vec![(config.train_dataset.ood_name().to_string(), natural)];
-    for (i, synthetic) in eval.synthetic.iter().enumerate() {
-        let made = synthetic
-            .generator()
-            .generate(&in_test, config.seed.wrapping_add(i as u64))?;
-        let limited = made.select(&evenly_spaced(made.len(), Some(eval.synthetic_limit)))?;
-        sets.push((synthetic.label().to_string(), limited));
-    }
-    Ok(EvalSets {
-        in_train,
-        in_test,
-        ood: sets,
+    let synthetic = eval
+        .synthetic
+        .iter()
+        .enumerate()
+        .map(|(i, synthetic)| {
+            let made = synthetic
+                .generator()
+                .generate(&in_test, config.seed.wrapping_add(i as u64))?;
+            Ok(NamedSet {
+                name: synthetic.label().to_string(),
+                images: made.select(&evenly_spaced(made.len(), Some(eval.synthetic_limit)))?,
+            })
+        })
+        .collect::<Result<_, ExperimentError>>()?;
+    let in_name = config.train_dataset.in_name();
+    Ok(ScoredSets {
+        in_train: NamedSet {
+            name: format!("{in_name} train"),
+            images: in_train,
+        },
+        in_test: NamedSet {
+            name: format!("{in_name} test"),
+            images: in_test,
+        },
+        natural_ood: NamedSet {
+            name: config.train_dataset.ood_name().to_string(),
+            images: natural,
+        },
+        synthetic,
     })
 }
 
@@ -357,20 +390,13 @@ fn run_model<B: FlowAutodiffBackend>(
             &inner,
         )
     };
-    let in_name = config.train_dataset.in_name();
-    let mut scored = vec![
-        score(&format!("{in_name} train"), &sets.in_train)?,
-        score(&format!("{in_name} test"), &sets.in_test)?,
-    ];
-    for (name, data) in &sets.ood {
-        scored.push(score(name, data)?);
-    }
+    let scored = sets.try_map(|set| score(&set.name, &set.images))?;
 
     let Detection { ood, roc_curves } = detect(
         &spec.name,
-        &scored[1].log_likelihood,
-        scored[2..]
-            .iter()
+        &scored.in_test.log_likelihood,
+        scored
+            .ood()
             .map(|set| (set.name.as_str(), set.log_likelihood.as_slice())),
         config,
         seed,
@@ -400,12 +426,12 @@ fn run_model<B: FlowAutodiffBackend>(
         train_seconds,
         train_images_per_sec: images_seen as f64 / train_seconds.max(1e-9),
         final_train_bits_per_dim,
-        sets: scored.iter().map(summary).collect(),
+        sets: scored.map(summary),
         ood,
         figures,
         negative,
     };
-    Ok((result, scored.swap_remove(1).log_likelihood))
+    Ok((result, scored.in_test.log_likelihood))
 }
 
 /// Checkpoints about every 10% of a run, and at least every 500 steps.
@@ -414,12 +440,12 @@ fn checkpoint_every(steps: u64) -> u64 {
 }
 
 fn summary(set: &ScoredSet) -> SetSummary {
-    let n = set.log_likelihood.len().max(1) as f64;
     SetSummary {
         name: set.name.clone(),
         images: set.log_likelihood.len(),
         mean_bits_per_dim: set.mean_bits_per_dim(),
-        mean_log_likelihood: set.log_likelihood.iter().sum::<f64>() / n,
+        mean_log_likelihood: set.mean_log_likelihood(),
+        non_finite: set.non_finite(),
         layers: set.layers.clone(),
     }
 }
@@ -428,7 +454,7 @@ fn summary(set: &ScoredSet) -> SetSummary {
 fn write_figures<B: FlowBackend>(
     spec: &ModelSpec,
     model: &FlowNet<B>,
-    scored: &[ScoredSet],
+    scored: &ScoredSets<ScoredSet>,
     roc_curves: Vec<Curve>,
     history: &[(f64, f64)],
     config: &ExperimentConfig,
@@ -488,7 +514,10 @@ fn write_figures<B: FlowBackend>(
             .into_data()
             .convert::<f32>()
             .to_vec()
-            .unwrap_or_default();
+            .map_err(|e| ExperimentError::Readback {
+                what: format!("{name}'s samples"),
+                message: format!("{e:?}"),
+            })?;
         let per = c * h * w;
         let images: Vec<Image> = values
             .chunks(per)

@@ -98,7 +98,11 @@ pub fn locate_non_finite<B: FlowBackend>(model: &FlowNet<B>, x: Tensor<B, 4>) ->
         return NonFiniteSite::Input;
     }
     let mut trace = Trace::with_couplings();
-    let output = model.forward_traced(x, Some(&mut trace));
+    // The batch already went through this model in the failed step, so its shape fits;
+    // were it refused, there would be nothing further to locate.
+    let Ok(output) = model.forward_traced(x, Some(&mut trace)) else {
+        return NonFiniteSite::Unlocated;
+    };
     for record in trace.layers() {
         if let Some(coupling) = &record.coupling {
             if !all_finite(&coupling.s) || !all_finite(&coupling.t) {

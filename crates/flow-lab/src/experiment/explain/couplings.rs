@@ -11,8 +11,7 @@ use flow_core::{Flow, FlowNet, Trace};
 use flow_plot::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
 use super::{
-    abs_max, check_model_input, diverging_key, limit_label, tensor_images, value_range,
-    write_figure, ExplainData,
+    abs_max, diverging_key, limit_label, tensor_images, value_range, write_figure, ExplainData,
 };
 use crate::experiment::ExperimentError;
 
@@ -38,6 +37,7 @@ pub(crate) struct CouplingMaps {
 /// pixel grid. Also returns the preprocessed input (logit space) on the grid.
 pub(crate) fn coupling_maps<B: FlowBackend>(
     model: &FlowNet<B>,
+    name: &str,
     x: Tensor<B, 4>,
 ) -> Result<Vec<CouplingMaps>, ExperimentError> {
     let mut trace = Trace::with_couplings();
@@ -45,7 +45,12 @@ pub(crate) fn coupling_maps<B: FlowBackend>(
         Some(pre) => pre.forward(x.clone(), None).0,
         None => x.clone(),
     };
-    model.forward_traced(x, Some(&mut trace));
+    model
+        .forward_traced(x, Some(&mut trace))
+        .map_err(|source| ExperimentError::Model {
+            model: name.to_string(),
+            source,
+        })?;
     let places = trace_places(model);
     let records = trace.into_layers();
     let mut maps = Vec::new();
@@ -108,9 +113,8 @@ pub(crate) fn pair_coupling_maps<B: FlowBackend>(
     device: &B::Device,
 ) -> Result<(Vec<Image>, Vec<CouplingMaps>), ExperimentError> {
     let x = data.pair::<B>(device)?;
-    check_model_input(model, name, x.dims())?;
     let pixels = tensor_images(x.clone())?;
-    let maps = coupling_maps(model, x)?;
+    let maps = coupling_maps(model, name, x)?;
     Ok((pixels, maps))
 }
 

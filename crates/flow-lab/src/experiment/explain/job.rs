@@ -42,8 +42,23 @@ pub struct ExplainJob {
     pub target: ExplainTarget,
     /// The data folder (default: `<workspace>/data` or `$FLOWS_OOD_DATA`).
     pub data_dir: Option<PathBuf>,
-    /// Where the figures go (default: the run directory, or the checkpoint's folder).
+    /// Where the figures go (default: `<run>/explain/`, never the run directory itself,
+    /// or the checkpoint's folder).
     pub out_dir: Option<PathBuf>,
+}
+
+/// Where `explain --run DIR` writes by default: a folder of its own inside the run, so
+/// that figures drawn later (with this build's seeds and sets) never replace the ones
+/// the run itself wrote.
+pub const EXPLAIN_SUBDIR: &str = "explain";
+
+/// Whether two paths name the same folder (compared after resolving links and `..`;
+/// a folder that does not exist yet is no existing folder).
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// One model to explain.
@@ -89,7 +104,18 @@ impl ExplainJob {
                         model.as_deref().unwrap_or("")
                     )));
                 }
-                let out = self.out_dir.clone().unwrap_or_else(|| dir.clone());
+                let out = self
+                    .out_dir
+                    .clone()
+                    .unwrap_or_else(|| dir.join(EXPLAIN_SUBDIR));
+                if same_folder(&out, dir) {
+                    return Err(bad(format!(
+                        "--out {} is the run's own folder: its figures would be replaced; \
+                         give another folder (the default is {})",
+                        out.display(),
+                        dir.join(EXPLAIN_SUBDIR).display()
+                    )));
+                }
                 Ok((config, items, out))
             }
             ExplainTarget::Checkpoint { path, name, train } => {
@@ -124,14 +150,11 @@ impl BackendJob for ExplainJob {
         })?;
         let data = load_data(&config, self.data_dir.as_deref())?;
         let sets = eval_sets(&config, &data)?;
-        let in_name = format!("{} test", config.train_dataset.in_name());
-        let ood_name = config.train_dataset.ood_name();
-        let natural = &sets.ood[0].1;
         let explain = ExplainData {
-            in_name: &in_name,
-            in_test: &sets.in_test,
-            ood_name,
-            ood: natural,
+            in_name: &sets.in_test.name,
+            in_test: &sets.in_test.images,
+            ood_name: &sets.natural_ood.name,
+            ood: &sets.natural_ood.images,
             seed: config.seed,
         };
         let mut written = vec![write_mask_figure(&out)?];
@@ -147,20 +170,18 @@ impl BackendJob for ExplainJob {
             let model = checkpoint.model.valid();
             let eval = &config.eval;
             let mut layer_sets = Vec::new();
-            for (name, set) in std::iter::once((in_name.clone(), &sets.in_test))
-                .chain(sets.ood.iter().map(|(n, s)| (n.clone(), s)))
-            {
+            for set in std::iter::once(&sets.in_test).chain(sets.ood()) {
                 let scored = score_set::<B::InnerBackend>(
                     &model,
-                    &name,
-                    set,
+                    &set.name,
+                    &set.images,
                     eval.batch_size,
                     1,
                     config.seed ^ 0xE7A1,
                     &inner,
                 )?;
                 if let Some(layers) = scored.layers {
-                    layer_sets.push((name, layers));
+                    layer_sets.push((set.name.clone(), layers));
                 }
             }
             eprintln!("{}: drawing figures into {}", item.name, out.display());
@@ -175,5 +196,40 @@ impl BackendJob for ExplainJob {
             )?);
         }
         Ok((out, written))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_run_never_writes_into_the_run_folder() {
+        let run = tempfile::tempdir().unwrap();
+        let results = serde_json::json!({ "config": ExperimentConfig::smoke() });
+        std::fs::write(run.path().join("results.json"), results.to_string()).unwrap();
+        let job = |out_dir: Option<PathBuf>| ExplainJob {
+            target: ExplainTarget::Run {
+                dir: run.path().to_path_buf(),
+                model: None,
+            },
+            data_dir: None,
+            out_dir,
+        };
+        let (_, items, out) = job(None).plan().unwrap();
+        assert_eq!(out, run.path().join(EXPLAIN_SUBDIR));
+        assert!(!items.is_empty());
+        // The run folder itself, however it is spelled, is refused.
+        std::fs::create_dir(run.path().join(EXPLAIN_SUBDIR)).unwrap();
+        for spelled in [
+            run.path().to_path_buf(),
+            run.path().join(EXPLAIN_SUBDIR).join(".."),
+        ] {
+            let err = job(Some(spelled)).plan().err().unwrap();
+            assert!(err.to_string().contains("the run's own folder"), "{err}");
+        }
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (_, _, out) = job(Some(elsewhere.path().to_path_buf())).plan().unwrap();
+        assert_eq!(out, elsewhere.path());
     }
 }

@@ -10,10 +10,7 @@ use flow_core::{Flow, FlowNet};
 use flow_data::Batcher;
 use flow_plot::{Image, Normalise, Panel, PanelFigure, PanelRow};
 
-use super::{
-    abs_quantile, check_model_input, diverging_key, limit_label, tensor_images, write_figure,
-    ExplainData,
-};
+use super::{abs_quantile, diverging_key, limit_label, tensor_images, write_figure, ExplainData};
 use crate::experiment::{evenly_spaced, ExperimentError};
 
 /// Images per side.
@@ -44,8 +41,13 @@ pub fn write_latent_figure<B: FlowBackend>(
         let indices: Vec<usize> = (0..DRAWS).flat_map(|_| picks.iter().copied()).collect();
         let mut batcher = Batcher::dequantized(data.seed.wrapping_add(17 + k as u64));
         let x = batcher.batch::<B>(set, &indices, device)?.images;
-        check_model_input(model, name, x.dims())?;
-        let z = model.forward(x.clone()).z;
+        let z = model
+            .forward(x.clone())
+            .map_err(|source| ExperimentError::Model {
+                model: name.to_string(),
+                source,
+            })?
+            .z;
         let [_, c, h, w] = z.dims();
         let mean = z
             .clone()

@@ -24,6 +24,7 @@ use flow_plot::{ColourKey, Image, PanelFigure};
 
 use super::eval::ScoredSet;
 use super::run::EvalSets;
+use super::sets::ScoredSets;
 use super::{ExperimentError, ModelSpec};
 
 pub use coadapt::{prediction_correlation, prediction_image, write_coadaptation_figure};
@@ -89,13 +90,13 @@ pub fn write_model_figures<B: FlowBackend>(
 }
 
 /// The experiment's call: [`write_model_figures`] for a model just scored, with the
-/// in-distribution test set (`scored[1]`) and the natural OOD set (`sets.ood[0]`) as
-/// the pair shown, and the per-layer terms of every scored set but the training one.
+/// in-distribution test set and the natural OOD set as the pair shown, and the
+/// per-layer terms of every scored set but the training one.
 #[allow(clippy::too_many_arguments)]
 pub(in crate::experiment) fn write_scored_model_figures<B: FlowBackend>(
     model: &FlowNet<B>,
     spec: &ModelSpec,
-    scored: &[ScoredSet],
+    scored: &ScoredSets<ScoredSet>,
     sets: &EvalSets,
     seed: u64,
     dir: &Path,
@@ -103,18 +104,15 @@ pub(in crate::experiment) fn write_scored_model_figures<B: FlowBackend>(
     device: &B::Device,
 ) -> Result<Vec<String>, ExperimentError> {
     let started = Instant::now();
-    let (Some(in_test), Some((ood_name, ood))) = (scored.get(1), sets.ood.first()) else {
-        return Ok(Vec::new());
-    };
     let data = ExplainData {
-        in_name: &in_test.name,
-        in_test: &sets.in_test,
-        ood_name,
-        ood,
+        in_name: &sets.in_test.name,
+        in_test: &sets.in_test.images,
+        ood_name: &sets.natural_ood.name,
+        ood: &sets.natural_ood.images,
         seed,
     };
-    let layer_sets: Vec<(String, LayerBreakdown)> = scored[1..]
-        .iter()
+    let layer_sets: Vec<(String, LayerBreakdown)> = std::iter::once(&scored.in_test)
+        .chain(scored.ood())
         .filter_map(|s| s.layers.clone().map(|l| (s.name.clone(), l)))
         .collect();
     let written = write_model_figures(
@@ -152,20 +150,6 @@ pub(crate) fn diverging_key(caption: &str) -> Option<ColourKey> {
         caption: caption.into(),
         ends: ["-".into(), "0".into(), "+".into()],
     })
-}
-
-/// Checks that `model` (called `name` in the error) takes a batch of shape `dims`.
-pub(crate) fn check_model_input<B: FlowBackend>(
-    model: &FlowNet<B>,
-    name: &str,
-    dims: [usize; 4],
-) -> Result<(), ExperimentError> {
-    model
-        .check_input(dims)
-        .map_err(|source| ExperimentError::Model {
-            model: name.to_string(),
-            source,
-        })
 }
 
 /// Splits a `[N, C, H, W]` tensor into N images.
