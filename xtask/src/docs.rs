@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use flow_lab::bench::BenchResult;
-use flow_lab::docs::{bench_table, replace_section, ClaimTables};
+use flow_lab::docs::{bench_table, profile_table, replace_section, ClaimTables, ProfileBreakdown};
 use flow_lab::experiment::ExperimentResults;
 
 /// The committed side-by-side benchmark, relative to the workspace root.
 pub const BENCH_RESULTS: &str = "docs/results/bench.json";
+
+/// The committed per-operation profiles (`tools/perf_breakdown.py --json`).
+pub const PROFILE_RESULTS: &str = "docs/results/profile.json";
 
 /// The runs behind docs/reproduction.md: the prefix of their sections, their committed
 /// `results.json` (relative to the workspace root) and the command that made them.
@@ -71,6 +74,13 @@ pub fn generated(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let text = std::fs::read_to_string(&developers)
         .with_context(|| format!("reading {}", developers.display()))?;
     let text = replace_section(&text, "bench", &bench_table(&bench)?)
+        .with_context(|| format!("in {}", developers.display()))?;
+    let profile_path = root.join(PROFILE_RESULTS);
+    let profile_text = std::fs::read_to_string(&profile_path)
+        .with_context(|| format!("reading {}", profile_path.display()))?;
+    let profiles: Vec<ProfileBreakdown> = serde_json::from_str(&profile_text)
+        .with_context(|| format!("parsing {}", profile_path.display()))?;
+    let text = replace_section(&text, "profile", &profile_table(&profiles)?)
         .with_context(|| format!("in {}", developers.display()))?;
     let reproduction = root.join("docs/reproduction.md");
     let reproduction_text = reproduction_tables(root, &reproduction)?;

@@ -6,9 +6,11 @@
 //!
 //! - **flex** (the default CPU backend) runs the convolution of the st-networks
 //!   (stride 1, same zero padding, one group, `f32`/`f64`) and both of its gradients as
-//!   `im2col` + `gemm` per image ([`cpu_conv`]): one pass computes the kernel, bias and
-//!   input gradients together, where burn's generic backward runs a transposed
-//!   convolution and a dimension-swapped convolution with strided copies;
+//!   `gemm` products per image ([`cpu_conv`]: one per kernel tap over the padded image
+//!   read in place, or one over an `im2col` column matrix where the padding is larger
+//!   than the kernel): one pass computes the kernel, bias and input gradients together,
+//!   where burn's generic backward runs a transposed convolution and a
+//!   dimension-swapped convolution with strided copies;
 //! - **ndarray, wgpu, cuda** use burn's own `conv2d` and its gradients (the trait's
 //!   default methods);
 //! - **`Autodiff<B>`** records one node per convolution whose backward asks `B` for

@@ -9,12 +9,14 @@ use thiserror::Error;
 
 mod bench;
 mod claims;
+mod profile;
 
 pub use bench::bench_table;
 pub use claims::{
     bias_table, embedding_table, layer_terms_table, likelihood_table, negative_table, run_stamp,
     synthetic_table, training_table, ClaimTables,
 };
+pub use profile::{profile_table, ProfileBreakdown, ProfileGroup};
 
 /// Why a generated section could not be written.
 #[derive(Debug, Error, PartialEq)]

@@ -1,17 +1,20 @@
 //! The convolution of the st-networks on plain slices: stride 1, dilation 1, one group,
 //! the same zero padding on every side, `NCHW` layout, `f32` or `f64`.
 //!
-//! Each of the three passes is an `im2col` (or `col2im`) per image around one matrix
-//! product, so nearly all the arithmetic runs in `gemm`'s micro-kernels:
+//! Nearly all the arithmetic runs in `gemm`'s micro-kernels; how an image becomes
+//! matrices depends on the shape (see [`Lowering`]):
 //!
-//! - forward: `out_n[Co, P] = W[Co, C*K*K] · col_n[C*K*K, P]` (+ bias), `P = Ho*Wo`;
-//! - weight gradient: `dW += g_n[Co, P] · col_nᵀ`, bias gradient `db += Σ_P g_n`;
-//! - input gradient: `dcol_n = Wᵀ · g_n`, scattered back onto `dx_n` by `col2im`.
+//! - [`shifted`]: `K*K` products over the zero-padded image read in place, one per
+//!   kernel tap (3x3 and larger kernels with `padding < kernel`, the st-networks' case);
+//! - [`columns`]: one product over an `im2col` column matrix (any padding);
+//! - pointwise: a 1x1 kernel without padding is one product over the image itself.
 //!
-//! Images are split over rayon's threads, each with its own column buffer and its own
-//! partial weight gradient (summed at the end, in a fixed order, so the result does
-//! not depend on scheduling). A 1x1 convolution without padding needs no columns: the
-//! image itself is the matrix.
+//! Images are split over rayon's threads, each with its own buffers and its own partial
+//! kernel gradient (summed at the end, in a fixed order, so the result does not depend
+//! on scheduling).
+
+mod columns;
+mod shifted;
 
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -82,11 +85,6 @@ impl ConvShape {
         self.channels_in * self.kernel * self.kernel
     }
 
-    /// Whether the image itself is the column matrix.
-    fn is_pointwise(&self) -> bool {
-        self.kernel == 1 && self.padding == 0
-    }
-
     /// Elements of the input, the kernel and the output.
     pub fn lens(&self) -> (usize, usize, usize) {
         (
@@ -95,97 +93,85 @@ impl ConvShape {
             self.batch * self.channels_out * self.out_plane(),
         )
     }
-}
 
-/// Copies image `x` (`[C, H, W]`) into the column matrix `col` (`[C*K*K, Ho*Wo]`),
-/// zeros where the kernel reaches into the padding.
-fn im2col<T: Real>(shape: &ConvShape, x: &[T], col: &mut [T]) {
-    let (h, w, k, p) = (shape.height, shape.width, shape.kernel, shape.padding);
-    let (ho, wo) = (shape.out_height(), shape.out_width());
-    let mut rows = col.chunks_exact_mut(ho * wo);
-    for plane in x.chunks_exact(h * w) {
-        for ky in 0..k {
-            for kx in 0..k {
-                let Some(row) = rows.next() else { return };
-                // Output columns ox whose input column ox + kx - p lies inside the image.
-                let first = p.saturating_sub(kx);
-                let last = (w + p).saturating_sub(kx).min(wo);
-                for (oy, out_row) in row.chunks_exact_mut(wo).enumerate() {
-                    let iy = oy + ky;
-                    if iy < p || iy - p >= h || first >= last {
-                        out_row.fill(T::ZERO);
-                        continue;
-                    }
-                    let in_row = &plane[(iy - p) * w..(iy - p + 1) * w];
-                    out_row[..first].fill(T::ZERO);
-                    out_row[first..last].copy_from_slice(&in_row[first + kx - p..last + kx - p]);
-                    out_row[last..].fill(T::ZERO);
-                }
-            }
+    /// How this convolution's images become matrices.
+    pub fn lowering(&self) -> Lowering {
+        if self.kernel == 1 && self.padding == 0 {
+            Lowering::Pointwise
+        } else if shifted::supports(self) {
+            Lowering::Shifted
+        } else {
+            Lowering::Columns
         }
     }
 }
 
-/// Adds the column matrix `col` back onto image `dx` (the adjoint of [`im2col`]).
-fn col2im_add<T: Real>(shape: &ConvShape, col: &[T], dx: &mut [T]) {
-    let (h, w, k, p) = (shape.height, shape.width, shape.kernel, shape.padding);
-    let (ho, wo) = (shape.out_height(), shape.out_width());
-    let mut rows = col.chunks_exact(ho * wo);
-    for plane in dx.chunks_exact_mut(h * w) {
-        for ky in 0..k {
-            for kx in 0..k {
-                let Some(row) = rows.next() else { return };
-                let first = p.saturating_sub(kx);
-                let last = (w + p).saturating_sub(kx).min(wo);
-                if first >= last {
-                    continue;
-                }
-                for (oy, col_row) in row.chunks_exact(wo).enumerate() {
-                    let iy = oy + ky;
-                    if iy < p || iy - p >= h {
-                        continue;
-                    }
-                    let in_row = &mut plane[(iy - p) * w + first + kx - p..];
-                    for (d, c) in in_row.iter_mut().zip(&col_row[first..last]) {
-                        *d += *c;
-                    }
-                }
-            }
+/// How an image becomes the operands of matrix products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lowering {
+    /// A 1x1 kernel without padding: the image is the matrix.
+    Pointwise,
+    /// One product per kernel tap over the padded image read in place ([`shifted`]).
+    Shifted,
+    /// One product over an `im2col` column matrix ([`columns`]).
+    Columns,
+}
+
+/// A matrix operand: a slice read with a row and a column stride.
+#[derive(Debug, Clone, Copy)]
+struct Operand<'a, T> {
+    data: &'a [T],
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a, T> Operand<'a, T> {
+    fn new(data: &'a [T], row_stride: usize, col_stride: usize) -> Self {
+        Self {
+            data,
+            row_stride,
+            col_stride,
         }
+    }
+
+    /// Whether a `rows x cols` matrix with these strides lies inside the slice.
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        self.data.len() > (rows - 1) * self.row_stride + (cols - 1) * self.col_stride
     }
 }
 
-/// `dst[m, n] = (accumulate ? dst : 0) + lhs[m, k] · rhs[k, n]`, all row-major unless
-/// the strides say otherwise (`(row stride, column stride)` for each operand).
-#[allow(clippy::too_many_arguments)] // mirrors gemm's own signature, private
+/// `dst[m, n] = (accumulate ? dst : 0) + lhs[m, k] · rhs[k, n]`, `dst` given as
+/// `(slice, row stride, column stride)`.
+///
+/// # Panics
+///
+/// When a matrix the strides describe does not lie inside its slice.
 fn matmul<T: Real>(
     (m, n, k): (usize, usize, usize),
-    dst: &mut [T],
+    (dst, dst_rs, dst_cs): (&mut [T], usize, usize),
     accumulate: bool,
-    lhs: &[T],
-    (lhs_rs, lhs_cs): (usize, usize),
-    rhs: &[T],
-    (rhs_rs, rhs_cs): (usize, usize),
+    lhs: Operand<'_, T>,
+    rhs: Operand<'_, T>,
 ) {
     if m == 0 || n == 0 {
         return;
     }
+    assert!(
+        dst.len() > (m - 1) * dst_rs + (n - 1) * dst_cs,
+        "matmul: destination too short"
+    );
     if k == 0 {
         if !accumulate {
-            dst[..m * n].fill(T::ZERO);
+            for i in 0..m {
+                for j in 0..n {
+                    dst[i * dst_rs + j * dst_cs] = T::ZERO;
+                }
+            }
         }
         return;
     }
-    // The largest element each operand's strides reach must lie inside its slice.
-    assert!(dst.len() >= m * n, "matmul: destination too short");
-    assert!(
-        lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs,
-        "matmul: lhs too short"
-    );
-    assert!(
-        rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs,
-        "matmul: rhs too short"
-    );
+    assert!(lhs.fits(m, k), "matmul: lhs too short");
+    assert!(rhs.fits(k, n), "matmul: rhs too short");
     // SAFETY: the assertions above keep every access that the strides describe inside
     // the three slices, and `dst` is borrowed mutably, so it aliases neither operand.
     unsafe {
@@ -194,15 +180,15 @@ fn matmul<T: Real>(
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            n as isize,
+            dst_cs as isize,
+            dst_rs as isize,
             accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
             T::ONE,
             T::ONE,
             false,
@@ -218,6 +204,41 @@ fn matmul<T: Real>(
 fn images_per_task(batch: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
     batch.div_ceil(threads).max(1)
+}
+
+/// One task's forward buffers, by lowering.
+enum ForwardScratch<T> {
+    Pointwise,
+    Shifted(shifted::Forward<T>),
+    Columns(Vec<T>),
+}
+
+impl<T: Real> ForwardScratch<T> {
+    fn new(shape: &ConvShape) -> Self {
+        match shape.lowering() {
+            Lowering::Pointwise => Self::Pointwise,
+            Lowering::Shifted => Self::Shifted(shifted::Forward::new(shape)),
+            Lowering::Columns => Self::Columns(vec![T::ZERO; shape.col_rows() * shape.out_plane()]),
+        }
+    }
+
+    fn image(
+        &mut self,
+        shape: &ConvShape,
+        x_n: &[T],
+        weight: &[T],
+        bias: Option<&[T]>,
+        out_n: &mut [T],
+    ) {
+        match self {
+            Self::Pointwise => columns::forward_image(shape, x_n, weight, bias, out_n),
+            Self::Shifted(scratch) => scratch.image(shape, x_n, weight, bias, out_n),
+            Self::Columns(col) => {
+                columns::im2col(shape, x_n, col);
+                columns::forward_image(shape, col, weight, bias, out_n);
+            }
+        }
+    }
 }
 
 /// The forward convolution: `out` (`[N, Co, Ho, Wo]`) from `x` (`[N, C, H, W]`),
@@ -244,12 +265,8 @@ pub fn conv2d_forward<T: Real>(
             "conv2d_forward: bias length"
         );
     }
-    let (in_image, out_plane, rows) = (
-        shape.channels_in * shape.in_plane(),
-        shape.out_plane(),
-        shape.col_rows(),
-    );
-    let out_image = shape.channels_out * out_plane;
+    let in_image = shape.channels_in * shape.in_plane();
+    let out_image = shape.channels_out * shape.out_plane();
     if out_image == 0 {
         return;
     }
@@ -257,35 +274,12 @@ pub fn conv2d_forward<T: Real>(
     out.par_chunks_mut(per_task * out_image)
         .zip(x.par_chunks(per_task * in_image.max(1)))
         .for_each(|(out_images, x_images)| {
-            let mut col = if shape.is_pointwise() {
-                Vec::new()
-            } else {
-                vec![T::ZERO; rows * out_plane]
-            };
+            let mut scratch = ForwardScratch::new(shape);
             for (out_n, x_n) in out_images
                 .chunks_exact_mut(out_image)
                 .zip(x_images.chunks_exact(in_image.max(1)))
             {
-                let col_n: &[T] = if shape.is_pointwise() {
-                    x_n
-                } else {
-                    im2col(shape, x_n, &mut col);
-                    &col
-                };
-                if let Some(bias) = bias {
-                    for (plane, b) in out_n.chunks_exact_mut(out_plane).zip(bias) {
-                        plane.fill(*b);
-                    }
-                }
-                matmul(
-                    (shape.channels_out, out_plane, rows),
-                    out_n,
-                    bias.is_some(),
-                    weight,
-                    (rows, 1),
-                    col_n,
-                    (out_plane, 1),
-                );
+                scratch.image(shape, x_n, weight, bias, out_n);
             }
         });
 }
@@ -318,6 +312,44 @@ struct PartialGrads<T> {
     bias: Vec<T>,
 }
 
+/// One task's backward buffers, by lowering.
+enum BackwardScratch<T> {
+    Pointwise,
+    Shifted(shifted::Backward<T>),
+    Columns(Vec<T>),
+}
+
+impl<T: Real> BackwardScratch<T> {
+    fn new(shape: &ConvShape, wanted: WantedGrads) -> Self {
+        match shape.lowering() {
+            Lowering::Pointwise => Self::Pointwise,
+            Lowering::Shifted => {
+                Self::Shifted(shifted::Backward::new(shape, wanted.x, wanted.weight))
+            }
+            Lowering::Columns => Self::Columns(vec![T::ZERO; shape.col_rows() * shape.out_plane()]),
+        }
+    }
+
+    fn weight_grad(&mut self, shape: &ConvShape, x_n: &[T], g_n: &[T], dw: &mut [T]) {
+        match self {
+            Self::Pointwise => columns::weight_grad(shape, x_n, g_n, dw),
+            Self::Shifted(scratch) => scratch.weight_grad(shape, x_n, g_n, dw),
+            Self::Columns(col) => {
+                columns::im2col(shape, x_n, col);
+                columns::weight_grad(shape, col, g_n, dw);
+            }
+        }
+    }
+
+    fn input_grad(&mut self, shape: &ConvShape, weight: &[T], g_n: &[T], dx_n: &mut [T]) {
+        match self {
+            Self::Pointwise => columns::input_grad_pointwise(shape, weight, g_n, dx_n),
+            Self::Shifted(scratch) => scratch.input_grad(shape, weight, g_n, dx_n),
+            Self::Columns(col) => columns::input_grad(shape, weight, g_n, col, dx_n),
+        }
+    }
+}
+
 /// The backward pass: gradients of a loss with respect to the input, kernel and bias
 /// of [`conv2d_forward`], given the output gradient `grad` (`[N, Co, Ho, Wo]`).
 ///
@@ -335,10 +367,9 @@ pub fn conv2d_backward<T: Real>(
     assert_eq!(x.len(), x_len, "conv2d_backward: input length");
     assert_eq!(weight.len(), w_len, "conv2d_backward: weight length");
     assert_eq!(grad.len(), out_len, "conv2d_backward: gradient length");
-    let (in_image, out_plane, rows, co) = (
+    let (in_image, out_plane, co) = (
         shape.channels_in * shape.in_plane(),
         shape.out_plane(),
-        shape.col_rows(),
         shape.channels_out,
     );
     let out_image = co * out_plane;
@@ -351,48 +382,26 @@ pub fn conv2d_backward<T: Real>(
         };
     }
     let per_task = images_per_task(shape.batch);
-    let task = |x_images: &[T], g_images: &[T], dx_images: Option<&mut [T]>| {
+    let task = |x_images: &[T], g_images: &[T], mut dx_images: Option<&mut [T]>| {
+        let zeros = |len: usize, wanted: bool| {
+            if wanted {
+                vec![T::ZERO; len]
+            } else {
+                Vec::new()
+            }
+        };
         let mut partial = PartialGrads {
-            weight: if wanted.weight {
-                vec![T::ZERO; w_len]
-            } else {
-                Vec::new()
-            },
-            bias: if wanted.bias {
-                vec![T::ZERO; co]
-            } else {
-                Vec::new()
-            },
+            weight: zeros(w_len, wanted.weight),
+            bias: zeros(co, wanted.bias),
         };
-        let pointwise = shape.is_pointwise();
-        let mut col = if pointwise {
-            Vec::new()
-        } else {
-            vec![T::ZERO; rows * out_plane]
-        };
-        let mut dx_images = dx_images;
+        let mut scratch = BackwardScratch::new(shape, wanted);
         for (n, (x_n, g_n)) in x_images
             .chunks_exact(in_image)
             .zip(g_images.chunks_exact(out_image))
             .enumerate()
         {
             if wanted.weight {
-                let col_n: &[T] = if pointwise {
-                    x_n
-                } else {
-                    im2col(shape, x_n, &mut col);
-                    &col
-                };
-                // dW[Co, rows] += g_n[Co, P] · col_nᵀ[P, rows]
-                matmul(
-                    (co, rows, out_plane),
-                    &mut partial.weight,
-                    n > 0,
-                    g_n,
-                    (out_plane, 1),
-                    col_n,
-                    (1, out_plane),
-                );
+                scratch.weight_grad(shape, x_n, g_n, &mut partial.weight);
             }
             if wanted.bias {
                 for (b, plane) in partial.bias.iter_mut().zip(g_n.chunks_exact(out_plane)) {
@@ -403,29 +412,7 @@ pub fn conv2d_backward<T: Real>(
             }
             if let Some(dx_images) = dx_images.as_deref_mut() {
                 let dx_n = &mut dx_images[n * in_image..(n + 1) * in_image];
-                // dcol[rows, P] = Wᵀ[rows, Co] · g_n[Co, P]
-                if pointwise {
-                    matmul(
-                        (rows, out_plane, co),
-                        dx_n,
-                        false,
-                        weight,
-                        (1, rows),
-                        g_n,
-                        (out_plane, 1),
-                    );
-                } else {
-                    matmul(
-                        (rows, out_plane, co),
-                        &mut col,
-                        false,
-                        weight,
-                        (1, rows),
-                        g_n,
-                        (out_plane, 1),
-                    );
-                    col2im_add(shape, &col, dx_n);
-                }
+                scratch.input_grad(shape, weight, g_n, dx_n);
             }
         }
         partial
