@@ -11,6 +11,7 @@ mod data;
 mod docs;
 mod experiment;
 mod explain;
+mod score;
 
 /// The flows-ood command line.
 #[derive(Parser)]
@@ -29,6 +30,9 @@ enum Command {
     /// Explanation figures (latent space, couplings, per-layer likelihood, co-adaptation,
     /// masks) for the models of a run or for one checkpoint.
     Explain(explain::ExplainArgs),
+    /// The log-likelihood and bits/dim of your own images (a folder, .npy, IDX or
+    /// CIFAR-10 file) under a trained flow, one row per image.
+    Score(score::ScoreArgs),
     /// Training and scoring throughput (images/s) of the RealNVP configurations and the
     /// embedding classifier, optionally side by side with their PyTorch twins.
     Bench(bench::BenchArgs),
@@ -54,6 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Compare(args) => compare::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Score(args) => score::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -53,15 +53,37 @@ pub struct ConvGrads<B: Backend> {
 /// Which gradients a backward pass needs (autodiff knows which inputs require them).
 pub use cpu_conv::WantedGrads;
 
-/// The environment variable that turns the fast paths off: `FLOWS_OOD_KERNELS=burn`
-/// makes every backend run burn's own operations (to compare numbers or speed with
-/// and without them in one build).
+/// The environment variable that chooses the kernels, to compare numbers or speed in
+/// one build: `FLOWS_OOD_KERNELS=burn` makes every backend run burn's own operations,
+/// `FLOWS_OOD_KERNELS=columns` keeps the fast path but lowers every convolution to an
+/// `im2col` column matrix ([`cpu_conv::Lowering::Columns`]).
 pub const KERNELS_ENV: &str = "FLOWS_OOD_KERNELS";
 
-/// Whether the fast paths run (read once per process from [`KERNELS_ENV`]).
+/// What [`KERNELS_ENV`] chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelChoice {
+    /// The fast paths, each convolution lowered as [`cpu_conv::ConvShape::lowering`]
+    /// says (the default).
+    Fast,
+    /// The fast paths with column matrices only.
+    Columns,
+    /// burn's own operations.
+    Burn,
+}
+
+/// The kernels in use (read once per process from [`KERNELS_ENV`]).
+pub fn kernel_choice() -> KernelChoice {
+    static CHOICE: std::sync::OnceLock<KernelChoice> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| match std::env::var(KERNELS_ENV).as_deref() {
+        Ok("burn") => KernelChoice::Burn,
+        Ok("columns") => KernelChoice::Columns,
+        _ => KernelChoice::Fast,
+    })
+}
+
+/// Whether the fast paths run.
 pub fn fast_paths_enabled() -> bool {
-    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ENABLED.get_or_init(|| std::env::var(KERNELS_ENV).map_or(true, |v| v != "burn"))
+    kernel_choice() != KernelChoice::Burn
 }
 
 /// burn's options for a stride-1, dilation-1, one-group convolution with `padding`.

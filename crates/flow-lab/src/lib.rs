@@ -18,6 +18,7 @@ pub mod embedding;
 pub mod experiment;
 mod fsutil;
 pub mod provenance;
+pub mod score;
 pub mod train;
 
 // Compiles the README's example as a doctest.

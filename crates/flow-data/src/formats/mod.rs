@@ -8,6 +8,7 @@ pub mod idx;
 pub mod image_folder;
 pub mod npy;
 mod open;
+pub mod source;
 
 use std::io::Read;
 use std::path::Path;

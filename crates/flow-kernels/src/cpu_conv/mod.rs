@@ -206,6 +206,17 @@ fn images_per_task(batch: usize) -> usize {
     batch.div_ceil(threads).max(1)
 }
 
+/// The lowering this process uses for `shape`: [`ConvShape::lowering`], unless
+/// `FLOWS_OOD_KERNELS=columns` asks for column matrices ([`crate::KERNELS_ENV`]).
+fn chosen_lowering(shape: &ConvShape) -> Lowering {
+    match shape.lowering() {
+        Lowering::Shifted if crate::kernel_choice() == crate::KernelChoice::Columns => {
+            Lowering::Columns
+        }
+        lowering => lowering,
+    }
+}
+
 /// One task's forward buffers, by lowering.
 enum ForwardScratch<T> {
     Pointwise,
@@ -215,7 +226,7 @@ enum ForwardScratch<T> {
 
 impl<T: Real> ForwardScratch<T> {
     fn new(shape: &ConvShape) -> Self {
-        match shape.lowering() {
+        match chosen_lowering(shape) {
             Lowering::Pointwise => Self::Pointwise,
             Lowering::Shifted => Self::Shifted(shifted::Forward::new(shape)),
             Lowering::Columns => Self::Columns(vec![T::ZERO; shape.col_rows() * shape.out_plane()]),
@@ -321,7 +332,7 @@ enum BackwardScratch<T> {
 
 impl<T: Real> BackwardScratch<T> {
     fn new(shape: &ConvShape, wanted: WantedGrads) -> Self {
-        match shape.lowering() {
+        match chosen_lowering(shape) {
             Lowering::Pointwise => Self::Pointwise,
             Lowering::Shifted => {
                 Self::Shifted(shifted::Backward::new(shape, wanted.x, wanted.weight))
