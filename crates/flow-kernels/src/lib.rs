@@ -6,9 +6,9 @@
 //!
 //! - **flex** (the default CPU backend) runs the convolution of the st-networks
 //!   (stride 1, same zero padding, one group, `f32`/`f64`) and both of its gradients as
-//!   `gemm` products per image ([`cpu_conv`]: one per kernel tap over the padded image
-//!   read in place, or one over an `im2col` column matrix where the padding is larger
-//!   than the kernel): one pass computes the kernel, bias and input gradients together,
+//!   `gemm` products per image ([`cpu_conv`]: one over an `im2col` column matrix, or,
+//!   with `FLOWS_OOD_KERNELS=shifted`, one per kernel tap over the padded image read in
+//!   place): one pass computes the kernel, bias and input gradients together,
 //!   where burn's generic backward runs a transposed convolution and a
 //!   dimension-swapped convolution with strided copies;
 //! - **ndarray, wgpu, cuda** use burn's own `conv2d` and its gradients (the trait's
@@ -55,18 +55,18 @@ pub use cpu_conv::WantedGrads;
 
 /// The environment variable that chooses the kernels, to compare numbers or speed in
 /// one build: `FLOWS_OOD_KERNELS=burn` makes every backend run burn's own operations,
-/// `FLOWS_OOD_KERNELS=columns` keeps the fast path but lowers every convolution to an
-/// `im2col` column matrix ([`cpu_conv::Lowering::Columns`]).
+/// `FLOWS_OOD_KERNELS=shifted` keeps the fast path but lowers 3x3 convolutions to one
+/// product per kernel tap ([`cpu_conv::Lowering::Shifted`]) instead of column matrices.
 pub const KERNELS_ENV: &str = "FLOWS_OOD_KERNELS";
 
 /// What [`KERNELS_ENV`] chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KernelChoice {
-    /// The fast paths, each convolution lowered as [`cpu_conv::ConvShape::lowering`]
-    /// says (the default).
+    /// The fast paths with column matrices (the default).
     Fast,
-    /// The fast paths with column matrices only.
-    Columns,
+    /// The fast paths, each convolution lowered as [`cpu_conv::ConvShape::lowering`]
+    /// says: shifted products where they apply.
+    Shifted,
     /// burn's own operations.
     Burn,
 }
@@ -76,7 +76,7 @@ pub fn kernel_choice() -> KernelChoice {
     static CHOICE: std::sync::OnceLock<KernelChoice> = std::sync::OnceLock::new();
     *CHOICE.get_or_init(|| match std::env::var(KERNELS_ENV).as_deref() {
         Ok("burn") => KernelChoice::Burn,
-        Ok("columns") => KernelChoice::Columns,
+        Ok("shifted") => KernelChoice::Shifted,
         _ => KernelChoice::Fast,
     })
 }

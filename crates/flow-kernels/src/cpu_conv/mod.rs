@@ -2,12 +2,13 @@
 //! the same zero padding on every side, `NCHW` layout, `f32` or `f64`.
 //!
 //! Nearly all the arithmetic runs in `gemm`'s micro-kernels; how an image becomes
-//! matrices depends on the shape (see [`Lowering`]):
+//! matrices is a [`Lowering`]:
 //!
+//! - [`columns`]: one product over an `im2col` column matrix (any padding; the default);
+//! - pointwise: a 1x1 kernel without padding is one product over the image itself;
 //! - [`shifted`]: `K*K` products over the zero-padded image read in place, one per
-//!   kernel tap (3x3 and larger kernels with `padding < kernel`, the st-networks' case);
-//! - [`columns`]: one product over an `im2col` column matrix (any padding);
-//! - pointwise: a 1x1 kernel without padding is one product over the image itself.
+//!   kernel tap (`padding < kernel`), with `FLOWS_OOD_KERNELS=shifted`: it saves the
+//!   column copies but was no faster (see `chosen_lowering`).
 //!
 //! Images are split over rayon's threads, each with its own buffers and its own partial
 //! kernel gradient (summed at the end, in a fixed order, so the result does not depend
@@ -206,11 +207,15 @@ fn images_per_task(batch: usize) -> usize {
     batch.div_ceil(threads).max(1)
 }
 
-/// The lowering this process uses for `shape`: [`ConvShape::lowering`], unless
-/// `FLOWS_OOD_KERNELS=columns` asks for column matrices ([`crate::KERNELS_ENV`]).
+/// The lowering this process uses for `shape`: column matrices, unless
+/// `FLOWS_OOD_KERNELS=shifted` asks for [`ConvShape::lowering`]'s choice
+/// ([`crate::KERNELS_ENV`]). Measured side by side, the shifted products remove
+/// `im2col` and `col2im` from the profile but make gemm slower by about as much (many
+/// products with `k = C`), and were no faster in alternating runs (DEVELOPERS.md), so
+/// they are opt-in until that changes.
 fn chosen_lowering(shape: &ConvShape) -> Lowering {
     match shape.lowering() {
-        Lowering::Shifted if crate::kernel_choice() == crate::KernelChoice::Columns => {
+        Lowering::Shifted if crate::kernel_choice() != crate::KernelChoice::Shifted => {
             Lowering::Columns
         }
         lowering => lowering,
@@ -225,8 +230,8 @@ enum ForwardScratch<T> {
 }
 
 impl<T: Real> ForwardScratch<T> {
-    fn new(shape: &ConvShape) -> Self {
-        match chosen_lowering(shape) {
+    fn new(shape: &ConvShape, lowering: Lowering) -> Self {
+        match lowering {
             Lowering::Pointwise => Self::Pointwise,
             Lowering::Shifted => Self::Shifted(shifted::Forward::new(shape)),
             Lowering::Columns => Self::Columns(vec![T::ZERO; shape.col_rows() * shape.out_plane()]),
@@ -253,7 +258,8 @@ impl<T: Real> ForwardScratch<T> {
 }
 
 /// The forward convolution: `out` (`[N, Co, Ho, Wo]`) from `x` (`[N, C, H, W]`),
-/// `weight` (`[Co, C, K, K]`) and an optional `bias` (`[Co]`).
+/// `weight` (`[Co, C, K, K]`) and an optional `bias` (`[Co]`), lowered as this process
+/// chooses ([`crate::KERNELS_ENV`]).
 ///
 /// # Panics
 ///
@@ -265,6 +271,37 @@ pub fn conv2d_forward<T: Real>(
     bias: Option<&[T]>,
     out: &mut [T],
 ) {
+    conv2d_forward_lowered(shape, chosen_lowering(shape), x, weight, bias, out);
+}
+
+/// Whether `lowering` computes `shape`: a pointwise one only a 1x1 kernel without
+/// padding, a shifted one only a padding smaller than the kernel.
+pub fn lowering_applies(shape: &ConvShape, lowering: Lowering) -> bool {
+    match lowering {
+        Lowering::Pointwise => shape.kernel == 1 && shape.padding == 0,
+        Lowering::Shifted => shifted::supports(shape),
+        Lowering::Columns => true,
+    }
+}
+
+/// [`conv2d_forward`] with the lowering given (to compare lowerings in one process).
+///
+/// # Panics
+///
+/// When a slice's length does not match `shape`, or the lowering does not apply
+/// ([`lowering_applies`]).
+pub fn conv2d_forward_lowered<T: Real>(
+    shape: &ConvShape,
+    lowering: Lowering,
+    x: &[T],
+    weight: &[T],
+    bias: Option<&[T]>,
+    out: &mut [T],
+) {
+    assert!(
+        lowering_applies(shape, lowering),
+        "conv2d_forward: {lowering:?} does not apply to {shape:?}"
+    );
     let (x_len, w_len, out_len) = shape.lens();
     assert_eq!(x.len(), x_len, "conv2d_forward: input length");
     assert_eq!(weight.len(), w_len, "conv2d_forward: weight length");
@@ -285,7 +322,7 @@ pub fn conv2d_forward<T: Real>(
     out.par_chunks_mut(per_task * out_image)
         .zip(x.par_chunks(per_task * in_image.max(1)))
         .for_each(|(out_images, x_images)| {
-            let mut scratch = ForwardScratch::new(shape);
+            let mut scratch = ForwardScratch::new(shape, lowering);
             for (out_n, x_n) in out_images
                 .chunks_exact_mut(out_image)
                 .zip(x_images.chunks_exact(in_image.max(1)))
@@ -331,8 +368,8 @@ enum BackwardScratch<T> {
 }
 
 impl<T: Real> BackwardScratch<T> {
-    fn new(shape: &ConvShape, wanted: WantedGrads) -> Self {
-        match chosen_lowering(shape) {
+    fn new(shape: &ConvShape, lowering: Lowering, wanted: WantedGrads) -> Self {
+        match lowering {
             Lowering::Pointwise => Self::Pointwise,
             Lowering::Shifted => {
                 Self::Shifted(shifted::Backward::new(shape, wanted.x, wanted.weight))
@@ -374,6 +411,27 @@ pub fn conv2d_backward<T: Real>(
     grad: &[T],
     wanted: WantedGrads,
 ) -> ConvGradValues<T> {
+    conv2d_backward_lowered(shape, chosen_lowering(shape), x, weight, grad, wanted)
+}
+
+/// [`conv2d_backward`] with the lowering given.
+///
+/// # Panics
+///
+/// When a slice's length does not match `shape`, or the lowering does not apply
+/// ([`lowering_applies`]).
+pub fn conv2d_backward_lowered<T: Real>(
+    shape: &ConvShape,
+    lowering: Lowering,
+    x: &[T],
+    weight: &[T],
+    grad: &[T],
+    wanted: WantedGrads,
+) -> ConvGradValues<T> {
+    assert!(
+        lowering_applies(shape, lowering),
+        "conv2d_backward: {lowering:?} does not apply to {shape:?}"
+    );
     let (x_len, w_len, out_len) = shape.lens();
     assert_eq!(x.len(), x_len, "conv2d_backward: input length");
     assert_eq!(weight.len(), w_len, "conv2d_backward: weight length");
@@ -405,7 +463,7 @@ pub fn conv2d_backward<T: Real>(
             weight: zeros(w_len, wanted.weight),
             bias: zeros(co, wanted.bias),
         };
-        let mut scratch = BackwardScratch::new(shape, wanted);
+        let mut scratch = BackwardScratch::new(shape, lowering, wanted);
         for (n, (x_n, g_n)) in x_images
             .chunks_exact(in_image)
             .zip(g_images.chunks_exact(out_image))
@@ -454,5 +512,99 @@ pub fn conv2d_backward<T: Real>(
         x: dx,
         weight: wanted.weight.then(|| sum(|p| &p.weight, w_len)),
         bias: wanted.bias.then(|| sum(|p| &p.bias, co)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+            })
+            .collect()
+    }
+
+    /// Every lowering that applies gives the column matrices' values and gradients
+    /// (the default path, itself checked against burn in tests/against_burn*.rs).
+    #[test]
+    fn every_lowering_agrees_with_the_column_matrices() {
+        for (k, p) in [
+            (3, 1),
+            (3, 0),
+            (3, 2),
+            (5, 2),
+            (5, 1),
+            (1, 0),
+            (1, 1),
+            (2, 1),
+        ] {
+            for (c, co, h, w) in [(1, 3, 5, 4), (4, 2, 7, 7), (3, 5, 6, 9)] {
+                let shape = ConvShape {
+                    batch: 3,
+                    channels_in: c,
+                    channels_out: co,
+                    height: h,
+                    width: w,
+                    kernel: k,
+                    padding: p,
+                };
+                if shape.out_height() == 0 || shape.out_width() == 0 {
+                    continue;
+                }
+                let (x_len, w_len, out_len) = shape.lens();
+                let x = values(x_len, 1);
+                let weight = values(w_len, 2);
+                let bias = values(co, 3);
+                let grad = values(out_len, 4);
+                let wanted = WantedGrads {
+                    x: true,
+                    weight: true,
+                    bias: true,
+                };
+                let mut expected = vec![0.0; out_len];
+                conv2d_forward_lowered(
+                    &shape,
+                    Lowering::Columns,
+                    &x,
+                    &weight,
+                    Some(&bias),
+                    &mut expected,
+                );
+                let expected_grads =
+                    conv2d_backward_lowered(&shape, Lowering::Columns, &x, &weight, &grad, wanted);
+                for lowering in [Lowering::Shifted, Lowering::Pointwise] {
+                    if !lowering_applies(&shape, lowering) {
+                        continue;
+                    }
+                    let mut out = vec![0.0; out_len];
+                    conv2d_forward_lowered(&shape, lowering, &x, &weight, Some(&bias), &mut out);
+                    let grads =
+                        conv2d_backward_lowered(&shape, lowering, &x, &weight, &grad, wanted);
+                    let close = |a: &[f64], b: &[f64]| {
+                        a.len() == b.len() && a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-10)
+                    };
+                    let what = format!("{lowering:?} on {shape:?}");
+                    assert!(close(&out, &expected), "forward, {what}");
+                    for (got, want) in [
+                        (&grads.x, &expected_grads.x),
+                        (&grads.weight, &expected_grads.weight),
+                        (&grads.bias, &expected_grads.bias),
+                    ] {
+                        assert!(
+                            close(got.as_deref().unwrap(), want.as_deref().unwrap()),
+                            "gradients, {what}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
