@@ -211,8 +211,8 @@ fn images_per_task(batch: usize) -> usize {
 /// `FLOWS_OOD_KERNELS=shifted` asks for [`ConvShape::lowering`]'s choice
 /// ([`crate::KERNELS_ENV`]). Measured side by side, the shifted products remove
 /// `im2col` and `col2im` from the profile but make gemm slower by about as much (many
-/// products with `k = C`), and were no faster in alternating runs (DEVELOPERS.md), so
-/// they are opt-in until that changes.
+/// products with `k = C`); in alternating runs (DEVELOPERS.md) the two lowerings differ
+/// by less than the run-to-run drift, so they are opt-in until they clearly win.
 fn chosen_lowering(shape: &ConvShape) -> Lowering {
     match shape.lowering() {
         Lowering::Shifted if crate::kernel_choice() != crate::KernelChoice::Shifted => {
