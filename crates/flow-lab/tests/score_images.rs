@@ -10,28 +10,7 @@ use flow_data::formats::npy::{encode_npy, NpyArray, NpyData};
 use flow_lab::device::BackendJob;
 use flow_lab::device::BackendKind;
 use flow_lab::score::{ScoreJob, ScoreModel};
-use flow_lab::train::{run, RunOptions, CHECKPOINT_FILE};
-use train_support::{synthetic_images, tiny_flow, train_config, B};
-
-/// A 3-step run of the tiny 1x4x4 flow, its checkpoint in a fresh folder.
-fn trained_checkpoint() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let options = RunOptions {
-        checkpoint_dir: Some(dir.path().to_path_buf()),
-        quiet: true,
-        ..RunOptions::default()
-    };
-    run::<B>(
-        &tiny_flow(),
-        &train_config(3, None, Some(3)),
-        &synthetic_images(16),
-        &Default::default(),
-        &options,
-    )
-    .unwrap();
-    let path = dir.path().join(CHECKPOINT_FILE);
-    (dir, path)
-}
+use train_support::{trained_checkpoint, B};
 
 fn job(checkpoint: &Path, images: &Path, out: Option<PathBuf>) -> ScoreJob {
     ScoreJob {

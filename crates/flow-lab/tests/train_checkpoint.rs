@@ -4,34 +4,15 @@
 mod train_support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flow_lab::train::{
     read_checkpoint, read_checkpoint_meta, resume, run, CheckpointError, RunOptions, TrainError,
     CHECKPOINT_FILE,
 };
-use train_support::{parameter_bits, synthetic_images, tiny_flow, train_config, B};
-
-/// A finished 3-step run with its checkpoint in a fresh folder.
-fn trained_checkpoint() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let options = RunOptions {
-        checkpoint_dir: Some(dir.path().to_path_buf()),
-        quiet: true,
-        ..RunOptions::default()
-    };
-    let outcome = run::<B>(
-        &tiny_flow(),
-        &train_config(3, None, Some(3)),
-        &synthetic_images(16),
-        &Default::default(),
-        &options,
-    )
-    .unwrap();
-    let path = dir.path().join(CHECKPOINT_FILE);
-    assert_eq!(outcome.checkpoint.as_deref(), Some(path.as_path()));
-    (dir, path)
-}
+use train_support::{
+    parameter_bits, synthetic_images, tiny_flow, train_config, trained_checkpoint, B,
+};
 
 fn assert_names_file(err: &CheckpointError, path: &Path) {
     let message = err.to_string();

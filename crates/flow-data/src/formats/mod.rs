@@ -48,6 +48,55 @@ pub(crate) fn read_limited(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Checks shared by the readers' fuzzers.
+#[cfg(test)]
+pub(crate) mod fuzz_support {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+
+    use crate::error::{DataError, FormatError};
+
+    /// The outcome of parsing a well-formed header over a body of `found` bytes when it
+    /// declares `declared`: the parsed value when the two agree, else a check that the
+    /// error is `Truncated` (short body) or `TrailingBytes` (long body).
+    pub(crate) fn parsed_if_body_fits<T: std::fmt::Debug>(
+        parsed: Result<T, DataError>,
+        found: usize,
+        declared: usize,
+    ) -> Result<Option<T>, TestCaseError> {
+        match found.cmp(&declared) {
+            std::cmp::Ordering::Equal => match parsed {
+                Ok(value) => Ok(Some(value)),
+                Err(e) => Err(TestCaseError::fail(format!(
+                    "a body of the declared length: {e}"
+                ))),
+            },
+            std::cmp::Ordering::Less => {
+                let truncated = matches!(
+                    parsed,
+                    Err(DataError::Format {
+                        kind: FormatError::Truncated { .. },
+                        ..
+                    })
+                );
+                prop_assert!(truncated, "{:?}", parsed);
+                Ok(None)
+            }
+            std::cmp::Ordering::Greater => {
+                let trailing = matches!(
+                    parsed,
+                    Err(DataError::Format {
+                        kind: FormatError::TrailingBytes { .. },
+                        ..
+                    })
+                );
+                prop_assert!(trailing, "{:?}", parsed);
+                Ok(None)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -200,6 +200,16 @@ fn matmul<T: Real>(
     }
 }
 
+/// A zeroed buffer of `len` values when `wanted`, else an empty one (a gradient or
+/// scratch buffer that this pass does not use).
+fn zeros_if<T: Real>(len: usize, wanted: bool) -> Vec<T> {
+    if wanted {
+        vec![T::ZERO; len]
+    } else {
+        Vec::new()
+    }
+}
+
 /// How many images each rayon task takes: enough tasks to keep every thread busy,
 /// few enough that the per-task buffers stay small.
 fn images_per_task(batch: usize) -> usize {
@@ -452,16 +462,9 @@ pub fn conv2d_backward_lowered<T: Real>(
     }
     let per_task = images_per_task(shape.batch);
     let task = |x_images: &[T], g_images: &[T], mut dx_images: Option<&mut [T]>| {
-        let zeros = |len: usize, wanted: bool| {
-            if wanted {
-                vec![T::ZERO; len]
-            } else {
-                Vec::new()
-            }
-        };
         let mut partial = PartialGrads {
-            weight: zeros(w_len, wanted.weight),
-            bias: zeros(co, wanted.bias),
+            weight: zeros_if(w_len, wanted.weight),
+            bias: zeros_if(co, wanted.bias),
         };
         let mut scratch = BackwardScratch::new(shape, lowering, wanted);
         for (n, (x_n, g_n)) in x_images

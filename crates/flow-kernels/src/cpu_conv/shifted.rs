@@ -17,7 +17,7 @@
 //! step) for a pad and a crop of each image. It needs `p <= K - 1` for the input
 //! gradient; [`super::columns`] covers larger paddings.
 
-use super::{matmul, ConvShape, Operand, Real};
+use super::{matmul, zeros_if, ConvShape, Operand, Real};
 
 /// The geometry of one image on the padded and wide grids.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +75,16 @@ fn pad_into<T: Real>(x: &[T], (h, w, p): (usize, usize, usize), out: &mut [T]) {
     }
 }
 
+/// The image `x_n` as the taps read it: copied into `xpad` when the convolution pads,
+/// read in place when it does not.
+fn padded_source<'a, T: Real>(shape: &ConvShape, x_n: &'a [T], xpad: &'a mut [T]) -> &'a [T] {
+    if shape.padding == 0 {
+        return x_n;
+    }
+    pad_into(x_n, (shape.height, shape.width, shape.padding), xpad);
+    xpad
+}
+
 /// The per-task buffers of the forward pass.
 pub(super) struct Forward<T> {
     grid: Grid,
@@ -89,11 +99,7 @@ impl<T: Real> Forward<T> {
         let grid = Grid::new(shape);
         Self {
             grid,
-            xpad: if shape.padding > 0 {
-                vec![T::ZERO; shape.channels_in * grid.padded_plane()]
-            } else {
-                Vec::new()
-            },
+            xpad: zeros_if(shape.channels_in * grid.padded_plane(), shape.padding > 0),
             out_wide: vec![T::ZERO; shape.channels_out * grid.ho * grid.wp],
         }
     }
@@ -109,16 +115,7 @@ impl<T: Real> Forward<T> {
     ) {
         let g = self.grid;
         let (c, co, k) = (shape.channels_in, shape.channels_out, shape.kernel);
-        let xsrc: &[T] = if shape.padding > 0 {
-            pad_into(
-                x_n,
-                (shape.height, shape.width, shape.padding),
-                &mut self.xpad,
-            );
-            &self.xpad
-        } else {
-            x_n
-        };
+        let xsrc = padded_source(shape, x_n, &mut self.xpad);
         for tap in 0..k * k {
             let (ky, kx) = (tap / k, tap % k);
             // out_wide[Co, n] (+)= W_tap[Co, C] · xpad[C, off + j]
@@ -165,22 +162,15 @@ impl<T: Real> Backward<T> {
         let grid = Grid::new(shape);
         let q = shape.kernel - 1 - shape.padding;
         let (hg, wg) = (grid.ho + 2 * q, grid.wo + 2 * q);
-        let zeros = |len: usize, wanted: bool| {
-            if wanted {
-                vec![T::ZERO; len]
-            } else {
-                Vec::new()
-            }
-        };
         Self {
             grid,
-            xpad: zeros(
+            xpad: zeros_if(
                 shape.channels_in * grid.padded_plane(),
                 wants_weight && shape.padding > 0,
             ),
-            g_wide: zeros(shape.channels_out * grid.ho * grid.wp, wants_weight),
-            gpad: zeros(shape.channels_out * hg * wg, wants_x),
-            dx_wide: zeros(shape.channels_in * shape.height * wg, wants_x),
+            g_wide: zeros_if(shape.channels_out * grid.ho * grid.wp, wants_weight),
+            gpad: zeros_if(shape.channels_out * hg * wg, wants_x),
+            dx_wide: zeros_if(shape.channels_in * shape.height * wg, wants_x),
         }
     }
 
@@ -188,16 +178,7 @@ impl<T: Real> Backward<T> {
     pub(super) fn weight_grad(&mut self, shape: &ConvShape, x_n: &[T], g_n: &[T], dw: &mut [T]) {
         let g = self.grid;
         let (c, co, k) = (shape.channels_in, shape.channels_out, shape.kernel);
-        let xsrc: &[T] = if shape.padding > 0 {
-            pad_into(
-                x_n,
-                (shape.height, shape.width, shape.padding),
-                &mut self.xpad,
-            );
-            &self.xpad
-        } else {
-            x_n
-        };
+        let xsrc = padded_source(shape, x_n, &mut self.xpad);
         // g on the wide grid: its unread columns stay zero from allocation.
         for (plane, wide) in g_n
             .chunks_exact(g.ho * g.wo)

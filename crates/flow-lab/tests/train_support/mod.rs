@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use burn::backend::{Autodiff, Flex};
 use burn::module::{Module, ModuleVisitor, Param};
@@ -11,7 +12,9 @@ use burn::record::{FullPrecisionSettings, Record};
 use burn::tensor::Tensor;
 use flow_core::{FlowConfig, FlowNet};
 use flow_data::{ImageDataset, ImageShape};
-use flow_lab::train::{OptimConfig, OptimizerRecord, TrainConfig};
+use flow_lab::train::{
+    run, OptimConfig, OptimizerRecord, RunOptions, TrainConfig, CHECKPOINT_FILE,
+};
 use flow_masks::MaskSchedule;
 use serde_json::Value;
 
@@ -153,4 +156,26 @@ pub fn optimizer_state(model: &FlowNet<B>, record: OptimizerRecord<B>) -> BTreeM
             (path, item)
         })
         .collect()
+}
+
+/// A finished 3-step run of [`tiny_flow`] on 16 [`synthetic_images`], its checkpoint in
+/// a fresh folder (kept alive by the returned guard).
+pub fn trained_checkpoint() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        checkpoint_dir: Some(dir.path().to_path_buf()),
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let outcome = run::<B>(
+        &tiny_flow(),
+        &train_config(3, None, Some(3)),
+        &synthetic_images(16),
+        &Default::default(),
+        &options,
+    )
+    .unwrap();
+    let path = dir.path().join(CHECKPOINT_FILE);
+    assert_eq!(outcome.checkpoint.as_deref(), Some(path.as_path()));
+    (dir, path)
 }
