@@ -9,6 +9,12 @@
 //! batch and channel axes before reducing, which the flex backend materialises element
 //! by element; on the reference RealNVP that transpose took most of the forward pass.
 //! Here the statistics are reductions over `[N, C, H*W]`, a free reshape.
+//!
+//! [`with_running_statistics`] evaluates a model that records gradients (an autodiff
+//! backend) in evaluation mode: what a per-input gradient of `log p(x)` needs, since the
+//! statistics of a batch of one image are not the model's.
+
+use std::cell::Cell;
 
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::backend::Backend;
@@ -21,6 +27,27 @@ use crate::init::constant_param;
 const MOMENTUM: f64 = 0.1;
 /// PyTorch's default epsilon.
 const EPSILON: f64 = 1e-5;
+
+thread_local! {
+    /// Set while [`with_running_statistics`] runs on this thread.
+    static RUNNING_STATISTICS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every [`BatchNorm2d`] forward pass on this thread in evaluation mode
+/// (running statistics, left unchanged), even on a backend that records gradients; the
+/// gradients then flow through the running statistics' affine map, as they do in
+/// PyTorch after `model.eval()`. The previous mode is restored when `f` returns or
+/// panics.
+pub fn with_running_statistics<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            RUNNING_STATISTICS.with(|mode| mode.set(self.0));
+        }
+    }
+    let _restore = Restore(RUNNING_STATISTICS.with(|mode| mode.replace(true)));
+    f()
+}
 
 /// Batch normalisation over the channels of `[N, C, H, W]`.
 #[derive(Module, Debug)]
@@ -50,7 +77,8 @@ impl<B: Backend> BatchNorm2d<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let [n, _, h, w] = x.dims();
         let device = x.device();
-        let (mean, var) = if B::ad_enabled(&device) {
+        let training = B::ad_enabled(&device) && !RUNNING_STATISTICS.with(Cell::get);
+        let (mean, var) = if training {
             let mean = channel_mean(x.clone());
             let var = channel_mean(add_channels(x.clone(), mean.clone().neg()).square());
             let count = (n * h * w) as f64;
@@ -81,5 +109,38 @@ impl<B: Backend> BatchNorm2d<B> {
         let scale = self.gamma.val() / var.add_scalar(EPSILON).sqrt();
         let shift = self.beta.val() - mean * scale.clone();
         affine_channels(x, scale, shift)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, NdArray};
+    use burn::module::AutodiffModule;
+    use burn::tensor::TensorData;
+
+    type Ad = Autodiff<NdArray>;
+
+    fn values<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+        t.into_data().convert::<f32>().to_vec().unwrap()
+    }
+
+    #[test]
+    fn running_statistics_on_an_autodiff_backend_match_evaluation_mode() {
+        let device = Default::default();
+        let mut bn = BatchNorm2d::<Ad>::new(2, &device);
+        bn.running_mean = RunningState::new(Tensor::from_floats([0.5, -1.0], &device));
+        bn.running_var = RunningState::new(Tensor::from_floats([4.0, 0.25], &device));
+        let x = Tensor::<Ad, 4>::from_data(
+            TensorData::new((0..8).map(|v| v as f32).collect::<Vec<_>>(), [1, 2, 2, 2]),
+            &device,
+        );
+        let evaluated = with_running_statistics(|| bn.forward(x.clone()));
+        let inference = bn.valid().forward(x.clone().inner());
+        assert_eq!(values(evaluated), values(inference));
+        // The running statistics were read, not updated, and the mode is restored.
+        assert_eq!(values(bn.running_mean.value()), [0.5, -1.0]);
+        assert_eq!(values(bn.forward(x)).len(), 8);
+        assert_ne!(values(bn.running_mean.value_sync()), [0.5, -1.0]);
     }
 }

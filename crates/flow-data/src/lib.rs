@@ -9,7 +9,8 @@
 //! - **One image dataset type** ([`ImageDataset`], N x C x H x W bytes with labels), with
 //!   seeded shuffling and batching into burn tensors, with or without dequantization noise
 //!   ([`BatchPlan`], [`Batcher`]).
-//! - **Synthetic OOD sets** derived from any image dataset ([`SyntheticOod`]).
+//! - **Synthetic OOD sets** derived from any image dataset ([`SyntheticOod`]), and the
+//!   pixel mutation a likelihood ratio's background model trains on ([`mutate_pixels`]).
 //!
 //! ```no_run
 //! use flow_data::{BatchPlan, Batcher, ConsoleProgress, DataCache, Dataset, Split};
@@ -34,6 +35,7 @@ pub mod cache;
 pub mod dataset;
 pub mod error;
 pub mod formats;
+pub mod mutation;
 pub mod progress;
 pub mod splits;
 pub mod synthetic;
@@ -45,6 +47,7 @@ pub use cache::location::{resolve_data_dir, DATA_DIR_ENV};
 pub use cache::{DataCache, EnsureOptions, EnsureOutcome};
 pub use dataset::{ImageDataset, ImageShape};
 pub use error::{DataError, FormatError, Result, TarballMismatch};
+pub use mutation::mutate_pixels;
 pub use progress::{ConsoleProgress, Progress, QuietProgress};
 pub use splits::{Dataset, Split};
 pub use synthetic::SyntheticOod;

@@ -23,6 +23,7 @@ pub mod metrics;
 mod orientation;
 #[cfg(feature = "flow")]
 pub mod scores;
+pub mod units;
 
 pub use metrics::*;
 

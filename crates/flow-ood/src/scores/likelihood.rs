@@ -8,7 +8,7 @@ use super::{to_host, Score, ScoreError};
 use crate::Orientation;
 
 /// The likelihood terms of `x`, with errors attributed to the score `name`.
-fn likelihood_terms<B: FlowBackend>(
+pub(super) fn likelihood_terms<B: FlowBackend>(
     model: &FlowNet<B>,
     name: &str,
     x: Tensor<B, 4>,
@@ -17,6 +17,15 @@ fn likelihood_terms<B: FlowBackend>(
         score: name.into(),
         source,
     })
+}
+
+/// `log p(x)` in nats per input of `x`, with errors attributed to the score `name`.
+pub(super) fn log_likelihood_nats<B: FlowBackend>(
+    model: &FlowNet<B>,
+    name: &str,
+    x: Tensor<B, 4>,
+) -> Result<Vec<f64>, ScoreError> {
+    to_host(name, likelihood_terms(model, name, x)?.nats())
 }
 
 /// `log p(x)` in nats; higher means more in-distribution (the paper's score).
@@ -42,8 +51,7 @@ impl<B: FlowBackend> Score<B> for LogLikelihood<'_, B> {
     }
 
     fn score(&self, x: Tensor<B, 4>) -> Result<Vec<f64>, ScoreError> {
-        let likelihood = likelihood_terms(self.model, self.name(), x)?;
-        to_host(self.name(), likelihood.nats())
+        log_likelihood_nats(self.model, self.name(), x)
     }
 }
 

@@ -5,10 +5,41 @@
 //! a likelihood ratio, several for an ensemble, training-set statistics for a typicality
 //! test), so callers score every kind the same way: [`score_all`] over batches, then the
 //! metrics of this crate on the resulting [`OrientedScores`].
+//!
+//! | score | formula | higher means | source |
+//! |---|---|---|---|
+//! | [`LogLikelihood`] | `log p(x)` (nats) | in-distribution | the paper |
+//! | [`BitsPerDim`] | `-log p(x) / (D ln 2)` | OOD | the paper |
+//! | [`LikelihoodRatio`] | `log p_θ(x) - log p_θ0(x)`, `θ0` trained on mutated pixels | in-distribution | Ren et al. 2019 |
+//! | [`InputComplexity`] | `-log2 p(x) - L(x)` (bits), `L` a lossless codec's length | OOD | Serrà et al. 2020 |
+//! | [`Typicality`] | `\|log p(x) - H\|`, `H` the mean training log-likelihood | OOD | Nalisnick et al. 2019 |
+//! | [`BatchTypicality`] | `\|mean log p - H\|` over a batch of `M` (a batch test) | OOD | Nalisnick et al. 2019 |
+//! | [`GradientScore`] | `‖∇_θ log p(x)‖`, or `∇ᵀF⁻¹∇` with a diagonal Fisher | OOD | Bergamin et al. 2022 |
+//! | [`Dose`] | `Σ_j log p̂_j(T_j(x))`, KDEs over the flow's traced statistics | in-distribution | Morningstar et al. 2021 |
+//! | [`Waic`] | `E_θ[log p] - Var_θ[log p]` over flows from different seeds | in-distribution | Choi et al. 2018 |
+//! | [`FisherCombination`] | `-2 Σ_j ln p_j(x)`, empirical p-values of several scores | OOD | Bergamin et al. 2022 |
 
+mod combination;
+mod complexity;
+mod dose;
+mod ensemble;
+mod gradient;
+mod kde;
 mod likelihood;
+mod ratio;
+#[cfg(test)]
+mod testing;
+mod typicality;
 
+pub use combination::FisherCombination;
+pub use complexity::{Codec, InputComplexity};
+pub use dose::{Dose, FlowStatistics};
+pub use ensemble::Waic;
+pub use gradient::{per_input_gradients, DiagonalFisher, GradientScore};
+pub use kde::{Bandwidth, GaussianKde};
 pub use likelihood::{BitsPerDim, LogLikelihood};
+pub use ratio::LikelihoodRatio;
+pub use typicality::{entropy_estimate, BatchTypicality, Typicality};
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -27,6 +58,22 @@ pub enum ScoreError {
         /// The model's error.
         #[source]
         source: flow_core::FlowError,
+    },
+    /// The score could not be fitted (calibrated) on the data it was given.
+    #[error("score `{score}`: {reason}")]
+    Fit {
+        /// The score's name.
+        score: String,
+        /// What was wrong with the fitting data.
+        reason: String,
+    },
+    /// An image could not be compressed.
+    #[error("{codec} compression: {message}")]
+    Compress {
+        /// The codec.
+        codec: &'static str,
+        /// What went wrong.
+        message: String,
     },
     /// The backend returned data of an unexpected type.
     #[error("score `{score}`: could not read the scores back: {message}")]
