@@ -19,6 +19,7 @@ pub mod experiment;
 mod fsutil;
 pub mod provenance;
 pub mod score;
+pub mod seeds;
 pub mod train;
 
 // Compiles the README's example as a doctest.

@@ -11,6 +11,7 @@ use flow_data::{Dataset, SyntheticOod};
 use flow_masks::{Half, MaskSchedule};
 use serde::{Deserialize, Serialize};
 
+use super::scores::{ScoresStudyConfig, StudySize};
 use super::ExperimentError;
 use crate::embedding::EmbeddingStudyConfig;
 use crate::train::{LrSchedule, OptimConfig};
@@ -23,6 +24,12 @@ const QUICK_MID_CHANNELS: usize = 16;
 /// Steps of 64 images of `quick`'s headline RealNVP: about three and a half minutes on
 /// the 2-core machine.
 const QUICK_REALNVP_STEPS: u64 = 400;
+
+/// Steps of 64 images of each extra flow of `quick`'s OOD-scores table (background
+/// flows, ensemble members, the MNIST twin): a quarter of the headline RealNVP's.
+const QUICK_EXTRA_FLOW_STEPS: u64 = 100;
+/// Steps of each extra flow of the `standard` preset's OOD-scores table.
+const STANDARD_EXTRA_FLOW_STEPS: u64 = 600;
 
 /// st-network channels of the `standard` preset's pixel flows.
 const STANDARD_MID_CHANNELS: usize = 16;
@@ -126,6 +133,10 @@ pub struct ExperimentConfig {
     /// classifier trained with labels); `None` leaves them out.
     #[serde(default)]
     pub embedding: Option<EmbeddingStudyConfig>,
+    /// The OOD-scores table (the scores beyond the likelihood, on one of the models);
+    /// `None` leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<ScoresStudyConfig>,
 }
 
 /// The in-distribution dataset.
@@ -152,6 +163,22 @@ impl TrainDataset {
         match self {
             TrainDataset::FashionMnist => Dataset::Mnist,
             TrainDataset::Mnist => Dataset::FashionMnist,
+        }
+    }
+
+    /// The other direction: the OOD dataset in, this one out.
+    pub fn swapped(self) -> Self {
+        match self {
+            TrainDataset::FashionMnist => TrainDataset::Mnist,
+            TrainDataset::Mnist => TrainDataset::FashionMnist,
+        }
+    }
+
+    /// The name in configurations and file names (`fashion_mnist`, `mnist`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            TrainDataset::FashionMnist => "fashion_mnist",
+            TrainDataset::Mnist => "mnist",
         }
     }
 
@@ -424,6 +451,7 @@ impl ExperimentConfig {
             name: "explain".into(),
             models,
             embedding: None,
+            scores: None,
             ..Self::quick()
         }
     }
@@ -457,6 +485,11 @@ impl ExperimentConfig {
                 temperature: 0.7,
             },
             embedding: Some(EmbeddingStudyConfig::smoke()),
+            scores: Some(ScoresStudyConfig::every_score(
+                "realnvp",
+                Some(8),
+                StudySize::Tiny,
+            )),
         }
     }
 
@@ -505,6 +538,11 @@ impl ExperimentConfig {
                 temperature: 0.7,
             },
             embedding: Some(EmbeddingStudyConfig::default()),
+            scores: Some(ScoresStudyConfig::every_score(
+                "realnvp",
+                Some(QUICK_EXTRA_FLOW_STEPS),
+                StudySize::Cpu,
+            )),
         }
     }
 
@@ -590,6 +628,11 @@ impl ExperimentConfig {
                 temperature: 0.7,
             },
             embedding: Some(EmbeddingStudyConfig::standard()),
+            scores: Some(ScoresStudyConfig::every_score(
+                "realnvp",
+                Some(STANDARD_EXTRA_FLOW_STEPS),
+                StudySize::Cpu,
+            )),
         }
     }
 
@@ -639,6 +682,11 @@ impl ExperimentConfig {
                 temperature: 0.7,
             },
             embedding: Some(EmbeddingStudyConfig::default()),
+            scores: Some(ScoresStudyConfig::every_score(
+                "realnvp",
+                None,
+                StudySize::Reference,
+            )),
         }
     }
 }

@@ -15,12 +15,13 @@ pub(super) struct Detection {
     pub roc_curves: Vec<Curve>,
 }
 
-/// Scores oriented higher = more in-distribution; the in-distribution test set is the
-/// positive class; bootstrap intervals with `config`'s resamples, seeded by `seed`.
+/// Scores of the given orientation; the in-distribution test set is the positive class;
+/// bootstrap intervals with `config`'s resamples, seeded by `seed`.
 pub(super) fn detect<'a>(
     model: &str,
     in_scores: &[f64],
     ood_sets: impl IntoIterator<Item = (&'a str, &'a [f64])>,
+    orientation: Orientation,
     config: &ExperimentConfig,
     seed: u64,
 ) -> Result<Detection, ExperimentError> {
@@ -40,7 +41,6 @@ pub(super) fn detect<'a>(
             set: set.to_string(),
             source,
         };
-        let orientation = Orientation::HigherIsInDistribution;
         let metrics = evaluate(in_scores, scores, orientation, &options).map_err(metric_error)?;
         let curve = roc_curve(in_scores, scores, orientation, RocOptions::default())
             .map_err(metric_error)?;

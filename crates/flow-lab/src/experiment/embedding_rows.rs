@@ -119,6 +119,7 @@ fn detector_result(
         name,
         &scores.in_test,
         scores.ood.iter().map(|(n, s)| (n.as_str(), s.as_slice())),
+        flow_ood::Orientation::HigherIsInDistribution,
         config,
         config.seed,
     )?;

@@ -12,6 +12,7 @@ mod finite;
 mod negative;
 mod report;
 mod run;
+pub mod scores;
 mod sets;
 mod validate;
 

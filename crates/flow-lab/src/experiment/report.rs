@@ -111,6 +111,9 @@ pub struct ExperimentResults {
     /// The embedding rows, if the run had them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedding: Option<EmbeddingResults>,
+    /// The OOD-scores table, if the run had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<super::scores::ScoresResults>,
     /// Figures of the whole run (the mask schedules), relative to the run directory.
     pub figures: Vec<String>,
     /// Wall time of the whole run, in seconds: the sum of `session_seconds`.
@@ -315,6 +318,9 @@ impl ExperimentResults {
             }
         }
         self.embedding_section(&mut md);
+        if let Some(scores) = &self.scores {
+            scores.markdown(&mut md);
+        }
         let _ = writeln!(md, "\n## Mean bits/dim of every scored set\n");
         if let Some(first) = self.models.first() {
             let header: Vec<&SetSummary> = first.sets.iter().collect();

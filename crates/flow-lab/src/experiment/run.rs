@@ -16,10 +16,13 @@ use super::eval::{evenly_spaced, score_set, ScoredSet};
 use super::explain::{write_mask_figure, write_scored_model_figures};
 use super::negative::NegativeSetup;
 use super::report::{ExperimentResults, ModelResult, SetSummary};
+use super::scores::StudyContext;
 use super::sets::{NamedSet, ScoredSets};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
-use crate::train::{run_or_resume_with, RunOptions as TrainRunOptions, TrainConfig};
+use crate::train::{
+    run_or_resume_with, NegativeData, RunOptions as TrainRunOptions, TrainConfig, TrainOutcome,
+};
 
 /// Where a run reads and writes.
 #[derive(Debug, Clone)]
@@ -202,6 +205,7 @@ impl BackendJob for ExperimentJob {
             backend: backend.name().into(),
             models: Vec::with_capacity(config.models.len()),
             embedding: None,
+            scores: None,
             figures: run_figures,
             wall_seconds: 0.0,
             session_seconds: Vec::new(),
@@ -210,7 +214,7 @@ impl BackendJob for ExperimentJob {
         // Each model's seed and in-distribution test scores, for later comparisons.
         let mut in_test_scores: Vec<(String, u64, Vec<f64>)> = Vec::new();
         for (k, spec) in config.models.iter().enumerate() {
-            let seed = config.seed.wrapping_add(1000 * k as u64);
+            let seed = model_seed(&config, k);
             eprintln!(
                 "[{}/{}] {}: {}",
                 k + 1,
@@ -273,6 +277,31 @@ impl BackendJob for ExperimentJob {
         results.embedding = embedding;
         results.set_wall_time(&earlier_sessions, started.elapsed());
         results.write(&dir)?;
+        if let Some(study) = &config.scores {
+            eprintln!("[scores] OOD scores on `{}`", study.model);
+            let context = StudyContext::<B> {
+                study,
+                config: &config,
+                checkpoints: dir.join("checkpoints"),
+                quiet: self.options.quiet,
+                device: &device,
+            };
+            let scores = context.run_all(&data, &sets, self.options.data_dir.as_deref(), &dir)?;
+            for direction in &scores.directions {
+                for row in &direction.rows {
+                    eprintln!(
+                        "    {} -> {}: {}: AUROC {:.3}",
+                        direction.in_distribution,
+                        direction.out_of_distribution,
+                        row.score,
+                        row.ood.first().map_or(f64::NAN, |o| o.metrics.auroc.value)
+                    );
+                }
+            }
+            results.scores = Some(scores);
+            results.set_wall_time(&earlier_sessions, started.elapsed());
+            results.write(&dir)?;
+        }
         Ok((dir, results))
     }
 }
@@ -341,33 +370,15 @@ fn run_model<B: FlowAutodiffBackend>(
         source,
     };
     let params = spec.flow.num_params::<B>(device).map_err(model_error)?;
-    let train_config = TrainConfig {
+    let outcome = train_model::<B>(
+        spec,
         seed,
-        batch_size: spec.train.batch_size,
-        epochs: None,
-        max_steps: Some(spec.train.steps),
-        optim: spec.train.optim.clone(),
-    };
-    let train_options = TrainRunOptions {
-        checkpoint_dir: Some(dir.join("checkpoints").join(&spec.name)),
-        checkpoint_every: Some(checkpoint_every(spec.train.steps)),
-        quiet,
-        label: Some(spec.name.clone()),
-        ..TrainRunOptions::default()
-    };
-    // A run directory that already holds this model's checkpoint continues from it.
-    let outcome = run_or_resume_with::<B>(
-        &spec.flow,
-        &train_config,
         train,
         negative.as_ref().map(NegativeSetup::train_data),
+        dir,
+        quiet,
         device,
-        &train_options,
-    )
-    .map_err(|source| ExperimentError::Train {
-        model: spec.name.clone(),
-        source,
-    })?;
+    )?;
     let history: Vec<(f64, f64)> = outcome
         .history
         .iter()
@@ -398,6 +409,7 @@ fn run_model<B: FlowAutodiffBackend>(
         scored
             .ood()
             .map(|set| (set.name.as_str(), set.log_likelihood.as_slice())),
+        flow_ood::Orientation::HigherIsInDistribution,
         config,
         seed,
     )?;
@@ -432,6 +444,51 @@ fn run_model<B: FlowAutodiffBackend>(
         negative,
     };
     Ok((result, scored.in_test.log_likelihood))
+}
+
+/// Trains `spec` on `train` (with negative training when `negative` is given), or
+/// continues it from its checkpoint in `dir/checkpoints/<name>`, or loads it there when
+/// it finished.
+pub(super) fn train_model<B: FlowAutodiffBackend>(
+    spec: &ModelSpec,
+    seed: u64,
+    train: &ImageDataset,
+    negative: Option<NegativeData<'_>>,
+    dir: &Path,
+    quiet: bool,
+    device: &B::Device,
+) -> Result<TrainOutcome<B>, ExperimentError> {
+    let train_config = TrainConfig {
+        seed,
+        batch_size: spec.train.batch_size,
+        epochs: None,
+        max_steps: Some(spec.train.steps),
+        optim: spec.train.optim.clone(),
+    };
+    let train_options = TrainRunOptions {
+        checkpoint_dir: Some(dir.join("checkpoints").join(&spec.name)),
+        checkpoint_every: Some(checkpoint_every(spec.train.steps)),
+        quiet,
+        label: Some(spec.name.clone()),
+        ..TrainRunOptions::default()
+    };
+    run_or_resume_with::<B>(
+        &spec.flow,
+        &train_config,
+        train,
+        negative,
+        device,
+        &train_options,
+    )
+    .map_err(|source| ExperimentError::Train {
+        model: spec.name.clone(),
+        source,
+    })
+}
+
+/// The seed of the `k`-th model of a run.
+pub(super) fn model_seed(config: &ExperimentConfig, k: usize) -> u64 {
+    config.seed.wrapping_add(1000 * k as u64)
 }
 
 /// Checkpoints about every 10% of a run, and at least every 500 steps.

@@ -53,6 +53,37 @@ impl<T> ScoredSets<T> {
         })
     }
 
+    /// Applies `f` to this and `other`'s value of every role (`other` has at least as
+    /// many synthetic sets).
+    pub fn try_zip_with<U, V, E>(
+        &self,
+        other: &ScoredSets<U>,
+        mut f: impl FnMut(&T, &U) -> Result<V, E>,
+    ) -> Result<ScoredSets<V>, E> {
+        Ok(ScoredSets {
+            in_train: f(&self.in_train, &other.in_train)?,
+            in_test: f(&self.in_test, &other.in_test)?,
+            natural_ood: f(&self.natural_ood, &other.natural_ood)?,
+            synthetic: self
+                .synthetic
+                .iter()
+                .zip(&other.synthetic)
+                .map(|(a, b)| f(a, b))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Applies `f` to this and `other`'s value of every role.
+    pub fn zip_with<U, V>(
+        &self,
+        other: &ScoredSets<U>,
+        mut f: impl FnMut(&T, &U) -> V,
+    ) -> ScoredSets<V> {
+        let Ok(zipped) =
+            self.try_zip_with(other, |a, b| Ok::<V, std::convert::Infallible>(f(a, b)));
+        zipped
+    }
+
     /// Applies `f` to every set, keeping each one's role.
     pub fn map<U>(&self, mut f: impl FnMut(&T) -> U) -> ScoredSets<U> {
         let Ok(mapped) = self.try_map(|t| Ok::<U, std::convert::Infallible>(f(t)));

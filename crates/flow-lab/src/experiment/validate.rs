@@ -64,6 +64,22 @@ pub fn validate(config: &ExperimentConfig) -> Result<(), ExperimentError> {
             }
         }
     }
+    if let Some(scores) = &config.scores {
+        problems.extend(scores.problems());
+        let model = config.models.iter().find(|m| m.name == scores.model);
+        match model {
+            None => problems.push(format!(
+                "scores.model `{}` is not one of the models",
+                scores.model
+            )),
+            Some(m) if m.train.negative.is_some() => problems.push(format!(
+                "scores.model `{}` is trained by negative training: the scores need a flow \
+                 trained by maximum likelihood",
+                scores.model
+            )),
+            Some(_) => {}
+        }
+    }
     if let Some(embedding) = &config.embedding {
         if let Err(e) = embedding.validate() {
             problems.push(format!("embedding: {e}"));

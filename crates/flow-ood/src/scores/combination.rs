@@ -8,11 +8,57 @@ use burn::tensor::Tensor;
 use super::{Score, ScoreError};
 use crate::Orientation;
 
-/// One component of a combination: a score and its training values, sorted and
-/// oriented so that larger means more out-of-distribution.
+/// The empirical upper-tail p-value of a score among calibration inputs (in-distribution
+/// inputs the flow did not fit on): `(1 + #{calibration ≥ s}) / (n + 1)`, scores oriented
+/// so that larger means more out-of-distribution; a NaN score counts as the most
+/// extreme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmpiricalPValue {
+    orientation: Orientation,
+    /// The calibration values, OOD-oriented and sorted ascending.
+    sorted: Vec<f64>,
+}
+
+impl EmpiricalPValue {
+    /// Calibrates on the finite values of `calibration`, scores of the given
+    /// orientation.
+    ///
+    /// # Errors
+    /// [`ScoreError::Fit`] when no calibration value is finite.
+    pub fn fit(orientation: Orientation, calibration: &[f64]) -> Result<Self, ScoreError> {
+        let mut sorted: Vec<f64> = calibration
+            .iter()
+            .filter(|v| v.is_finite())
+            .map(|&v| ood_oriented(orientation, v))
+            .collect();
+        if sorted.is_empty() {
+            return Err(ScoreError::Fit {
+                score: "empirical p-value".into(),
+                reason: "no finite calibration value".into(),
+            });
+        }
+        sorted.sort_by(f64::total_cmp);
+        Ok(Self {
+            orientation,
+            sorted,
+        })
+    }
+
+    /// The p-value of score `value`.
+    pub fn p_value(&self, value: f64) -> f64 {
+        upper_tail_p_value(&self.sorted, ood_oriented(self.orientation, value))
+    }
+}
+
+/// Fisher's statistic `-2 Σ ln p_j` of one input's p-values.
+pub fn fisher_statistic(p_values: impl IntoIterator<Item = f64>) -> f64 {
+    p_values.into_iter().map(|p| -2.0 * p.ln()).sum()
+}
+
+/// One component of a combination: a score and its calibration.
 struct Component<'a, B: Backend> {
     score: Box<dyn Score<B> + 'a>,
-    train_ood_sorted: Vec<f64>,
+    calibration: EmpiricalPValue,
 }
 
 /// `X(x) = -2 Σ_j ln p_j(x)`, `p_j` the empirical upper-tail p-value of score `j` among
@@ -53,22 +99,11 @@ impl<'a, B: Backend> FisherCombination<'a, B> {
             .into_iter()
             .zip(train_values)
             .map(|(score, values)| {
-                let mut oriented: Vec<f64> = values
-                    .iter()
-                    .filter(|v| v.is_finite())
-                    .map(|&v| ood_oriented(score.orientation(), v))
-                    .collect();
-                if oriented.is_empty() {
-                    return Err(fail(format!(
-                        "`{}` has no finite training value",
-                        score.name()
-                    )));
-                }
-                oriented.sort_by(f64::total_cmp);
-                Ok(Component {
-                    score,
-                    train_ood_sorted: oriented,
-                })
+                let calibration =
+                    EmpiricalPValue::fit(score.orientation(), &values).map_err(|_| {
+                        fail(format!("`{}` has no finite training value", score.name()))
+                    })?;
+                Ok(Component { score, calibration })
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { components })
@@ -115,8 +150,7 @@ impl<B: Backend> Score<B> for FisherCombination<'_, B> {
             let values = component.score.score(x.clone())?;
             total.resize(values.len(), 0.0);
             for (t, v) in total.iter_mut().zip(values) {
-                let s = ood_oriented(component.score.orientation(), v);
-                *t -= 2.0 * upper_tail_p_value(&component.train_ood_sorted, s).ln();
+                *t += fisher_statistic([component.calibration.p_value(v)]);
             }
         }
         Ok(total)

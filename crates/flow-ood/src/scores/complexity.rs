@@ -103,6 +103,11 @@ pub(super) fn quantized_pixels(values: &[f32]) -> Vec<u8> {
         .collect()
 }
 
+/// `S(x) = -log2 p(x) - L(x)`: the flow's code length for the image less the codec's.
+pub fn input_complexity(log_p: Nats, length: Bits) -> Bits {
+    -log_p.to_bits() - length
+}
+
 /// `S(x) = -log2 p(x) - L(x)` in bits: the flow's code length for the 8-bit image (its
 /// discrete log-likelihood, the one bits/dim reports, converted from nats) minus the
 /// length of the same image under a lossless codec. Both terms are [`Bits`]; the
@@ -165,7 +170,7 @@ impl<B: FlowBackend> Score<B> for InputComplexity<'_, B> {
         Ok(log_p
             .iter()
             .zip(lengths)
-            .map(|(&nats, length)| (-Nats(nats).to_bits() - length).value())
+            .map(|(&nats, length)| input_complexity(Nats(nats), length).value())
             .collect())
     }
 }

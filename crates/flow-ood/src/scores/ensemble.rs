@@ -44,6 +44,12 @@ impl<'a, B: FlowBackend> Waic<'a, B> {
     }
 }
 
+/// WAIC of each input from its log-likelihoods under each member, `per_member[k][i]`:
+/// the mean minus the population variance over `k`.
+pub fn waic_of(per_member: &[Vec<f64>]) -> Vec<f64> {
+    mean_minus_variance(per_member)
+}
+
 /// Mean minus population variance of each column of `per_member[k][i]`.
 fn mean_minus_variance(per_member: &[Vec<f64>]) -> Vec<f64> {
     let k = per_member.len() as f64;

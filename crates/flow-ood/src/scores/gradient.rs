@@ -11,10 +11,11 @@ use flow_kernels::FlowAutodiffBackend;
 use super::{Score, ScoreError};
 use crate::Orientation;
 
-/// Collects every parameter's gradient, flattened in the module's visiting order. Tensors
-/// without a gradient (batch normalisation's running statistics, fixed permutations)
-/// are not parameters of `log p` and are left out; which ones they are depends on the
-/// model alone, so positions line up across inputs.
+/// Collects every parameter's gradient, flattened in the module's visiting order.
+/// Tensors that record no gradient (batch normalisation's running statistics, fixed
+/// permutations) are not parameters of `log p` and are left out; a parameter that
+/// records one but got none (unused by this input) contributes zeros, so positions line
+/// up across inputs.
 struct FlattenGrads<'g, B: AutodiffBackend> {
     grads: &'g B::Gradients,
     values: Vec<f64>,
@@ -23,11 +24,18 @@ struct FlattenGrads<'g, B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for FlattenGrads<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        if let Some(grad) = param.val().grad(self.grads) {
-            match grad.into_data().convert::<f64>().to_vec::<f64>() {
+        let tensor = param.val();
+        if !tensor.is_require_grad() {
+            return;
+        }
+        match tensor.grad(self.grads) {
+            Some(grad) => match grad.into_data().convert::<f64>().to_vec::<f64>() {
                 Ok(values) => self.values.extend(values),
                 Err(e) => self.failure = Some(format!("{e:?}")),
-            }
+            },
+            None => self
+                .values
+                .extend(std::iter::repeat_n(0.0, tensor.shape().num_elements())),
         }
     }
 }
@@ -85,29 +93,11 @@ impl DiagonalFisher {
     /// # Errors
     /// [`ScoreError::Fit`] with no gradients, or gradients of different lengths.
     pub fn estimate(gradients: &[Vec<f64>]) -> Result<Self, ScoreError> {
-        let fail = |reason: String| ScoreError::Fit {
-            score: "score statistic".into(),
-            reason,
-        };
-        let first = gradients
-            .first()
-            .ok_or_else(|| fail("no training gradients".into()))?;
-        let mut diagonal = vec![0.0; first.len()];
+        let mut accumulator = FisherAccumulator::default();
         for g in gradients {
-            if g.len() != diagonal.len() {
-                return Err(fail("gradients of different lengths".into()));
-            }
-            for (d, v) in diagonal.iter_mut().zip(g) {
-                *d += v * v;
-            }
+            accumulator.add(g)?;
         }
-        let count = gradients.len() as f64;
-        diagonal.iter_mut().for_each(|d| *d /= count);
-        let mean = diagonal.iter().sum::<f64>() / diagonal.len().max(1) as f64;
-        Ok(Self {
-            diagonal,
-            damping: 1e-8 * mean + f64::MIN_POSITIVE,
-        })
+        accumulator.finish()
     }
 
     /// `gᵀ F⁻¹ g` with `F` this diagonal (damped).
@@ -116,6 +106,56 @@ impl DiagonalFisher {
             .zip(&self.diagonal)
             .map(|(v, f)| v * v / (f + self.damping))
             .sum()
+    }
+}
+
+/// A [`DiagonalFisher`] built one gradient at a time, for flows whose gradients are too
+/// large to keep.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FisherAccumulator {
+    squares: Vec<f64>,
+    count: usize,
+}
+
+impl FisherAccumulator {
+    /// Adds one training input's gradient.
+    ///
+    /// # Errors
+    /// [`ScoreError::Fit`] for a gradient of another length than the earlier ones.
+    pub fn add(&mut self, gradient: &[f64]) -> Result<(), ScoreError> {
+        if self.count == 0 {
+            self.squares = vec![0.0; gradient.len()];
+        } else if gradient.len() != self.squares.len() {
+            return Err(ScoreError::Fit {
+                score: "score statistic".into(),
+                reason: "gradients of different lengths".into(),
+            });
+        }
+        for (s, v) in self.squares.iter_mut().zip(gradient) {
+            *s += v * v;
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The estimate from the gradients added.
+    ///
+    /// # Errors
+    /// [`ScoreError::Fit`] when none was added.
+    pub fn finish(self) -> Result<DiagonalFisher, ScoreError> {
+        if self.count == 0 {
+            return Err(ScoreError::Fit {
+                score: "score statistic".into(),
+                reason: "no training gradients".into(),
+            });
+        }
+        let count = self.count as f64;
+        let diagonal: Vec<f64> = self.squares.into_iter().map(|s| s / count).collect();
+        let mean = diagonal.iter().sum::<f64>() / diagonal.len().max(1) as f64;
+        Ok(DiagonalFisher {
+            diagonal,
+            damping: 1e-8 * mean + f64::MIN_POSITIVE,
+        })
     }
 }
 
@@ -298,6 +338,19 @@ mod tests {
                 (numeric - analytic).abs() <= 0.02 * analytic.abs().max(1.0),
                 "input {i}: finite differences {numeric}, gradient {analytic}"
             );
+        }
+    }
+
+    #[test]
+    fn every_input_gets_one_entry_per_trainable_parameter() {
+        // Twice: a backward pass must not make the running statistics look like
+        // parameters the next time.
+        let model = flow();
+        let params = flow_core::params::trainable_params(&model);
+        for _ in 0..2 {
+            let x = Tensor::<Ad, 4>::from_inner(random_images(3, 4));
+            let grads = per_input_gradients(&model, "g", x).unwrap();
+            assert!(grads.iter().all(|g| g.len() == params), "{params}");
         }
     }
 

@@ -31,15 +31,15 @@ mod ratio;
 mod testing;
 mod typicality;
 
-pub use combination::FisherCombination;
-pub use complexity::{Codec, InputComplexity};
+pub use combination::{fisher_statistic, EmpiricalPValue, FisherCombination};
+pub use complexity::{input_complexity, Codec, InputComplexity};
 pub use dose::{Dose, FlowStatistics};
-pub use ensemble::Waic;
-pub use gradient::{per_input_gradients, DiagonalFisher, GradientScore};
+pub use ensemble::{waic_of, Waic};
+pub use gradient::{per_input_gradients, DiagonalFisher, FisherAccumulator, GradientScore};
 pub use kde::{Bandwidth, GaussianKde};
 pub use likelihood::{BitsPerDim, LogLikelihood};
 pub use ratio::LikelihoodRatio;
-pub use typicality::{entropy_estimate, BatchTypicality, Typicality};
+pub use typicality::{entropy_estimate, typicality_distance, BatchTypicality, Typicality};
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;

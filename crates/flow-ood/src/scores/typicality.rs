@@ -31,6 +31,11 @@ pub fn entropy_estimate(train_log_likelihood: &[f64]) -> Result<f64, ScoreError>
     Ok(finite.iter().sum::<f64>() / finite.len() as f64)
 }
 
+/// `|log p(x) - H|`: how far an input's log-likelihood is from the entropy estimate.
+pub fn typicality_distance(log_p: f64, entropy: f64) -> f64 {
+    (log_p - entropy).abs()
+}
+
 /// The single-input typicality distance `|log p(x) - H|` in nats, `H` the mean training
 /// log-likelihood ([`entropy_estimate`]). Higher means more out-of-distribution: an
 /// input far above the typical likelihood (MNIST under a FashionMNIST flow) is as
@@ -64,7 +69,10 @@ impl<B: FlowBackend> Score<B> for Typicality<'_, B> {
 
     fn score(&self, x: Tensor<B, 4>) -> Result<Vec<f64>, ScoreError> {
         let log_p = log_likelihood_nats(self.model, self.name(), x)?;
-        Ok(log_p.iter().map(|v| (v - self.entropy).abs()).collect())
+        Ok(log_p
+            .iter()
+            .map(|&v| typicality_distance(v, self.entropy))
+            .collect())
     }
 }
 
