@@ -31,7 +31,7 @@ const REPRODUCTION_RUNS: [(&str, &str, &str); 2] = [
 ];
 
 /// The tables a run can give, by the suffix of their section name.
-const REPRODUCTION_TABLES: [&str; 8] = [
+const REPRODUCTION_TABLES: [&str; 9] = [
     "run",
     "training",
     "likelihood",
@@ -40,6 +40,7 @@ const REPRODUCTION_TABLES: [&str; 8] = [
     "layers",
     "negative",
     "embedding",
+    "scores",
 ];
 
 /// Arguments of `cargo xtask docs`.

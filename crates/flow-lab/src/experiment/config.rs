@@ -29,7 +29,7 @@ const QUICK_REALNVP_STEPS: u64 = 400;
 /// flows, ensemble members, the MNIST twin): a quarter of the headline RealNVP's.
 const QUICK_EXTRA_FLOW_STEPS: u64 = 100;
 /// Steps of each extra flow of the `standard` preset's OOD-scores table.
-const STANDARD_EXTRA_FLOW_STEPS: u64 = 600;
+const STANDARD_EXTRA_FLOW_STEPS: u64 = 300;
 
 /// st-network channels of the `standard` preset's pixel flows.
 const STANDARD_MID_CHANNELS: usize = 16;

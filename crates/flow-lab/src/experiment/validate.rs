@@ -170,6 +170,28 @@ mod tests {
     }
 
     #[test]
+    fn the_scores_model_must_be_a_maximum_likelihood_model_of_the_run() {
+        let mut config = ExperimentConfig::smoke();
+        let Some(scores) = config.scores.as_mut() else {
+            panic!("smoke has an OOD-scores table");
+        };
+        scores.model = "nope".into();
+        let err = validate(&config).unwrap_err().to_string();
+        assert!(err.contains("scores.model `nope`"), "{err}");
+        let negative = config
+            .models
+            .iter()
+            .find(|m| m.train.negative.is_some())
+            .map(|m| m.name.clone())
+            .unwrap();
+        if let Some(scores) = config.scores.as_mut() {
+            scores.model = negative;
+        }
+        let err = validate(&config).unwrap_err().to_string();
+        assert!(err.contains("negative training"), "{err}");
+    }
+
+    #[test]
     fn a_negative_baseline_must_be_trained_first() {
         let mut config = ExperimentConfig::smoke();
         let negative = config

@@ -167,3 +167,42 @@ pub enum StudySize {
     /// The published grids (a GPU).
     Reference,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preset_tables_can_run_and_bad_grids_are_named() {
+        for size in [StudySize::Tiny, StudySize::Cpu, StudySize::Reference] {
+            let config = ScoresStudyConfig::every_score("realnvp", Some(10), size);
+            assert!(
+                config.problems().is_empty(),
+                "{size:?}: {:?}",
+                config.problems()
+            );
+        }
+        let mut bad = ScoresStudyConfig::every_score("realnvp", Some(0), StudySize::Tiny);
+        bad.mutation_rates = vec![1.5];
+        bad.weight_decays = vec![];
+        bad.ensemble_size = 1;
+        bad.kde_bandwidth_factors = vec![0.0];
+        bad.typicality_batch_sizes = vec![0, 5];
+        let problems = bad.problems().join("; ");
+        for field in [
+            "mutation_rates",
+            "weight_decays",
+            "ensemble_size",
+            "kde_bandwidth_factors",
+            "typicality_batch_sizes",
+            "extra_flow_steps",
+        ] {
+            assert!(problems.contains(field), "{field} missing from: {problems}");
+        }
+        // A grid the table does not use is not a problem.
+        bad.scores = vec![ScoreKind::Typicality];
+        bad.extra_flow_steps = None;
+        bad.typicality_batch_sizes = vec![5];
+        assert!(bad.problems().is_empty(), "{:?}", bad.problems());
+    }
+}

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::result::{DirectionScores, ScoresResults};
-use crate::experiment::with_interval;
+use super::result::{DirectionScores, ScoreRow, ScoresResults};
+use crate::experiment::{with_interval, OodResult};
 
 impl ScoresResults {
     /// The section: one table per direction, with the background grid.
@@ -27,20 +27,14 @@ impl ScoresResults {
 }
 
 impl DirectionScores {
-    fn markdown(&self, md: &mut String) {
+    /// The direction's main table: every score's AUROC, AUPR-In and FPR@95 on the
+    /// natural OOD set with intervals, its kind, extra cost and validated choice.
+    pub fn summary_table(&self) -> String {
+        let mut md = String::new();
+        let natural = self.natural_name();
         let _ = writeln!(
             md,
-            "### {} -> {} (flow `{}`, {} steps)\n",
-            self.in_distribution, self.out_of_distribution, self.model, self.steps
-        );
-        let natural = self
-            .rows
-            .first()
-            .and_then(|r| r.ood.first())
-            .map_or("natural OOD".to_string(), |o| o.set.clone());
-        let _ = writeln!(
-            md,
-            "| score | kind | {natural} AUROC | AUPR-In | FPR@95 | extra time | chosen on validation |"
+            "| score | kind | {natural} AUROC | AUPR-In | FPR@95 | extra time | chosen on validation; notes |"
         );
         let _ = writeln!(md, "|---|---|---|---|---|---:|---|");
         for row in &self.rows {
@@ -62,12 +56,41 @@ impl DirectionScores {
             };
             let _ = writeln!(
                 md,
-                "| {} | {kind} | {auroc} | {aupr} | {fpr} | {:.1} s | {} |",
+                "| {} | {kind} | {auroc} | {aupr} | {fpr} | {:.2} s | {} |",
                 row.score,
                 row.extra_seconds,
                 row.chosen.as_deref().unwrap_or("")
             );
         }
+        md
+    }
+
+    /// The natural OOD set's name, as the rows give it.
+    fn natural_name(&self) -> String {
+        self.rows
+            .first()
+            .and_then(|r| r.ood.first())
+            .map_or("natural OOD".to_string(), |o| o.set.clone())
+    }
+
+    /// The single-sample score with the highest AUROC on the natural OOD set, and that
+    /// AUROC.
+    pub fn best_single_sample(&self) -> Option<(&ScoreRow, &OodResult)> {
+        self.rows
+            .iter()
+            .filter(|r| r.single_sample)
+            .filter_map(|r| r.ood.first().map(|o| (r, o)))
+            .max_by(|a, b| a.1.metrics.auroc.value.total_cmp(&b.1.metrics.auroc.value))
+    }
+
+    fn markdown(&self, md: &mut String) {
+        let _ = writeln!(
+            md,
+            "### {} -> {} (flow `{}`, {} steps)\n",
+            self.in_distribution, self.out_of_distribution, self.model, self.steps
+        );
+        md.push_str(&self.summary_table());
+        let natural = self.natural_name();
         let _ = writeln!(
             md,
             "\nValidation pair: {}. One likelihood pass over every set took {:.1} s.\n",

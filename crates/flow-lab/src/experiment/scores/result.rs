@@ -28,6 +28,16 @@ pub struct DirectionScores {
     pub base_seconds: f64,
     /// How the hyper-parameters were chosen: the validation pair, in words.
     pub validation: String,
+    /// The entropy estimate `H` of the typicality scores: the mean log-likelihood of
+    /// the scored training images, in nats.
+    pub entropy_nats: f64,
+    /// The checkpoint folder (under the run's `checkpoints/`) of the background flow
+    /// the likelihood ratio chose, if the table has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// The checkpoint folders of the WAIC ensemble's flows, if the table has one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ensemble: Vec<String>,
     /// One row per score, the log-likelihood first.
     pub rows: Vec<ScoreRow>,
     /// The likelihood ratio's background grid, each point's validation AUROC and its

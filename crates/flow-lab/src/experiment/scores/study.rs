@@ -233,13 +233,30 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 };
                 let seed = stream_seed(direction.seed, &format!("typicality batches of {m}"));
                 let batched = log_p.try_map(|v| test.statistics(v, (v.len() / m).max(50), seed))?;
+                // The test as a test: a threshold bootstrapped from held-out training
+                // images at a 5% false-rejection level.
+                let threshold = test.threshold(&val_log_p.in_values, 1000, 0.05, seed)?;
+                let rejected = |v: &[f64]| {
+                    v.iter().filter(|&&s| s > threshold).count() as f64 / v.len().max(1) as f64
+                };
+                let chosen = format!(
+                    "threshold from {} held-out training images at alpha 0.05 rejects {:.1}% \
+                     of {} batches and {:.1}% of {} test batches",
+                    val_log_p.in_values.len(),
+                    100.0 * rejected(&batched.natural_ood),
+                    direction.names.1,
+                    100.0 * rejected(&batched.in_test),
+                    direction.names.0
+                );
                 let mut head = RowHead::new(
                     &format!("typicality (batch test, M = {m})"),
                     ood_orientation,
                     started.elapsed().as_secs_f64(),
                 );
                 head.single_sample = false;
-                rows.push(self.row(head, &batched, &direction)?);
+                let mut row = self.row(head, &batched, &direction)?;
+                row.chosen = Some(chosen);
+                rows.push(row);
             }
         }
         if study.has(ScoreKind::InputComplexity) {
@@ -274,14 +291,19 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             None
         };
         let mut background_grid = Vec::new();
+        let mut background = None;
         if study.has(ScoreKind::LikelihoodRatio) {
-            let (row, grid) =
+            let (row, grid, chosen) =
                 self.likelihood_ratio(&direction, &log_p, (&val_in, &val_ood), &val_log_p)?;
             rows.push(row);
             background_grid = grid;
+            background = Some(chosen);
         }
+        let mut ensemble = Vec::new();
         if study.has(ScoreKind::Waic) {
-            rows.push(self.waic(&direction)?);
+            let (row, members) = self.waic(&direction)?;
+            rows.push(row);
+            ensemble = members;
         }
         let wants_gradients = [
             ScoreKind::GradientNorm,
@@ -313,6 +335,9 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 direction.names.0,
                 study.validation.label()
             ),
+            entropy_nats: entropy,
+            background,
+            ensemble,
             rows,
             background_grid,
         })
@@ -481,7 +506,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         log_p: &Values,
         (val_in, val_ood): (&ImageDataset, &ImageDataset),
         val_log_p: &Calibration,
-    ) -> Result<(ScoreRow, Vec<GridPoint>), ExperimentError> {
+    ) -> Result<(ScoreRow, Vec<GridPoint>, String), ExperimentError> {
         let started = Instant::now();
         let orientation = Orientation::HigherIsInDistribution;
         let seed = direction.seed ^ 0xE7A1;
@@ -493,7 +518,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             natural.select(&oracle_ood)?,
         );
         let mut grid = Vec::new();
-        let mut best: Option<(usize, f64, FlowNet<B::InnerBackend>)> = None;
+        let mut best: Option<(usize, f64, FlowNet<B::InnerBackend>, String)> = None;
         for &rate in &self.study.mutation_rates {
             for &decay in &self.study.weight_decays {
                 let name = format!("{}_background_mu{rate}_wd{decay}", direction.name);
@@ -534,12 +559,12 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                     validation_auroc: validation,
                     oracle_natural_auroc: oracle,
                 });
-                if best.as_ref().is_none_or(|(_, b, _)| validation > *b) {
-                    best = Some((grid.len() - 1, validation, background));
+                if best.as_ref().is_none_or(|(_, b, _, _)| validation > *b) {
+                    best = Some((grid.len() - 1, validation, background, name));
                 }
             }
         }
-        let Some((chosen, validation, background)) = best else {
+        let Some((chosen, validation, background, background_name)) = best else {
             return Err(ExperimentError::InvalidConfig(vec![
                 "scores: the likelihood ratio needs at least one background setting".into(),
             ]));
@@ -561,16 +586,21 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             grid[chosen].setting,
             grid.len()
         ));
-        Ok((row, grid))
+        Ok((row, grid, background_name))
     }
 
     /// WAIC over `ensemble_size` flows trained from their own seeds.
-    fn waic(&self, direction: &Direction<'_, B>) -> Result<ScoreRow, ExperimentError> {
+    fn waic(
+        &self,
+        direction: &Direction<'_, B>,
+    ) -> Result<(ScoreRow, Vec<String>), ExperimentError> {
         let started = Instant::now();
         let seed = direction.seed ^ 0xE7A1;
         let mut per_member: ScoredSets<Vec<Vec<f64>>> = direction.sets.map(|_| Vec::new());
+        let mut names = Vec::new();
         for k in 0..self.study.ensemble_size {
             let name = format!("{}_member{k}", direction.name);
+            names.push(name.clone());
             let member = self
                 .extra_flow(direction, &name, direction.train, None)?
                 .valid();
@@ -597,7 +627,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 .extra_flow_steps
                 .unwrap_or(direction.spec.train.steps)
         ));
-        Ok(row)
+        Ok((row, names))
     }
 
     /// The gradient norm, the score statistic and Fisher's combination, on the first
