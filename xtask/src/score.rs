@@ -1,5 +1,6 @@
-//! `cargo xtask score`: the log-likelihood and bits/dim of every image of a folder,
-//! `.npy`, IDX or CIFAR-10 file under a trained flow, one row per image.
+//! `cargo xtask score`: the log-likelihood, bits/dim and OOD scores of every image of a
+//! folder, `.npy`, IDX or CIFAR-10 file under a trained flow, one row per image; with
+//! `--in` and `--ood`, every score's detection metrics.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,8 @@ use clap::Args;
 
 use crate::parse_backend;
 use flow_lab::device::{run_job, BackendKind};
-use flow_lab::score::{ScoreJob, ScoreModel};
+use flow_lab::experiment::with_interval;
+use flow_lab::score::{ScoreInputs, ScoreJob, ScoreModel};
 
 /// Arguments of `cargo xtask score`.
 #[derive(Args)]
@@ -23,8 +25,18 @@ pub struct ScoreArgs {
     model: Option<String>,
     /// The images: a folder of PNG/JPEG files, a .npy array (N,H,W) or (N,C,H,W) of
     /// uint8 or floats in [0, 1], an IDX image file, or a CIFAR-10 binary batch.
-    #[arg(long)]
-    images: PathBuf,
+    #[arg(long, required_unless_present = "in_images", conflicts_with_all = ["in_images", "ood_images"])]
+    images: Option<PathBuf>,
+    /// In-distribution images (any source --images takes), with --ood: both are
+    /// scored and every score's AUROC, AUPR-In/Out and FPR@95 printed.
+    #[arg(long = "in", requires = "ood_images")]
+    in_images: Option<PathBuf>,
+    /// Out-of-distribution images, with --in.
+    #[arg(long = "ood", requires = "in_images")]
+    ood_images: Option<PathBuf>,
+    /// Bootstrap resamples of the metrics' 95% intervals (with --in and --ood).
+    #[arg(long, default_value_t = 1000)]
+    bootstrap: usize,
     /// Write the rows here (.csv: image, nats, bits/dim; .npy: [N, 2] float64) instead
     /// of printing them.
     #[arg(long)]
@@ -50,12 +62,21 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         (None, Some(dir), Some(model)) => ScoreModel::Run { dir, model },
         _ => anyhow::bail!("give --checkpoint FILE, or --run DIR with --model NAME"),
     };
+    let images = match (args.images, args.in_images, args.ood_images) {
+        (Some(images), _, _) => ScoreInputs::Images(images),
+        (None, Some(in_images), Some(ood_images)) => ScoreInputs::InAndOod {
+            in_images,
+            ood_images,
+        },
+        _ => anyhow::bail!("give --images PATH, or --in PATH with --ood PATH"),
+    };
     let job = ScoreJob {
         model,
-        images: args.images,
+        images,
         out: args.out,
         batch_size: args.batch_size,
         seed: args.seed,
+        bootstrap_resamples: args.bootstrap,
         quiet: args.quiet,
     };
     let output = run_job(args.backend, job)??;
@@ -77,7 +98,39 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         }
     );
     if let Some(path) = output.written {
-        eprintln!("rows: {}", path.display());
+        eprintln!(
+            "rows: {} (columns: image, {})",
+            path.display(),
+            output.columns.join(", ")
+        );
+    }
+    if !output.detection.is_empty() {
+        println!("\n| score | AUROC | AUPR-In | AUPR-Out | FPR@95 |\n|---|---|---|---|---|");
+        for d in &output.detection {
+            let m = &d.metrics;
+            println!(
+                "| {} | {} | {} | {} | {} |",
+                d.score,
+                with_interval(&m.auroc),
+                with_interval(&m.aupr_in),
+                with_interval(&m.aupr_out),
+                m.fpr_at_tpr
+                    .first()
+                    .map_or_else(|| "n/a".into(), with_interval)
+            );
+        }
+        if let Some(m) = output.detection.first().map(|d| &d.metrics) {
+            println!(
+                "\n{} in-distribution and {} OOD images; in-distribution positive; 95% \
+                 percentile bootstrap intervals; AUROC: {}; FPR@95: {}",
+                m.n_in,
+                m.n_ood,
+                m.auroc.convention,
+                m.fpr_at_tpr
+                    .first()
+                    .map_or("n/a", |f| f.convention.as_str())
+            );
+        }
     }
     Ok(())
 }

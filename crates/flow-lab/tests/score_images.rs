@@ -9,16 +9,17 @@ use std::path::{Path, PathBuf};
 use flow_data::formats::npy::{encode_npy, NpyArray, NpyData};
 use flow_lab::device::BackendJob;
 use flow_lab::device::BackendKind;
-use flow_lab::score::{ScoreJob, ScoreModel};
+use flow_lab::score::{ScoreInputs, ScoreJob, ScoreModel};
 use train_support::{trained_checkpoint, B};
 
 fn job(checkpoint: &Path, images: &Path, out: Option<PathBuf>) -> ScoreJob {
     ScoreJob {
         model: ScoreModel::Checkpoint(checkpoint.to_path_buf()),
-        images: images.to_path_buf(),
+        images: ScoreInputs::Images(images.to_path_buf()),
         out,
         batch_size: 4,
         seed: 0,
+        bootstrap_resamples: 50,
         quiet: true,
     }
 }
@@ -63,7 +64,17 @@ fn a_folder_and_an_array_of_the_same_images_score_the_same() {
     assert_eq!(from_folder.rows[2].name, "img2.png");
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), 6, "{csv}");
-    assert!(csv.starts_with("image,log_likelihood_nats,bits_per_dim\n\"#0\","));
+    assert!(
+        csv.starts_with(
+            "image,log_likelihood_nats,bits_per_dim,input_complexity_png,\
+             input_complexity_deflate\n\"#0\","
+        ),
+        "{csv}"
+    );
+    // Every other score of a bare checkpoint: input complexity, from the same
+    // log-likelihood and the image's compressed length.
+    assert_eq!(from_array.columns.len(), 4);
+    assert!(from_array.rows.iter().all(|r| r.others.len() == 2));
 }
 
 #[test]
@@ -102,4 +113,44 @@ fn bad_inputs_are_errors_before_anything_is_written() {
     let err = fail(job(&checkpoint, &text, Some(out.clone())));
     assert!(err.contains("notes.txt"), "{err}");
     assert!(!out.exists(), "a failed score left {}", out.display());
+}
+
+#[test]
+fn in_and_ood_sets_give_every_scores_metrics() {
+    let (_run, checkpoint) = trained_checkpoint();
+    let data = tempfile::tempdir().unwrap();
+    let in_images = npy_images(data.path(), "in.npy", 12, 4);
+    // Constant images: far simpler than the in-distribution ramps.
+    let flat = NpyArray::new(vec![10, 4, 4], NpyData::U8(vec![200; 160])).unwrap();
+    let ood_images = data.path().join("ood.npy");
+    std::fs::write(&ood_images, encode_npy(&flat)).unwrap();
+    let out = data.path().join("both.csv");
+    let mut both = job(&checkpoint, &in_images, Some(out.clone()));
+    both.images = ScoreInputs::InAndOod {
+        in_images: in_images.clone(),
+        ood_images,
+    };
+    let output = both
+        .run::<B>(BackendKind::Flex, Default::default())
+        .unwrap();
+    assert_eq!(output.rows.len(), 22);
+    assert_eq!(output.rows[0].set, Some("in"));
+    assert_eq!(output.rows[21].set, Some("ood"));
+    // Every column but bits/dim, which ranks as the log-likelihood does.
+    assert_eq!(output.detection.len(), output.columns.len() - 1);
+    for d in &output.detection {
+        assert_eq!((d.metrics.n_in, d.metrics.n_ood), (12, 10), "{}", d.score);
+        let auroc = &d.metrics.auroc;
+        assert!((0.0..=1.0).contains(&auroc.value), "{}", d.score);
+        assert!(auroc.interval.is_some(), "{}", d.score);
+    }
+    // An OOD row's input complexity is its flow code length less its PNG length.
+    let png = flow_ood::scores::Codec::Png
+        .compressed_bits(&[200; 16], [1, 4, 4])
+        .unwrap();
+    let row = &output.rows[21];
+    let expected = -row.log_likelihood / std::f64::consts::LN_2 - png.value();
+    assert!((row.others[0] - expected).abs() < 1e-9, "{row:?}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with("image,set,log_likelihood_nats"), "{csv}");
 }

@@ -5,14 +5,17 @@
 use serde_json::Value;
 
 /// Keys whose values differ between two runs that computed the same thing: the run's
-/// id and provenance, wall times and throughputs, and where the classifier came from
+/// id and provenance, wall times (the OOD-scores table's costs among them) and
+/// throughputs, and where the classifier came from
 /// (its cache file, and whether this run loaded it from there, as a resumed run does).
-pub const RUN_SPECIFIC_KEYS: [&str; 9] = [
+pub const RUN_SPECIFIC_KEYS: [&str; 11] = [
     "run_id",
     "provenance",
     "wall_seconds",
     "session_seconds",
     "train_seconds",
+    "base_seconds",
+    "extra_seconds",
     "train_images_per_sec",
     "timings",
     "file",

@@ -158,7 +158,7 @@ fn bits_cell(set: &SetSummary) -> String {
 }
 
 /// Formats a metric as `0.123 [0.100, 0.150]`.
-pub(crate) fn with_interval(value: &MetricValue) -> String {
+pub fn with_interval(value: &MetricValue) -> String {
     match &value.interval {
         Some(ci) => format!("{:.3} [{:.3}, {:.3}]", value.value, ci.lower, ci.upper),
         None => format!("{:.3}", value.value),

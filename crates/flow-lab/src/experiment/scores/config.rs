@@ -58,11 +58,14 @@ pub struct ScoresStudyConfig {
     /// Likelihood ratio: the background flows' weight decays to choose from (L2 on every
     /// parameter, PyTorch's convention: the gradient of `λ/2 ‖θ‖²`).
     pub weight_decays: Vec<f64>,
-    /// Training steps of every extra flow (backgrounds, ensemble members, and the
-    /// model's twin for the other direction); the model's own budget when unset.
+    /// Training steps of the model's twin for the other direction (the model's own
+    /// budget when unset). The background flows and ensemble members of a direction
+    /// train as long as its flow: a ratio or an ensemble of flows trained to different
+    /// budgets would measure the budget.
     #[serde(default)]
-    pub extra_flow_steps: Option<u64>,
-    /// Flows of the WAIC ensemble, each trained from its own seed.
+    pub twin_steps: Option<u64>,
+    /// Flows of the WAIC ensemble: the direction's flow and `ensemble_size - 1` more,
+    /// each trained from its own seed.
     pub ensemble_size: usize,
     /// DoSE: factors of Scott's bandwidth to choose from.
     pub kde_bandwidth_factors: Vec<f64>,
@@ -86,13 +89,15 @@ pub struct ScoresStudyConfig {
 impl ScoresStudyConfig {
     /// The table on `model` with every score, the grids and sizes given, validated on
     /// up-down flips, in both directions.
-    pub fn every_score(model: &str, extra_flow_steps: Option<u64>, size: StudySize) -> Self {
+    pub fn every_score(model: &str, twin_steps: Option<u64>, size: StudySize) -> Self {
         let (mutation_rates, weight_decays, ensemble_size) = match size {
             StudySize::Tiny | StudySize::Cpu => (vec![0.1, 0.3], vec![0.0], 2),
+            StudySize::Quick => (vec![0.2], vec![0.0], 2),
             StudySize::Reference => (vec![0.1, 0.2, 0.3], vec![0.0, 10.0, 100.0], 5),
         };
         let (gradient_limit, validation_size) = match size {
             StudySize::Tiny => (20, 100),
+            StudySize::Quick => (100, 500),
             StudySize::Cpu => (200, 1000),
             StudySize::Reference => (1000, 2000),
         };
@@ -101,7 +106,7 @@ impl ScoresStudyConfig {
             scores: ScoreKind::ALL.to_vec(),
             mutation_rates,
             weight_decays,
-            extra_flow_steps,
+            twin_steps,
             ensemble_size,
             kde_bandwidth_factors: vec![0.5, 1.0, 2.0],
             typicality_batch_sizes: vec![1, 2, 5, 10],
@@ -150,8 +155,8 @@ impl ScoresStudyConfig {
         if self.validation_size < 2 {
             problems.push("scores.validation_size: at least 2 images".into());
         }
-        if self.extra_flow_steps == Some(0) {
-            problems.push("scores.extra_flow_steps: at least 1 when set".into());
+        if self.twin_steps == Some(0) {
+            problems.push("scores.twin_steps: at least 1 when set".into());
         }
         problems
     }
@@ -162,6 +167,9 @@ impl ScoresStudyConfig {
 pub enum StudySize {
     /// CI: a handful of images per set.
     Tiny,
+    /// The default preset: one background setting, the flow and one more in the
+    /// ensemble, a hundred images per set for the gradients.
+    Quick,
     /// A 2-core CPU: small grids and subsets.
     Cpu,
     /// The published grids (a GPU).
@@ -174,7 +182,12 @@ mod tests {
 
     #[test]
     fn the_preset_tables_can_run_and_bad_grids_are_named() {
-        for size in [StudySize::Tiny, StudySize::Cpu, StudySize::Reference] {
+        for size in [
+            StudySize::Tiny,
+            StudySize::Quick,
+            StudySize::Cpu,
+            StudySize::Reference,
+        ] {
             let config = ScoresStudyConfig::every_score("realnvp", Some(10), size);
             assert!(
                 config.problems().is_empty(),
@@ -195,13 +208,13 @@ mod tests {
             "ensemble_size",
             "kde_bandwidth_factors",
             "typicality_batch_sizes",
-            "extra_flow_steps",
+            "twin_steps",
         ] {
             assert!(problems.contains(field), "{field} missing from: {problems}");
         }
         // A grid the table does not use is not a problem.
         bad.scores = vec![ScoreKind::Typicality];
-        bad.extra_flow_steps = None;
+        bad.twin_steps = None;
         bad.typicality_batch_sizes = vec![5];
         assert!(bad.problems().is_empty(), "{:?}", bad.problems());
     }

@@ -144,7 +144,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             let reverse_sets = eval_sets(&reverse, &reverse_data)?;
             let mut twin = spec.clone();
             twin.name = format!("{}_{}", spec.name, swapped.slug());
-            twin.train.steps = self.study.extra_flow_steps.unwrap_or(spec.train.steps);
+            twin.train.steps = self.study.twin_steps.unwrap_or(spec.train.steps);
             if let crate::train::LrSchedule::Cosine { steps, .. } = &mut twin.train.optim.schedule {
                 *steps = twin.train.steps;
             }
@@ -301,7 +301,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         }
         let mut ensemble = Vec::new();
         if study.has(ScoreKind::Waic) {
-            let (row, members) = self.waic(&direction)?;
+            let (row, members) = self.waic(&direction, &log_p)?;
             rows.push(row);
             ensemble = members;
         }
@@ -474,7 +474,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             optim.weight_decay = decay;
             optim.decay_scope = DecayScope::All;
         }
-        let steps = self.study.extra_flow_steps.unwrap_or(spec.train.steps);
+        let steps = spec.train.steps;
         let train = TrainConfig {
             seed: stream_seed(direction.seed, name),
             batch_size: spec.train.batch_size,
@@ -589,16 +589,19 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         Ok((row, grid, background_name))
     }
 
-    /// WAIC over `ensemble_size` flows trained from their own seeds.
+    /// WAIC over the direction's flow (whose log-likelihoods are `log_p`) and
+    /// `ensemble_size - 1` more trained from their own seeds.
     fn waic(
         &self,
         direction: &Direction<'_, B>,
+        log_p: &Values,
     ) -> Result<(ScoreRow, Vec<String>), ExperimentError> {
         let started = Instant::now();
         let seed = direction.seed ^ 0xE7A1;
-        let mut per_member: ScoredSets<Vec<Vec<f64>>> = direction.sets.map(|_| Vec::new());
-        let mut names = Vec::new();
-        for k in 0..self.study.ensemble_size {
+        // The direction's own flow is the first member.
+        let mut per_member: ScoredSets<Vec<Vec<f64>>> = log_p.map(|v| vec![v.clone()]);
+        let mut names = vec![direction.name.clone()];
+        for k in 1..self.study.ensemble_size {
             let name = format!("{}_member{k}", direction.name);
             names.push(name.clone());
             let member = self
@@ -621,11 +624,9 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         );
         let mut row = self.row(head, &values, direction)?;
         row.chosen = Some(format!(
-            "{} flows of {} steps, each from its own seed",
-            self.study.ensemble_size,
-            self.study
-                .extra_flow_steps
-                .unwrap_or(direction.spec.train.steps)
+            "the flow and {} more of {} steps, each from its own seed",
+            self.study.ensemble_size.saturating_sub(1),
+            direction.spec.train.steps
         ));
         Ok((row, names))
     }
