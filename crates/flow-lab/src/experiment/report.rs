@@ -130,7 +130,7 @@ pub struct ExperimentResults {
 }
 
 /// AUROC, AUPR-In and FPR@95 against the first (natural) OOD set, with intervals.
-fn headline(ood: &[OodResult]) -> (String, String, String) {
+pub(super) fn headline(ood: &[OodResult]) -> (String, String, String) {
     match ood.first() {
         Some(o) => (
             with_interval(&o.metrics.auroc),

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::result::{DirectionScores, ScoreRow, ScoresResults};
-use crate::experiment::{with_interval, OodResult};
+use crate::experiment::report::headline;
+use crate::experiment::OodResult;
 
 impl ScoresResults {
     /// The section: one table per direction, with the background grid.
@@ -43,17 +44,7 @@ impl DirectionScores {
                 (true, Some(n)) => format!("single, {n} images per set"),
                 (true, None) => "single".to_string(),
             };
-            let (auroc, aupr, fpr) = match row.ood.first() {
-                Some(o) => (
-                    with_interval(&o.metrics.auroc),
-                    with_interval(&o.metrics.aupr_in),
-                    o.metrics
-                        .fpr_at_tpr
-                        .first()
-                        .map_or_else(|| "n/a".into(), with_interval),
-                ),
-                None => ("n/a".into(), "n/a".into(), "n/a".into()),
-            };
+            let (auroc, aupr, fpr) = headline(&row.ood);
             let _ = writeln!(
                 md,
                 "| {} | {kind} | {auroc} | {aupr} | {fpr} | {:.2} s | {} |",
