@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use flow_data::{ConsoleProgress, DataCache, Dataset, Split};
 use flow_lab::device::{run_job, BackendJob, BackendKind};
-use flow_lab::embedding::{run_embedding_study, EmbeddingStudyConfig};
+use flow_lab::embedding::{run_embedding_study, EmbeddingStudyConfig, StudyData};
 use flow_ood::{evaluate, BootstrapOptions, EvaluateOptions, Orientation};
 
 struct Study {
@@ -29,9 +29,11 @@ impl BackendJob for Study {
         let mnist = cache.load(Dataset::Mnist, Split::All)?;
         let study = run_embedding_study::<B>(
             &self.config,
-            &train,
-            &test,
-            &[("MNIST", &mnist)],
+            StudyData {
+                train: &train,
+                test: &test,
+                ood: &[("MNIST", &mnist)],
+            },
             &self.out.join("cache"),
             &self.out,
             false,

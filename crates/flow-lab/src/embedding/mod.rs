@@ -18,7 +18,7 @@ pub use config::EmbeddingStudyConfig;
 pub use error::EmbeddingStudyError;
 pub use study::{
     run_embedding_study, ClassifierSummary, Detector, DetectorScores, EmbeddingStudy,
-    EmbeddingStudySummary, FlowSummary, StageTimings,
+    EmbeddingStudySummary, FlowSummary, StageTimings, StudyData,
 };
 
 #[cfg(all(test, feature = "flex"))]

@@ -166,27 +166,34 @@ impl EmbeddingStudy {
     }
 }
 
-/// Runs the embedding study (see the [module docs](super)).
+/// The images of an embedding study.
+#[derive(Debug, Clone, Copy)]
+pub struct StudyData<'a> {
+    /// The in-distribution training set (the classifier's and the flow's).
+    pub train: &'a ImageDataset,
+    /// The in-distribution test set.
+    pub test: &'a ImageDataset,
+    /// Named OOD sets.
+    pub ood: &'a [(&'a str, &'a ImageDataset)],
+}
+
+/// Runs the embedding study (see the [module docs](super)) on `data`.
 ///
-/// - `train`: the in-distribution training set (the classifier's and the flow's);
-/// - `test`: the in-distribution test set; `ood`: named OOD sets;
 /// - `cache_dir`: where trained classifiers are kept (created if missing);
 /// - `out_dir`: where `embeddings/*.npy` are written (created if missing);
 /// - `quiet`: no progress bars or log lines.
 ///
 /// # Errors
 /// [`EmbeddingStudyError`] naming the stage that failed.
-#[allow(clippy::too_many_arguments)]
 pub fn run_embedding_study<B: FlowAutodiffBackend>(
     config: &EmbeddingStudyConfig,
-    train: &ImageDataset,
-    test: &ImageDataset,
-    ood: &[(&str, &ImageDataset)],
+    data: StudyData<'_>,
     cache_dir: &Path,
     out_dir: &Path,
     quiet: bool,
     device: &B::Device,
 ) -> Result<EmbeddingStudy, EmbeddingStudyError> {
+    let StudyData { train, test, ood } = data;
     config.validate()?;
     let started = Instant::now();
     let log = |line: String| {

@@ -76,9 +76,11 @@ fn runs_writes_caches_and_repeats() {
     let run = || {
         run_embedding_study::<B>(
             &config,
-            &train,
-            &test,
-            &[("Top / bottom", &ood)],
+            StudyData {
+                train: &train,
+                test: &test,
+                ood: &[("Top / bottom", &ood)],
+            },
             &cache,
             &out,
             true,

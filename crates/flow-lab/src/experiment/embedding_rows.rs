@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::config::ExperimentConfig;
 use super::detect::{detect, Detection};
-use super::run::{EvalSets, RunData};
+use super::run::{EvalSets, RunContext, RunData};
 use super::sets::ScoredSets;
 use super::{ExperimentError, OodResult};
 use crate::embedding::{
     run_embedding_study, Detector, DetectorScores, EmbeddingStudyConfig, EmbeddingStudySummary,
+    StudyData,
 };
 
 /// The embedding rows of a run.
@@ -56,17 +57,15 @@ pub struct ScoreSummary {
 
 /// Runs the study on the run's data and scores its detectors against the in-distribution
 /// test set: the natural OOD set in full, the synthetic sets as the pixel flows see them.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn run_embedding_rows<B: FlowAutodiffBackend>(
     study: &EmbeddingStudyConfig,
     config: &ExperimentConfig,
     data: &RunData,
     sets: &EvalSets,
     cache_dir: &Path,
-    dir: &Path,
-    quiet: bool,
-    device: &B::Device,
+    context: &RunContext<'_, B::Device>,
 ) -> Result<EmbeddingResults, ExperimentError> {
+    let RunContext { dir, quiet, device } = *context;
     let natural = config.train_dataset.ood_name();
     let mut ood = vec![(natural, &data.ood)];
     ood.extend(
@@ -76,9 +75,11 @@ pub(super) fn run_embedding_rows<B: FlowAutodiffBackend>(
     );
     let study_result = run_embedding_study::<B>(
         study,
-        &data.train,
-        &data.test,
-        &ood,
+        StudyData {
+            train: &data.train,
+            test: &data.test,
+            ood: &ood,
+        },
         cache_dir,
         dir,
         quiet,

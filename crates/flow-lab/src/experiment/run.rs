@@ -116,6 +116,16 @@ fn earlier_session_seconds(dir: &Path) -> Vec<f64> {
     }
 }
 
+/// Where a run writes and what it computes on: what every stage of a run shares.
+pub(super) struct RunContext<'a, D> {
+    /// The run's folder.
+    pub dir: &'a Path,
+    /// No progress bars.
+    pub quiet: bool,
+    /// The device.
+    pub device: &'a D,
+}
+
 /// The evaluation sets of a run, loaded once and shared by every model.
 pub(super) type EvalSets = ScoredSets<NamedSet>;
 
@@ -211,6 +221,11 @@ impl BackendJob for ExperimentJob {
             session_seconds: Vec::new(),
             provenance: Some(provenance),
         };
+        let context = RunContext {
+            dir: &dir,
+            quiet: self.options.quiet,
+            device: &device,
+        };
         // Each model's seed and in-distribution test scores, for later comparisons.
         let mut in_test_scores: Vec<(String, u64, Vec<f64>)> = Vec::new();
         for (k, spec) in config.models.iter().enumerate() {
@@ -222,17 +237,8 @@ impl BackendJob for ExperimentJob {
                 spec.name,
                 spec.description
             );
-            let (result, in_test) = run_model::<B>(
-                &config,
-                spec,
-                seed,
-                &data,
-                &sets,
-                &in_test_scores,
-                &dir,
-                self.options.quiet,
-                &device,
-            )?;
+            let (result, in_test) =
+                run_model::<B>(&config, spec, seed, &data, &sets, &in_test_scores, &context)?;
             in_test_scores.push((spec.name.clone(), seed, in_test));
             eprintln!(
                 "    {:.0} s training; bits/dim {} {:.3}, {} {:.3}; AUROC {:.3}",
@@ -259,9 +265,7 @@ impl BackendJob for ExperimentJob {
                     &data,
                     &sets,
                     &self.options.results_dir.join("cache"),
-                    &dir,
-                    self.options.quiet,
-                    &device,
+                    &context,
                 )?;
                 for d in &rows.detectors {
                     eprintln!(
@@ -350,7 +354,6 @@ pub(super) fn eval_sets(
 
 /// Trains, scores and draws one model; returns its results and its in-distribution
 /// test scores.
-#[allow(clippy::too_many_arguments)]
 fn run_model<B: FlowAutodiffBackend>(
     config: &ExperimentConfig,
     spec: &ModelSpec,
@@ -358,10 +361,9 @@ fn run_model<B: FlowAutodiffBackend>(
     data: &RunData,
     sets: &EvalSets,
     earlier: &[(String, u64, Vec<f64>)],
-    dir: &Path,
-    quiet: bool,
-    device: &B::Device,
+    context: &RunContext<'_, B::Device>,
 ) -> Result<(ModelResult, Vec<f64>), ExperimentError> {
+    let (dir, device) = (context.dir, context.device);
     let train = &data.train;
     let negative = NegativeSetup::new(spec, config, data, sets)?;
     let sets = negative.as_ref().map_or(sets, |n| &n.sets);
@@ -375,9 +377,7 @@ fn run_model<B: FlowAutodiffBackend>(
         seed,
         train,
         negative.as_ref().map(NegativeSetup::train_data),
-        dir,
-        quiet,
-        device,
+        context,
     )?;
     let history: Vec<(f64, f64)> = outcome
         .history
@@ -414,12 +414,15 @@ fn run_model<B: FlowAutodiffBackend>(
         seed,
     )?;
 
-    let mut figures = write_figures::<B::InnerBackend>(
-        spec, &model, &scored, roc_curves, &history, config, seed, dir, &inner,
-    )?;
+    let curves = Curves {
+        roc: roc_curves,
+        history: &history,
+    };
+    let mut figures =
+        write_figures::<B::InnerBackend>(spec, &model, &scored, curves, config, seed, context)?;
     // Why the model scores as it does: latent space, couplings, per-layer terms.
     figures.extend(write_scored_model_figures::<B::InnerBackend>(
-        &model, spec, &scored, sets, seed, dir, quiet, &inner,
+        &model, spec, &scored, sets, seed, context,
     )?);
     let negative = match &negative {
         Some(setup) => Some(setup.result::<B>(spec, config, earlier, dir, device)?),
@@ -454,10 +457,9 @@ pub(super) fn train_model<B: FlowAutodiffBackend>(
     seed: u64,
     train: &ImageDataset,
     negative: Option<NegativeData<'_>>,
-    dir: &Path,
-    quiet: bool,
-    device: &B::Device,
+    context: &RunContext<'_, B::Device>,
 ) -> Result<TrainOutcome<B>, ExperimentError> {
+    let RunContext { dir, quiet, device } = *context;
     let train_config = TrainConfig {
         seed,
         batch_size: spec.train.batch_size,
@@ -507,18 +509,25 @@ fn summary(set: &ScoredSet) -> SetSummary {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A model's curves to draw: ROC per OOD set, and the training loss per step.
+struct Curves<'a> {
+    roc: Vec<Curve>,
+    history: &'a [(f64, f64)],
+}
+
 fn write_figures<B: FlowBackend>(
     spec: &ModelSpec,
     model: &FlowNet<B>,
     scored: &ScoredSets<ScoredSet>,
-    roc_curves: Vec<Curve>,
-    history: &[(f64, f64)],
+    Curves {
+        roc: roc_curves,
+        history,
+    }: Curves<'_>,
     config: &ExperimentConfig,
     seed: u64,
-    dir: &Path,
-    device: &B::Device,
+    context: &RunContext<'_, B::Device>,
 ) -> Result<Vec<String>, ExperimentError> {
+    let (dir, device) = (context.dir, context.device);
     let name = &spec.name;
     let mut written = Vec::new();
 

@@ -198,7 +198,12 @@ pub fn run_with<B: FlowAutodiffBackend>(
         images_before: 0,
         checkpoint: None,
     };
-    drive(flow, train, &plan, state, data, negative, device, options)
+    let setup = RunSetup {
+        flow,
+        train,
+        plan: &plan,
+    };
+    drive(setup, state, data, negative, device, options)
 }
 
 /// Continues the run whose checkpoint is in `dir`, on the same `data`, until its
@@ -282,16 +287,12 @@ pub fn resume_with<B: FlowAutodiffBackend>(
         checkpoint_dir: Some(dir.to_path_buf()),
         ..options.clone()
     };
-    drive(
-        &meta.flow,
-        &meta.train,
-        &plan,
-        state,
-        data,
-        negative,
-        device,
-        &options,
-    )
+    let setup = RunSetup {
+        flow: &meta.flow,
+        train: &meta.train,
+        plan: &plan,
+    };
+    drive(setup, state, data, negative, device, &options)
 }
 
 /// Resumes the run in `options.checkpoint_dir` if a checkpoint is there, else starts
@@ -523,17 +524,24 @@ struct RunState<B: FlowAutodiffBackend> {
     checkpoint: Option<PathBuf>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a run was set up with: the flow, the training configuration and the plan
+/// derived from them and the data.
+#[derive(Clone, Copy)]
+struct RunSetup<'a> {
+    flow: &'a FlowConfig,
+    train: &'a TrainConfig,
+    plan: &'a RunPlan,
+}
+
 fn drive<B: FlowAutodiffBackend>(
-    flow: &FlowConfig,
-    train: &TrainConfig,
-    plan: &RunPlan,
+    setup: RunSetup<'_>,
     mut state: RunState<B>,
     data: &ImageDataset,
     negative: Option<NegativeData<'_>>,
     device: &B::Device,
     options: &RunOptions,
 ) -> Result<TrainOutcome<B>, TrainError> {
+    let RunSetup { plan, .. } = setup;
     let started = Instant::now();
     let stop_at = options
         .stop_after_steps
@@ -624,7 +632,7 @@ fn drive<B: FlowAutodiffBackend>(
             .is_some_and(|every| every > 0 && (step + 1).is_multiple_of(every));
         if due {
             if let Some(dir) = &options.checkpoint_dir {
-                state.checkpoint = Some(save(dir, flow, train, plan, &state, started, images_now)?);
+                state.checkpoint = Some(save(dir, setup, &state, started, images_now)?);
                 written_at = Some(step + 1);
             }
         }
@@ -633,7 +641,7 @@ fn drive<B: FlowAutodiffBackend>(
 
     if let Some(dir) = &options.checkpoint_dir {
         if written_at != Some(state.trainer.steps()) {
-            state.checkpoint = Some(save(dir, flow, train, plan, &state, started, images_now)?);
+            state.checkpoint = Some(save(dir, setup, &state, started, images_now)?);
         }
     }
     let steps = state.trainer.steps();
@@ -653,9 +661,7 @@ fn drive<B: FlowAutodiffBackend>(
 
 fn save<B: FlowAutodiffBackend>(
     dir: &Path,
-    flow: &FlowConfig,
-    train: &TrainConfig,
-    plan: &RunPlan,
+    RunSetup { flow, train, plan }: RunSetup<'_>,
     state: &RunState<B>,
     started: Instant,
     images_now: u64,

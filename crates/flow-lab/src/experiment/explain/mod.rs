@@ -23,7 +23,7 @@ use flow_data::{Batcher, ImageDataset};
 use flow_plot::{ColourKey, Image, PanelFigure};
 
 use super::eval::ScoredSet;
-use super::run::EvalSets;
+use super::run::{EvalSets, RunContext};
 use super::sets::ScoredSets;
 use super::{ExperimentError, ModelSpec};
 
@@ -92,17 +92,15 @@ pub fn write_model_figures<B: FlowBackend>(
 /// The experiment's call: [`write_model_figures`] for a model just scored, with the
 /// in-distribution test set and the natural OOD set as the pair shown, and the
 /// per-layer terms of every scored set but the training one.
-#[allow(clippy::too_many_arguments)]
 pub(in crate::experiment) fn write_scored_model_figures<B: FlowBackend>(
     model: &FlowNet<B>,
     spec: &ModelSpec,
     scored: &ScoredSets<ScoredSet>,
     sets: &EvalSets,
     seed: u64,
-    dir: &Path,
-    quiet: bool,
-    device: &B::Device,
+    context: &RunContext<'_, B::Device>,
 ) -> Result<Vec<String>, ExperimentError> {
+    let RunContext { dir, quiet, device } = *context;
     let started = Instant::now();
     let data = ExplainData {
         in_name: &sets.in_test.name,

@@ -22,7 +22,9 @@ use super::result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
 use crate::experiment::config::{ExperimentConfig, ModelSpec};
 use crate::experiment::detect::detect;
 use crate::experiment::eval::evenly_spaced;
-use crate::experiment::run::{eval_sets, load_data, model_seed, train_model, EvalSets, RunData};
+use crate::experiment::run::{
+    eval_sets, load_data, model_seed, train_model, EvalSets, RunContext, RunData,
+};
 use crate::experiment::sets::{NamedSet, ScoredSets};
 use crate::experiment::ExperimentError;
 use crate::seeds::stream_seed;
@@ -116,7 +118,12 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         };
         let seed = model_seed(config, k);
         // The run trained it already: this loads its finished checkpoint.
-        let flow = train_model::<B>(spec, seed, &data.train, None, dir, true, self.device)?.model;
+        let context = RunContext {
+            dir,
+            quiet: true,
+            device: self.device,
+        };
+        let flow = train_model::<B>(spec, seed, &data.train, None, &context)?.model;
         let in_train_indices = evenly_spaced(data.train.len(), config.eval.in_train_limit);
         let mut directions = vec![self.run(Direction {
             flow,
@@ -155,16 +162,12 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 swapped.in_name(),
                 twin.train.steps
             );
-            let flow = train_model::<B>(
-                &twin,
-                twin_seed,
-                &reverse_data.train,
-                None,
-                dir,
-                self.quiet,
-                self.device,
-            )?
-            .model;
+            let context = RunContext {
+                quiet: self.quiet,
+                ..context
+            };
+            let flow =
+                train_model::<B>(&twin, twin_seed, &reverse_data.train, None, &context)?.model;
             let in_train_indices =
                 evenly_spaced(reverse_data.train.len(), config.eval.in_train_limit);
             directions.push(self.run(Direction {
