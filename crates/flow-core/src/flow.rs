@@ -87,8 +87,6 @@ pub trait Flow<B: Backend> {
 pub struct LayerRecord<B: Backend> {
     /// The layer's name, e.g. `scale0.checkerboard1`.
     pub name: String,
-    /// What kind of layer it is, for reports.
-    pub kind: String,
     /// Its `log|det J|` per sample, `[N]`.
     pub log_det: Tensor<B, 1>,
     /// For coupling layers traced with [`Trace::with_couplings`]: `s`, `t` and the output.

@@ -72,14 +72,15 @@ fn every_coupling_starts_as_the_identity() {
         // The same seed without the flag draws the same directions but does not start
         // as the identity: the flag changes the starting map, nothing else.
         let plain = config.init::<Cpu>(3, &device).unwrap();
-        let mut trace = Trace::new();
+        // Traced with the couplings' internals, which only coupling layers record.
+        let mut trace = Trace::with_couplings();
         plain
             .forward_traced(images::<Cpu>(4, &device), Some(&mut trace))
             .unwrap();
         let moved = trace
             .layers()
             .iter()
-            .filter(|record| record.kind.starts_with("coupling"))
+            .filter(|record| record.coupling.is_some())
             .any(|record| host(record.log_det.clone()).iter().any(|v| *v != 0.0));
         assert!(moved, "{name}: the plain flow starts as the identity too");
     }

@@ -44,7 +44,6 @@ pub use classifier::{
 pub use embeddings::Embeddings;
 pub use error::{EmbedError, Result};
 pub use fit::{fit_flow, log_prob_embeddings, FlowFitConfig};
-pub use flow_core::grads::clip_global_norm;
 pub use gaussian::{ClassConditionalGaussian, GaussianFit, DEFAULT_RIDGE};
 pub use model_file::MODEL_FILE_VERSION;
 pub use progress::FitProgress;

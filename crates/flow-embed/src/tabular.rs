@@ -205,7 +205,6 @@ impl<B: FlowBackend> Permutation<B> {
         if let Some(trace) = trace {
             trace.push(LayerRecord {
                 name: self.name.clone(),
-                kind: "permutation".into(),
                 log_det: log_det.clone(),
                 coupling: None,
             });
@@ -414,7 +413,6 @@ impl<B: FlowBackend> TabularFlow<B> {
         if let Some(trace) = trace.as_deref_mut() {
             trace.push(LayerRecord {
                 name: "standardize".into(),
-                kind: "standardize".into(),
                 log_det: log_det.clone(),
                 coupling: None,
             });

@@ -69,7 +69,6 @@ impl<B: Backend> ActNorm<B> {
         if let Some(trace) = trace {
             trace.push(LayerRecord {
                 name: self.name.clone(),
-                kind: "actnorm".into(),
                 log_det: log_det.clone(),
                 coupling: None,
             });

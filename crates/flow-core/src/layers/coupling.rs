@@ -44,7 +44,6 @@ pub struct AffineCoupling<B: FlowBackend> {
     /// `[1, C, H, W]` ones where `s` and `t` apply (masked couplings).
     transform: Option<Tensor<B, 4>>,
     channel_split: Option<ChannelSplit>,
-    kind: String,
     name: String,
 }
 
@@ -95,7 +94,6 @@ impl<B: FlowBackend> AffineCoupling<B> {
             condition,
             transform,
             channel_split,
-            kind: format!("{kind:?}"),
             name,
         })
     }
@@ -164,7 +162,6 @@ impl<B: FlowBackend> AffineCoupling<B> {
             });
             trace.push(LayerRecord {
                 name: self.name.clone(),
-                kind: format!("coupling {}", self.kind),
                 log_det: log_det.clone(),
                 coupling,
             });

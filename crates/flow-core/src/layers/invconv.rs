@@ -102,7 +102,6 @@ impl<B: Backend> InvConv1x1<B> {
         if let Some(trace) = trace {
             trace.push(LayerRecord {
                 name: self.name.clone(),
-                kind: "invertible 1x1 conv".into(),
                 log_det: log_det.clone(),
                 coupling: None,
             });

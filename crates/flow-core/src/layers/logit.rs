@@ -54,7 +54,6 @@ impl LogitPreprocess {
         if let Some(trace) = trace {
             trace.push(LayerRecord {
                 name: "preprocess".into(),
-                kind: "logit".into(),
                 log_det: log_det.clone(),
                 coupling: None,
             });
