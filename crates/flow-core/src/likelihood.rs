@@ -54,7 +54,13 @@ impl<B: Backend> LogLikelihood<B> {
     }
 }
 
-/// `-log_p / (D ln 2)`.
+/// Bits per dimension of one log-likelihood of `log_p` nats over `dims` dimensions:
+/// `-log_p / (D ln 2)` (the loss as bits/dim is `bits_per_dim(-loss, dims)`).
+pub fn bits_per_dim(log_p: f64, dims: usize) -> f64 {
+    -log_p / (dims as f64 * std::f64::consts::LN_2)
+}
+
+/// `-log_p / (D ln 2)` per sample ([`bits_per_dim`] on tensors).
 pub fn nats_to_bits_per_dim<B: Backend>(log_p: Tensor<B, 1>, dims: usize) -> Tensor<B, 1> {
     log_p.div_scalar(-(dims as f64) * std::f64::consts::LN_2)
 }

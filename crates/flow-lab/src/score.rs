@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::AutodiffModule;
+use flow_core::likelihood::bits_per_dim;
 use flow_data::formats::source::{read_images, NamedImages};
 use flow_data::{BatchPlan, Batcher, ImageDataset};
 use flow_kernels::{FlowAutodiffBackend, FlowBackend};
@@ -329,7 +330,7 @@ impl BackendJob for ScoreJob {
             scores.push(Box::new(Waic::new(members.iter().collect())?));
         }
 
-        let dims = model.dims() as f64;
+        let dims = model.dims();
         let total: usize = sources.iter().map(|(_, s)| s.dataset.len()).sum();
         let bar = progress_bar(total as u64, self.quiet);
         let mut rows = Vec::with_capacity(total);
@@ -342,7 +343,7 @@ impl BackendJob for ScoreJob {
                     name: name.clone(),
                     set: *set,
                     log_likelihood,
-                    bits_per_dim: -log_likelihood / (dims * std::f64::consts::LN_2),
+                    bits_per_dim: bits_per_dim(log_likelihood, dims),
                     others: values[1..].iter().map(|column| column[i]).collect(),
                 });
             }

@@ -1,6 +1,7 @@
 //! Per-image log-likelihoods of a dataset under a trained flow.
 
 use burn::tensor::Tensor;
+use flow_core::likelihood::bits_per_dim;
 use flow_core::{FlowNet, Trace};
 use flow_data::{BatchPlan, Batcher, ImageDataset};
 use flow_kernels::FlowBackend;
@@ -114,11 +115,8 @@ pub fn score_set<B: FlowBackend>(
             offset += indices.len();
         }
     }
-    let dims = model.dims() as f64;
-    let bits_per_dim = total
-        .iter()
-        .map(|ll| -ll / (dims * std::f64::consts::LN_2))
-        .collect();
+    let dims = model.dims();
+    let bits_per_dim = total.iter().map(|&ll| bits_per_dim(ll, dims)).collect();
     Ok(ScoredSet {
         name: name.to_string(),
         log_likelihood: total,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer, RmsProp, RmsPropConfig};
 use burn::tensor::{ElementConversion, Tensor};
+use flow_core::likelihood::bits_per_dim;
 use flow_core::FlowNet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -404,7 +405,7 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
                 return Err(e.into());
             }
         };
-        let dims = likelihood.dims as f64;
+        let dims = likelihood.dims;
         let nats = likelihood.nats();
         let (loss, in_loss) = match hinge {
             Some(hinge) => {
@@ -451,7 +452,7 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
         self.step += 1;
         Ok(StepStats {
             loss_nats,
-            loss_bits_per_dim: loss_nats / (dims * std::f64::consts::LN_2),
+            loss_bits_per_dim: bits_per_dim(-loss_nats, dims),
             grad_norm,
         })
     }
