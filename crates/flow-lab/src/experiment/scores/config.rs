@@ -43,6 +43,35 @@ impl ScoreKind {
     ];
 }
 
+/// The out-of-distribution half of the validation pair: a transform of held-out
+/// in-distribution training images. In a configuration either a synthetic set's name
+/// (`validation = "flip_vertical"`) or `validation = { mutation_rate = 0.2 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ValidationOod {
+    /// The images under one of the synthetic transforms (flips, inversion, ...).
+    Synthetic(SyntheticSet),
+    /// The images with each pixel, with this probability, replaced by a uniform draw
+    /// (`flow_data::mutate_pixels`): Ren et al.'s validation set when no OOD data is at
+    /// hand.
+    Mutated {
+        /// The probability that a pixel is replaced.
+        mutation_rate: f64,
+    },
+}
+
+impl ValidationOod {
+    /// What the transform does, for reports (`flipped up-down`).
+    pub fn label(self) -> String {
+        match self {
+            ValidationOod::Synthetic(set) => set.label().to_string(),
+            ValidationOod::Mutated { mutation_rate } => {
+                format!("with each pixel replaced by noise with probability {mutation_rate}")
+            }
+        }
+    }
+}
+
 /// The OOD-scores table of a run: every chosen score computed from one trained pixel
 /// flow (and the flows it needs: backgrounds, ensemble members), in both directions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,7 +106,7 @@ pub struct ScoresStudyConfig {
     /// The validation OOD set for every choice of hyper-parameter: this transform of
     /// held-out in-distribution training images (never the natural OOD set, never a
     /// test image).
-    pub validation: SyntheticSet,
+    pub validation: ValidationOod,
     /// In-distribution training images in the validation pair (and the calibration set
     /// of the combination's p-values).
     pub validation_size: usize,
@@ -111,7 +140,7 @@ impl ScoresStudyConfig {
             kde_bandwidth_factors: vec![0.5, 1.0, 2.0],
             typicality_batch_sizes: vec![1, 2, 5, 10],
             gradient_limit,
-            validation: SyntheticSet::FlipVertical,
+            validation: ValidationOod::Synthetic(SyntheticSet::FlipVertical),
             validation_size,
             both_directions: true,
         }
@@ -154,6 +183,11 @@ impl ScoresStudyConfig {
         }
         if self.validation_size < 2 {
             problems.push("scores.validation_size: at least 2 images".into());
+        }
+        if let ValidationOod::Mutated { mutation_rate } = self.validation {
+            if !(0.0..=1.0).contains(&mutation_rate) {
+                problems.push("scores.validation: a mutation rate in [0, 1]".into());
+            }
         }
         if self.twin_steps == Some(0) {
             problems.push("scores.twin_steps: at least 1 when set".into());
@@ -212,10 +246,42 @@ mod tests {
         ] {
             assert!(problems.contains(field), "{field} missing from: {problems}");
         }
+        bad.validation = ValidationOod::Mutated { mutation_rate: 2.0 };
+        assert!(bad.problems().join("; ").contains("scores.validation"));
+        bad.validation = ValidationOod::Mutated { mutation_rate: 0.2 };
         // A grid the table does not use is not a problem.
         bad.scores = vec![ScoreKind::Typicality];
         bad.twin_steps = None;
         bad.typicality_batch_sizes = vec![5];
         assert!(bad.problems().is_empty(), "{:?}", bad.problems());
+    }
+}
+
+#[cfg(test)]
+mod validation_tests {
+    use super::*;
+
+    #[test]
+    fn the_validation_set_reads_as_a_synthetic_name_or_a_mutation_rate() {
+        #[derive(Deserialize, Serialize)]
+        struct Holder {
+            validation: ValidationOod,
+        }
+        let flips: Holder = toml::from_str("validation = \"flip_vertical\"").unwrap();
+        assert_eq!(
+            flips.validation,
+            ValidationOod::Synthetic(SyntheticSet::FlipVertical)
+        );
+        let mutated: Holder = toml::from_str("validation = { mutation_rate = 0.2 }").unwrap();
+        assert_eq!(
+            mutated.validation,
+            ValidationOod::Mutated { mutation_rate: 0.2 }
+        );
+        // Written back the same way (the committed results' shape).
+        assert_eq!(
+            serde_json::to_string(&flips.validation).unwrap(),
+            "\"flip_vertical\""
+        );
+        assert!(toml::from_str::<Holder>("validation = \"sideways\"").is_err());
     }
 }

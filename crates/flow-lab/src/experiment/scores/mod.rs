@@ -8,6 +8,6 @@ mod report;
 mod result;
 mod study;
 
-pub use config::{ScoreKind, ScoresStudyConfig, StudySize};
+pub use config::{ScoreKind, ScoresStudyConfig, StudySize, ValidationOod};
 pub use result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
 pub(in crate::experiment) use study::StudyContext;

@@ -17,7 +17,7 @@ use flow_ood::scores::{
 use flow_ood::units::Nats;
 use flow_ood::{auroc, Orientation};
 
-use super::config::{ScoreKind, ScoresStudyConfig};
+use super::config::{ScoreKind, ScoresStudyConfig, ValidationOod};
 use super::result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
 use crate::experiment::config::{ExperimentConfig, ModelSpec};
 use crate::experiment::detect::detect;
@@ -363,7 +363,12 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             .collect();
         let val_in = direction.train.select(&picked)?;
         let seed = stream_seed(direction.seed, "validation set");
-        let val_ood = self.study.validation.generator().generate(&val_in, seed)?;
+        let val_ood = match self.study.validation {
+            ValidationOod::Synthetic(set) => set.generator().generate(&val_in, seed)?,
+            ValidationOod::Mutated { mutation_rate } => {
+                mutate_pixels(&val_in, mutation_rate, seed)?
+            }
+        };
         Ok((val_in, val_ood))
     }
 
