@@ -6,6 +6,40 @@
 //! test), so callers score every kind the same way: [`score_all`] over batches, then the
 //! metrics of this crate on the resulting [`OrientedScores`].
 //!
+//! ```
+//! use burn::backend::Flex;
+//! use burn::tensor::{Tensor, TensorData};
+//! use flow_core::FlowConfig;
+//! use flow_masks::MaskSchedule;
+//! use flow_ood::scores::{score_all, Codec, InputComplexity, Typicality};
+//! use flow_ood::{evaluate_oriented, EvaluateOptions};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Any trained flow: here a fresh one on 1x4x4 images.
+//! let flow = FlowConfig::single_scale([1, 4, 4], MaskSchedule::checkerboard(2), 1, 4)
+//!     .init::<Flex>(0, &Default::default())?;
+//! // Dequantized 8-bit images, (pixel + 0.5) / 256.
+//! let images = |pixels: Vec<f32>, n: usize| {
+//!     let values = pixels.iter().map(|p| (p + 0.5) / 256.0).collect::<Vec<f32>>();
+//!     Tensor::<Flex, 4>::from_data(TensorData::new(values, [n, 1, 4, 4]), &Default::default())
+//! };
+//! let ramps = images((0..64).map(|i| (i * 16 % 256) as f32).collect(), 4);
+//! let flat = images(vec![200.0; 64], 4);
+//!
+//! let complexity = InputComplexity::new(&flow, Codec::Png);
+//! let in_scores = score_all(&complexity, [ramps.clone()])?;
+//! let ood_scores = score_all(&complexity, [flat])?;
+//! let report = evaluate_oriented(&in_scores, &ood_scores, &EvaluateOptions::default())?;
+//! assert!((0.0..=1.0).contains(&report.auroc.value));
+//!
+//! // A typicality score needs the mean training log-likelihood (here: of the ramps).
+//! let train = score_all(&flow_ood::scores::LogLikelihood::new(&flow), [ramps])?;
+//! let entropy = flow_ood::scores::entropy_estimate(&train.values)?;
+//! let _typicality = Typicality::new(&flow, entropy);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! | score | formula | higher means | source |
 //! |---|---|---|---|
 //! | [`LogLikelihood`] | `log p(x)` (nats) | in-distribution | the paper |
