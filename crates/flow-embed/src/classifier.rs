@@ -20,7 +20,7 @@ use flow_kernels::{FlowAutodiffBackend, FlowBackend};
 use serde::{Deserialize, Serialize};
 
 use crate::embeddings::Embeddings;
-use crate::error::{EmbedError, Result};
+use crate::error::{EmbedError, Result, Trained};
 use crate::progress::FitProgress;
 use crate::train_loop::{self, BatchLoss, Schedule};
 
@@ -326,7 +326,7 @@ pub fn fit_classifier<B: FlowAutodiffBackend>(
     }
     let mut batcher = Batcher::scaled();
     train_loop::train(
-        "classifier",
+        Trained::Classifier,
         model,
         &schedule,
         data.len(),

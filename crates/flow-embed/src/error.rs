@@ -25,12 +25,12 @@ pub enum EmbedError {
     /// The training loss (or its gradient) turned non-finite: the model diverged.
     #[error("{what} step {step}: the {quantity} is not finite ({value}); the model diverged (try a lower learning rate or stronger gradient clipping)")]
     Diverged {
-        /// What was being trained (`"tabular flow"`, `"classifier"`).
-        what: &'static str,
+        /// What was being trained.
+        what: Trained,
         /// The 0-based step that failed.
         step: u64,
-        /// `"loss"` or `"gradient norm"`.
-        quantity: &'static str,
+        /// Which quantity turned non-finite.
+        quantity: DivergedQuantity,
         /// The non-finite value.
         value: f64,
     },
@@ -84,3 +84,39 @@ impl EmbedError {
 
 /// The crate's result type.
 pub type Result<T, E = EmbedError> = std::result::Result<T, E>;
+
+/// What a training loop of this crate trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trained {
+    /// The tabular flow on embeddings.
+    TabularFlow,
+    /// The CNN classifier whose penultimate layer is the embedding.
+    Classifier,
+}
+
+impl std::fmt::Display for Trained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Trained::TabularFlow => "tabular flow",
+            Trained::Classifier => "classifier",
+        })
+    }
+}
+
+/// The quantity of a training step that turned non-finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DivergedQuantity {
+    /// The batch loss, after the forward pass.
+    Loss,
+    /// The global gradient norm, after the backward pass.
+    GradientNorm,
+}
+
+impl std::fmt::Display for DivergedQuantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DivergedQuantity::Loss => "loss",
+            DivergedQuantity::GradientNorm => "gradient norm",
+        })
+    }
+}

@@ -6,7 +6,7 @@ use flow_kernels::{FlowAutodiffBackend, FlowBackend};
 use serde::{Deserialize, Serialize};
 
 use crate::embeddings::Embeddings;
-use crate::error::{EmbedError, Result};
+use crate::error::{EmbedError, Result, Trained};
 use crate::progress::FitProgress;
 use crate::standardize::Standardizer;
 use crate::tabular::{TabularFlow, TabularFlowConfig};
@@ -113,7 +113,7 @@ pub fn fit_flow<B: FlowAutodiffBackend>(
         model = model.initialize_actnorm(gather::<B>(data, &first, device))?;
     }
     train_loop::train(
-        "tabular flow",
+        Trained::TabularFlow,
         model,
         &schedule,
         data.len(),

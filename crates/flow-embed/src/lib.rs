@@ -42,7 +42,7 @@ pub use classifier::{
     ConvBlock,
 };
 pub use embeddings::Embeddings;
-pub use error::{EmbedError, Result};
+pub use error::{DivergedQuantity, EmbedError, Result, Trained};
 pub use fit::{fit_flow, log_prob_embeddings, FlowFitConfig};
 pub use gaussian::{ClassConditionalGaussian, GaussianFit, DEFAULT_RIDGE};
 pub use model_file::MODEL_FILE_VERSION;

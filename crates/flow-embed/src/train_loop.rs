@@ -15,7 +15,7 @@ use flow_core::grads::clip_global_norm;
 use flow_core::schedule::LrSchedule;
 use flow_data::BatchPlan;
 
-use crate::error::{EmbedError, Result};
+use crate::error::{DivergedQuantity, EmbedError, Result, Trained};
 use crate::progress::FitProgress;
 
 /// The optimisation settings both fit configurations hold.
@@ -82,7 +82,7 @@ fn scheduled_lr(peak: f64, cosine: bool, step: u64, total: u64) -> f64 {
 /// What `batch_loss` returns, a bad batch plan, or [`EmbedError::Diverged`] naming the
 /// step where the loss or gradient norm turned non-finite.
 pub(crate) fn train<B, M>(
-    what: &'static str,
+    what: Trained,
     mut model: M,
     schedule: &Schedule,
     rows: usize,
@@ -111,12 +111,12 @@ where
                 value,
             };
             if !loss_value.is_finite() {
-                return Err(diverged("loss", loss_value));
+                return Err(diverged(DivergedQuantity::Loss, loss_value));
             }
             let mut grads = GradientsParams::from_grads(loss.backward(), &model);
             let grad_norm = clip_global_norm(&model, &mut grads, schedule.grad_clip_norm);
             if !grad_norm.is_finite() {
-                return Err(diverged("gradient norm", grad_norm));
+                return Err(diverged(DivergedQuantity::GradientNorm, grad_norm));
             }
             let lr = scheduled_lr(schedule.learning_rate, schedule.cosine_decay, step, total);
             model = optimizer.step(lr, model, grads);

@@ -89,9 +89,11 @@ fn a_diverging_fit_names_the_step() {
         ..TabularFlowConfig::new(3)
     };
     match fit_flow::<B>(&config, &fit, &train, &device, |_| {}) {
-        Err(e @ EmbedError::Diverged { step, .. }) => {
+        Err(e @ EmbedError::Diverged { step, what, .. }) => {
             assert!(step > 0);
-            assert!(e.to_string().contains(&format!("step {step}")), "{e}");
+            assert_eq!(what, flow_embed::Trained::TabularFlow);
+            let message = e.to_string();
+            assert!(message.contains(&format!("tabular flow step {step}")), "{e}");
         }
         other => panic!("expected divergence, got {:?}", other.map(|_| ())),
     }
