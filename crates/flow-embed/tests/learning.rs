@@ -93,7 +93,10 @@ fn a_diverging_fit_names_the_step() {
             assert!(step > 0);
             assert_eq!(what, flow_embed::Trained::TabularFlow);
             let message = e.to_string();
-            assert!(message.contains(&format!("tabular flow step {step}")), "{e}");
+            assert!(
+                message.contains(&format!("tabular flow step {step}")),
+                "{e}"
+            );
         }
         other => panic!("expected divergence, got {:?}", other.map(|_| ())),
     }
