@@ -792,11 +792,10 @@ fn norm(g: &[f64]) -> f64 {
 fn compressed_lengths(images: &ImageDataset, codec: Codec) -> Result<Vec<f64>, ExperimentError> {
     let shape = images.shape();
     let dims = [shape.channels, shape.height, shape.width];
-    (0..images.len())
-        .map(|i| {
-            let pixels = images.image(i).unwrap_or(&[]);
-            Ok(codec.compressed_bits(pixels, dims)?.value())
-        })
+    images
+        .pixels()
+        .chunks_exact(shape.len().max(1))
+        .map(|pixels| Ok(codec.compressed_bits(pixels, dims)?.value()))
         .collect()
 }
 
