@@ -268,7 +268,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 let lengths = direction
                     .sets
                     .try_map(|set| compressed_lengths(&set.images, codec))?;
-                let complexity = zip_sets(&log_p, &lengths, |l, c| {
+                let complexity = log_p.zip_with(&lengths, |l, c| {
                     l.iter()
                         .zip(c)
                         .map(|(&nats, &bits)| {
@@ -580,7 +580,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         let background_log_p = direction
             .sets
             .try_map(|set| self.log_likelihoods(&background, &set.images, seed))?;
-        let values = zip_sets(log_p, &background_log_p, |f, b| {
+        let values = log_p.zip_with(&background_log_p, |f, b| {
             f.iter().zip(b).map(|(f, b)| f - b).collect()
         });
         let head = RowHead::new(
@@ -803,9 +803,4 @@ fn compressed_lengths(images: &ImageDataset, codec: Codec) -> Result<Vec<f64>, E
 /// when the scores cannot be ranked, so that such a setting is never chosen).
 fn validation_auroc(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> f64 {
     auroc(in_values, ood_values, orientation).unwrap_or(f64::NAN)
-}
-
-/// `f` applied to `a`'s and `b`'s value of every role.
-fn zip_sets(a: &Values, b: &Values, f: impl FnMut(&Vec<f64>, &Vec<f64>) -> Vec<f64>) -> Values {
-    a.zip_with(b, f)
 }
