@@ -43,6 +43,14 @@ impl ScoreKind {
     ];
 }
 
+/// The presets' validation OOD set: held-out training images with a fifth of their
+/// pixels replaced by noise. Up-down flips, the other candidate, leave every setting near
+/// AUROC 0.5 on FashionMNIST (a flow cannot tell them apart), so the choice would be
+/// noise; mutated images are told apart by every setting, and the tie is broken by the
+/// separation (see the study's validation module). The rate is the middle of Ren et al.'s
+/// grid, so that at the CPU sizes no background trained on exactly this noise.
+pub const VALIDATION_MUTATION_RATE: f64 = 0.2;
+
 /// The out-of-distribution half of the validation pair: a transform of held-out
 /// in-distribution training images. In a configuration either a synthetic set's name
 /// (`validation = "flip_vertical"`) or `validation = { mutation_rate = 0.2 }`.
@@ -117,7 +125,8 @@ pub struct ScoresStudyConfig {
 
 impl ScoresStudyConfig {
     /// The table on `model` with every score, the grids and sizes given, validated on
-    /// up-down flips, in both directions.
+    /// held-out training images mutated at [`VALIDATION_MUTATION_RATE`], in both
+    /// directions.
     pub fn every_score(model: &str, twin_steps: Option<u64>, size: StudySize) -> Self {
         let (mutation_rates, weight_decays, ensemble_size) = match size {
             StudySize::Tiny | StudySize::Cpu => (vec![0.1, 0.3], vec![0.0], 2),
@@ -140,7 +149,9 @@ impl ScoresStudyConfig {
             kde_bandwidth_factors: vec![0.5, 1.0, 2.0],
             typicality_batch_sizes: vec![1, 2, 5, 10],
             gradient_limit,
-            validation: ValidationOod::Synthetic(SyntheticSet::FlipVertical),
+            validation: ValidationOod::Mutated {
+                mutation_rate: VALIDATION_MUTATION_RATE,
+            },
             validation_size,
             both_directions: true,
         }

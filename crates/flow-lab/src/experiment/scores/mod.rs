@@ -7,6 +7,7 @@ mod config;
 mod report;
 mod result;
 mod study;
+mod validation;
 
 pub use config::{ScoreKind, ScoresStudyConfig, StudySize, ValidationOod};
 pub use result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};

@@ -110,18 +110,25 @@ impl DirectionScores {
             let _ = writeln!(
                 md,
                 "\nLikelihood-ratio backgrounds (the chosen one has the highest validation \
-                 AUROC):\n"
+                 AUROC; AUROCs within 0.001 count as tied and the larger separation, the gap \
+                 between the validation pair's mean ratios in pooled standard deviations, \
+                 wins):\n"
             );
             let _ = writeln!(
                 md,
-                "| background | validation AUROC | {natural} AUROC (oracle, not used) |"
+                "| background | validation AUROC | separation (sd) | {natural} AUROC (oracle, not used) |"
             );
-            let _ = writeln!(md, "|---|---:|---:|");
+            let _ = writeln!(md, "|---|---:|---:|---:|");
             for point in &self.background_grid {
                 let _ = writeln!(
                     md,
-                    "| {} | {:.3} | {:.3} |",
-                    point.setting, point.validation_auroc, point.oracle_natural_auroc
+                    "| {} | {:.3} | {} | {:.3} |",
+                    point.setting,
+                    point.validation_auroc,
+                    point
+                        .validation_separation
+                        .map_or("-".to_string(), |s| format!("{s:.2}")),
+                    point.oracle_natural_auroc
                 );
             }
         }

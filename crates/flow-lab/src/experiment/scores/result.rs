@@ -73,6 +73,11 @@ pub struct GridPoint {
     pub setting: String,
     /// AUROC on the validation pair (what the choice used).
     pub validation_auroc: f64,
+    /// Gap between the validation pair's mean ratios in pooled standard deviations (what
+    /// breaks a tie in AUROC).
+    /// `None` when undefined (constant or non-finite values) and in older results files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_separation: Option<f64>,
     /// AUROC on the natural OOD set's scored subset: what an oracle choosing on the
     /// test OOD set would see; reported, never used.
     pub oracle_natural_auroc: f64,

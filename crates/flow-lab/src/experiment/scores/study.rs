@@ -19,6 +19,7 @@ use flow_ood::{auroc, Orientation};
 
 use super::config::{ScoreKind, ScoresStudyConfig, ValidationOod};
 use super::result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
+use super::validation::ValidationFit;
 use crate::experiment::config::{ExperimentConfig, ModelSpec};
 use crate::experiment::detect::detect;
 use crate::experiment::eval::evenly_spaced;
@@ -442,27 +443,32 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
     ) -> Result<(ScoreRow, (Values, Vec<f64>)), ExperimentError> {
         let started = Instant::now();
         let orientation = Orientation::HigherIsInDistribution;
-        let mut best: Option<(f64, f64)> = None;
+        let mut best: Option<(f64, ValidationFit)> = None;
         for &factor in &self.study.kde_bandwidth_factors {
             let dose = Dose::fit(flow, &stats.in_train, Bandwidth::Scott(factor))?;
-            let auc = validation_auroc(
+            let fit = ValidationFit::of(
                 &dose.score_statistics(&val_stats.0),
                 &dose.score_statistics(&val_stats.1),
                 orientation,
             );
-            if best.is_none_or(|(_, b)| auc > b) {
-                best = Some((factor, auc));
+            if best.is_none_or(|(_, b)| fit.beats(&b)) {
+                best = Some((factor, fit));
             }
         }
-        let (factor, auc) = best.unwrap_or((1.0, f64::NAN));
+        let unranked = ValidationFit {
+            auroc: f64::NAN,
+            separation: f64::NAN,
+        };
+        let (factor, fit) = best.unwrap_or((1.0, unranked));
         let dose = Dose::fit(flow, &stats.in_train, Bandwidth::Scott(factor))?;
         let values = stats.map(|s| dose.score_statistics(s));
         let calibration = dose.score_statistics(&val_stats.0);
         let head = RowHead::new("DoSE (KDE)", orientation, started.elapsed().as_secs_f64());
         let mut row = self.row(head, &values, direction)?;
         row.chosen = Some(format!(
-            "bandwidth {factor} x Scott's rule, {} statistics (validation AUROC {auc:.3})",
-            dose.statistics_used()
+            "bandwidth {factor} x Scott's rule, {} statistics ({})",
+            dose.statistics_used(),
+            fit.describe()
         ));
         Ok((row, (values, calibration)))
     }
@@ -526,7 +532,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             natural.select(&oracle_ood)?,
         );
         let mut grid = Vec::new();
-        let mut best: Option<(usize, f64, FlowNet<B::InnerBackend>, String)> = None;
+        let mut best: Option<(usize, ValidationFit, FlowNet<B::InnerBackend>, String)> = None;
         for &rate in &self.study.mutation_rates {
             for &decay in &self.study.weight_decays {
                 let name = format!("{}_background_mu{rate}_wd{decay}", direction.name);
@@ -538,7 +544,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 let ratio = |fg: &[f64], bg: Vec<f64>| -> Vec<f64> {
                     fg.iter().zip(bg).map(|(f, b)| f - b).collect()
                 };
-                let validation = validation_auroc(
+                let validation = ValidationFit::of(
                     &ratio(
                         &val_log_p.in_values,
                         self.log_likelihoods(&background, val_in, seed)?,
@@ -551,7 +557,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 );
                 let pick =
                     |v: &[f64], idx: &[usize]| -> Vec<f64> { idx.iter().map(|&i| v[i]).collect() };
-                let oracle = validation_auroc(
+                let oracle = auroc_or_nan(
                     &ratio(
                         &pick(&log_p.in_test, &oracle_in),
                         self.log_likelihoods(&background, &oracle_sets.0, seed)?,
@@ -564,10 +570,11 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 );
                 grid.push(GridPoint {
                     setting: format!("mu {rate}, weight decay {decay}"),
-                    validation_auroc: validation,
+                    validation_auroc: validation.auroc,
+                    validation_separation: Some(validation.separation).filter(|s| s.is_finite()),
                     oracle_natural_auroc: oracle,
                 });
-                if best.as_ref().is_none_or(|(_, b, _, _)| validation > *b) {
+                if best.as_ref().is_none_or(|(_, b, _, _)| validation.beats(b)) {
                     best = Some((grid.len() - 1, validation, background, name));
                 }
             }
@@ -590,9 +597,10 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         );
         let mut row = self.row(head, &values, direction)?;
         row.chosen = Some(format!(
-            "{} of {} background flows (validation AUROC {validation:.3})",
+            "{} of {} background flows ({})",
             grid[chosen].setting,
-            grid.len()
+            grid.len(),
+            validation.describe()
         ));
         Ok((row, grid, background_name))
     }
@@ -799,8 +807,7 @@ fn compressed_lengths(images: &ImageDataset, codec: Codec) -> Result<Vec<f64>, E
         .collect()
 }
 
-/// AUROC of the held-out in-distribution images against their transformed copies (NaN
-/// when the scores cannot be ranked, so that such a setting is never chosen).
-fn validation_auroc(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> f64 {
+/// AUROC of `in_values` against `ood_values` (NaN when the scores cannot be ranked).
+fn auroc_or_nan(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> f64 {
     auroc(in_values, ood_values, orientation).unwrap_or(f64::NAN)
 }

@@ -1,0 +1,149 @@
+//! How well a hyper-parameter setting separates the validation pair, and which of two
+//! settings is better.
+//!
+//! AUROC alone cannot rank settings once the validation OOD set is easy: every setting
+//! reaches 1.000 and the first one listed would win by default. Settings whose AUROCs
+//! agree to within [`AUROC_TIE`] are therefore ranked by their separation, the gap
+//! between the two sets' mean scores in units of their pooled standard deviation (it
+//! keeps growing after the AUROC saturates). Neither measure looks at a test image.
+
+use flow_ood::{auroc, Orientation};
+
+/// AUROCs closer than this count as a tie (about the rounding the report prints).
+pub(super) const AUROC_TIE: f64 = 1e-3;
+
+/// A setting's fit on the validation pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct ValidationFit {
+    /// AUROC of the held-out in-distribution images against their transformed copies
+    /// (NaN when the scores cannot be ranked).
+    pub auroc: f64,
+    /// Difference of the two sets' mean scores, oriented so that positive means the
+    /// in-distribution images score as more in-distribution, over the pooled standard
+    /// deviation (NaN when undefined).
+    pub separation: f64,
+}
+
+impl ValidationFit {
+    /// The fit of a score whose values on the held-out in-distribution images are
+    /// `in_values` and on their transformed copies `ood_values`.
+    pub fn of(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> Self {
+        Self {
+            auroc: auroc(in_values, ood_values, orientation).unwrap_or(f64::NAN),
+            separation: separation(in_values, ood_values, orientation),
+        }
+    }
+
+    /// Whether this fit beats `other`: a higher AUROC, or a tied AUROC and a larger
+    /// separation. A NaN never wins, so an unrankable setting is never chosen.
+    pub fn beats(&self, other: &Self) -> bool {
+        if self.auroc.is_nan() {
+            return false;
+        }
+        if other.auroc.is_nan() || self.auroc > other.auroc + AUROC_TIE {
+            return true;
+        }
+        let tied = (self.auroc - other.auroc).abs() <= AUROC_TIE;
+        tied && !self.separation.is_nan()
+            && (other.separation.is_nan() || self.separation > other.separation)
+    }
+
+    /// How the report names it: `validation AUROC 1.000, separation 4.21 sd`.
+    pub fn describe(&self) -> String {
+        format!(
+            "validation AUROC {:.3}, separation {:.2} sd",
+            self.auroc, self.separation
+        )
+    }
+}
+
+/// Oriented difference of means over the pooled standard deviation.
+fn separation(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> f64 {
+    let (Some((in_mean, in_var)), Some((ood_mean, ood_var))) =
+        (moments(in_values), moments(ood_values))
+    else {
+        return f64::NAN;
+    };
+    let pooled = ((in_var + ood_var) / 2.0).sqrt();
+    let gap = match orientation {
+        Orientation::HigherIsInDistribution => in_mean - ood_mean,
+        Orientation::HigherIsOutOfDistribution => ood_mean - in_mean,
+    };
+    if pooled > 0.0 && gap.is_finite() {
+        gap / pooled
+    } else {
+        f64::NAN
+    }
+}
+
+/// Mean and unbiased variance of finite `values` (None for fewer than two, or any
+/// non-finite value).
+fn moments(values: &[f64]) -> Option<(f64, f64)> {
+    if values.len() < 2 || values.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Some((mean, var))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HIGHER: Orientation = Orientation::HigherIsInDistribution;
+
+    #[test]
+    fn separation_is_the_gap_in_pooled_standard_deviations() {
+        // Means 2 and 0, both variances 1 (unbiased): one unit apart... twice over.
+        let fit = ValidationFit::of(&[1.0, 2.0, 3.0], &[-1.0, 0.0, 1.0], HIGHER);
+        assert_eq!(fit.auroc, 8.0 / 9.0);
+        assert!((fit.separation - 2.0).abs() < 1e-12);
+        let flipped = ValidationFit::of(
+            &[1.0, 2.0, 3.0],
+            &[-1.0, 0.0, 1.0],
+            Orientation::HigherIsOutOfDistribution,
+        );
+        assert!((flipped.separation + 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_saturated_auroc_is_broken_by_the_separation() {
+        let near = ValidationFit::of(&[1.0, 1.5], &[0.0, 0.5], HIGHER);
+        let far = ValidationFit::of(&[10.0, 10.5], &[0.0, 0.5], HIGHER);
+        assert_eq!((near.auroc, far.auroc), (1.0, 1.0));
+        assert!(far.beats(&near));
+        assert!(!near.beats(&far));
+    }
+
+    #[test]
+    fn a_clearly_higher_auroc_wins_whatever_the_separation() {
+        let ranked = ValidationFit {
+            auroc: 0.9,
+            separation: 0.1,
+        };
+        let wide = ValidationFit {
+            auroc: 0.8,
+            separation: 5.0,
+        };
+        assert!(ranked.beats(&wide));
+        assert!(!wide.beats(&ranked));
+    }
+
+    #[test]
+    fn nan_never_wins() {
+        let nan = ValidationFit::of(&[1.0, f64::NAN], &[0.0, 0.5], HIGHER);
+        assert!(nan.separation.is_nan());
+        let real = ValidationFit {
+            auroc: 0.5,
+            separation: 0.0,
+        };
+        let unrankable = ValidationFit {
+            auroc: f64::NAN,
+            separation: f64::NAN,
+        };
+        assert!(real.beats(&unrankable));
+        assert!(!unrankable.beats(&real));
+    }
+}
