@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use crate::parse_backend;
 use flow_lab::device::{run_job, BackendKind};
 use flow_lab::experiment::{
-    ExperimentConfig, ExperimentJob, ExperimentOptions, Preset, TrainDataset, RUN_CONFIG_FILE,
+    DataConfig, ExperimentConfig, ExperimentJob, ExperimentOptions, Preset, TrainDataset,
+    RUN_CONFIG_FILE,
 };
 
 /// `--preset`, parsed by clap into the enum (the message of flow-lab's error).
@@ -87,10 +88,10 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         (None, None) => args.preset.config(),
     };
     if let Some(train) = args.train {
-        config.train_dataset = match train {
+        config.data = DataConfig::builtin(match train {
             TrainOn::Fashion => TrainDataset::FashionMnist,
             TrainOn::Mnist => TrainDataset::Mnist,
-        };
+        });
     }
     if args.print_config {
         print!(

@@ -62,3 +62,28 @@ fn a_batch_of_another_shape_is_an_input_shape_error() {
 fn rgb_batch(device: &burn::tensor::Device<Cpu>) -> burn::tensor::Tensor<Cpu, 4> {
     random_input::<Cpu>([2, 3, 32, 32], 0.0, 1.0, 1, device)
 }
+
+/// The reference's 3x32x32 layouts, at full size, take a CIFAR-sized batch and give a
+/// finite likelihood; a 1x28x28 batch is refused by name.
+#[test]
+fn the_cifar10_layouts_take_3x32x32_images() {
+    let device = Default::default();
+    for config in [FlowConfig::cifar10_realnvp(), FlowConfig::cifar10_glow()] {
+        assert_eq!(config.input_shape, [3, 32, 32]);
+        let batch = rgb_batch(&device);
+        let flow = config.init::<Cpu>(0, &device).unwrap();
+        let flow = match config.architecture {
+            Architecture::Glow(_) => flow.initialize_actnorm(batch.clone()).unwrap(),
+            _ => flow,
+        };
+        let log_p = flow.log_likelihood(batch).unwrap().nats();
+        assert_eq!(log_p.dims(), [2]);
+        let values: Vec<f32> = log_p.into_data().to_vec().unwrap();
+        assert!(values.iter().all(|v| v.is_finite()), "{values:?}");
+        let gray = random_input::<Cpu>([1, 1, 28, 28], 0.0, 1.0, 3, &device);
+        assert!(matches!(
+            flow.log_likelihood(gray),
+            Err(FlowError::InputShape { .. })
+        ));
+    }
+}

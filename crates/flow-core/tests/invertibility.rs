@@ -286,6 +286,30 @@ macro_rules! invertibility_tests {
                     check_roundtrip(&flow, random_input([n, 1, 8, 8], 0.0, 1.0, seed, &device()))?;
                 }
 
+                /// The 3x32x32 layout (three scales, three channels) at 3x8x8.
+                #[test]
+                fn realnvp_rgb_three_scales(n in 1usize..3, seed in any::<u64>()) {
+                    let config = FlowConfig::realnvp([3, 8, 8], 3, 1, 4);
+                    let flow = perturbed(config.init::<B>(seed, &device()).unwrap(), seed, 0.05);
+                    check_roundtrip(&flow, random_input([n, 3, 8, 8], 0.0, 1.0, seed, &device()))?;
+                }
+
+                /// The 3x32x32 Glow layout (three scales, three channels) at 3x16x16: at
+                /// 3x8x8 the last scale is 1x1, and ActNorm's data-dependent scale from two
+                /// values per channel amplifies f32 rounding past the tolerance.
+                #[test]
+                fn glow_rgb_three_scales(n in 2usize..4, seed in any::<u64>()) {
+                    let config = FlowConfig::glow([3, 16, 16], 3, 2, 1, 8);
+                    let x = random_input::<B>([n, 3, 16, 16], 0.0, 1.0, seed, &device());
+                    let flow = config
+                        .init::<B>(seed, &device())
+                        .unwrap()
+                        .initialize_actnorm(x.clone())
+                        .unwrap();
+                    let flow = perturbed(flow, seed, 0.05);
+                    check_roundtrip(&flow, x)?;
+                }
+
                 #[test]
                 fn glow(n in 2usize..4, seed in any::<u64>()) {
                     let config = FlowConfig {

@@ -227,6 +227,17 @@ macro_rules! jacobian_tests {
                 check_jacobian(&flow, random_input([1, 2, 4, 4], -1.5, 1.5, 5, &device));
             }
 
+            /// The 3x32x32 RealNVP layout (three channels, three scales) at 3x8x8.
+            #[test]
+            fn whole_rgb_realnvp_of_three_scales() {
+                let device = device_f64::<B>();
+                let x = random_input([1, 3, 8, 8], 0.05, 0.95, 8, &device);
+                let realnvp = FlowConfig::realnvp([3, 8, 8], 3, 1, 4);
+                let flow = perturbed(realnvp.init::<B>(8, &device).unwrap(), 8, 0.05);
+                check_jacobian(&flow, x);
+            }
+
+
             #[test]
             fn whole_realnvp() {
                 let device = device_f64::<B>();
@@ -300,6 +311,21 @@ macro_rules! jacobian_tests {
 
 jacobian_tests!(flex, burn::backend::Flex);
 jacobian_tests!(ndarray, burn::backend::NdArray);
+
+/// The 3x32x32 Glow layout (three channels, three scales of 24, 12 and 24 channels) at
+/// 3x8x8, on flex. On ndarray the same check is off by 3.7e-4 nats against the brute
+/// force (in f64, where every other whole-flow check agrees to 1e-6): the flex result
+/// shows the flow's bookkeeping is right, and the ndarray difference is left open (see
+/// DEVELOPERS.md, known issues), not hidden by a looser tolerance.
+#[test]
+fn whole_rgb_glow_of_three_scales_on_flex() {
+    type B = burn::backend::Flex;
+    let device = device_f64::<B>();
+    let x = random_input([1, 3, 8, 8], 0.05, 0.95, 8, &device);
+    let glow = FlowConfig::glow([3, 8, 8], 3, 1, 1, 4);
+    let flow = perturbed(glow.init::<B>(8, &device).unwrap(), 8, 0.05);
+    check_jacobian(&flow, x);
+}
 
 #[test]
 fn whole_glow_on_flex() {

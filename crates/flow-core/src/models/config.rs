@@ -148,15 +148,43 @@ impl FlowConfig {
     /// The paper's Glow for 1x28x28 images: 2 scales, 16 steps per scale, highway
     /// st-networks of 3 layers and 200 channels.
     pub fn paper_glow() -> Self {
+        Self::glow([1, 28, 28], 2, 16, 3, 200)
+    }
+
+    /// The reference's RealNVP for 3x32x32 images (CIFAR-10, SVHN, CelebA; its README's
+    /// `--num_scales=3 --num_blocks=8`, 64 channels by default): 3 scales, 8 blocks of
+    /// 64 channels.
+    pub fn cifar10_realnvp() -> Self {
+        Self::realnvp([3, 32, 32], 3, 8, 64)
+    }
+
+    /// The reference's Glow for 3x32x32 images (its README's `--num_scales=3
+    /// --num_coupling_layers_per_scale=8 --st_type=highway --num_blocks=3
+    /// --num_mid_channels=400`): 3 scales of 8 steps, highway st-networks of 3 layers
+    /// and 400 channels.
+    pub fn cifar10_glow() -> Self {
+        Self::glow([3, 32, 32], 3, 8, 3, 400)
+    }
+
+    /// A Glow with the reference's layout (ActNorm, invertible 1x1 convolution and an
+    /// affine coupling per step; squeeze and factor-out between scales) and highway
+    /// st-networks of `layers` layers and `mid` channels.
+    pub fn glow(
+        input_shape: [usize; 3],
+        scales: usize,
+        steps_per_scale: usize,
+        layers: usize,
+        mid: usize,
+    ) -> Self {
         Self {
-            input_shape: [1, 28, 28],
+            input_shape,
             preprocess: Some(LogitPreprocess::default()),
             architecture: Architecture::Glow(GlowConfig {
-                scales: 2,
-                steps_per_scale: 16,
+                scales,
+                steps_per_scale,
                 st_net: StNetConfig::Highway {
-                    mid_channels: 200,
-                    layers: 3,
+                    mid_channels: mid,
+                    layers,
                 },
             }),
             init_zeros: false,

@@ -66,10 +66,10 @@ pub(super) fn run_embedding_rows<B: FlowAutodiffBackend>(
     context: &RunContext<'_, B::Device>,
 ) -> Result<EmbeddingResults, ExperimentError> {
     let RunContext { dir, quiet, device } = *context;
-    let natural = config.train_dataset.ood_name();
+    let natural = config.data.natural_ood_name();
     let mut ood = vec![(natural, &data.ood)];
     ood.extend(
-        sets.synthetic
+        sets.further_ood
             .iter()
             .map(|set| (set.name.as_str(), &set.images)),
     );
@@ -110,7 +110,7 @@ fn detector_result(
     dir: &Path,
 ) -> Result<DetectorResult, ExperimentError> {
     let name = scores.detector.name();
-    let in_name = config.train_dataset.in_name();
+    let in_name = &config.data.name;
     let mut named: Vec<(String, &[f64])> = vec![
         (format!("{in_name} train"), &scores.in_train),
         (format!("{in_name} test"), &scores.in_test),

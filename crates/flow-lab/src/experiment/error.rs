@@ -42,6 +42,14 @@ pub enum ExperimentError {
     /// The data could not be fetched or loaded.
     #[error(transparent)]
     Data(#[from] flow_data::DataError),
+    /// A data source is not what the configuration declares, or does not fit the run.
+    #[error("{}: {message}", path.display())]
+    Source {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was expected and what was found.
+        message: String,
+    },
     /// A model could not be built.
     #[error("model `{model}`: {source}")]
     Model {

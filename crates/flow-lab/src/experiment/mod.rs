@@ -3,6 +3,7 @@
 
 pub mod compare;
 mod config;
+pub mod data;
 mod detect;
 mod embedding_rows;
 mod error;
@@ -20,6 +21,7 @@ pub use config::{
     dataset_name, EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, Preset, SyntheticSet,
     TrainDataset, TrainSpec,
 };
+pub use data::{BuiltinSplit, DataConfig, DataSource, Files, NamedSource};
 pub use embedding_rows::{DetectorResult, EmbeddingResults, ScoreSummary};
 pub use error::ExperimentError;
 pub use eval::{evenly_spaced, score_set, ScoredSet};

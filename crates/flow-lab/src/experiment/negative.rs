@@ -48,7 +48,7 @@ impl<'a> NegativeSetup<'a> {
                 reason: "negative training needs the OOD splits, which were not loaded".into(),
             });
         };
-        let held_out_name = format!("{} (held out)", config.train_dataset.ood_name());
+        let held_out_name = format!("{} (held out)", config.data.natural_ood_name());
         let held_out =
             test_images.select(&evenly_spaced(test_images.len(), config.eval.ood_limit))?;
         Ok(Some(Self {

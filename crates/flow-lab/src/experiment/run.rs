@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use flow_core::FlowNet;
-use flow_data::{ConsoleProgress, DataCache, Dataset, ImageDataset, Split};
+use flow_data::{ConsoleProgress, DataCache, ImageDataset, Split};
 use flow_plot::{Curve, Image, Normalise, Series};
 
-use super::config::{dataset_name, ExperimentConfig, ModelSpec};
+use super::config::{ExperimentConfig, ModelSpec};
 use super::detect::{detect, Detection};
 use super::embedding_rows::run_embedding_rows;
 use super::eval::{evenly_spaced, score_set, ScoredSet};
@@ -135,8 +135,11 @@ pub(super) struct RunData {
     pub train: ImageDataset,
     /// In-distribution test split.
     pub test: ImageDataset,
-    /// The natural OOD set: all of MNIST, or FashionMNIST's test split.
+    /// The natural OOD set: all of MNIST, or FashionMNIST's test split, or the
+    /// configuration's first OOD source.
     pub ood: ImageDataset,
+    /// The configuration's further OOD sources, by name.
+    pub more_ood: Vec<NamedSet>,
     /// The OOD dataset's training split, for negative training (loaded only when a
     /// model uses it).
     pub ood_train: Option<ImageDataset>,
@@ -151,27 +154,95 @@ pub(super) fn load_data(
 ) -> Result<RunData, ExperimentError> {
     let cache = DataCache::locate(data_dir)?;
     let progress = ConsoleProgress::new();
-    cache.ensure(Dataset::FashionMnist, &progress)?;
-    cache.ensure(Dataset::Mnist, &progress)?;
-    let in_set = config.train_dataset.in_distribution();
-    let ood_set = config.train_dataset.out_of_distribution();
-    let ood_split = if ood_set == Dataset::Mnist {
-        Split::All
-    } else {
-        Split::Test
+    let sources = &config.data;
+    for dataset in sources.builtin_datasets() {
+        cache.ensure(dataset, &progress)?;
+    }
+    let mut ood_sources = sources.ood.iter();
+    let Some(natural) = ood_sources.next() else {
+        return Err(ExperimentError::InvalidConfig(vec![
+            "data.ood: at least one OOD set".into(),
+        ]));
     };
+    let more_ood = ood_sources
+        .map(|set| {
+            Ok(NamedSet {
+                name: set.name.clone(),
+                images: set.source.load(&cache)?,
+            })
+        })
+        .collect::<Result<_, ExperimentError>>()?;
+    // Negative training needs the OOD dataset's own splits: only a built-in pair has
+    // them (validation refuses negative models on other sources).
     let negative = config.models.iter().any(|m| m.train.negative.is_some());
-    Ok(RunData {
-        train: cache.load(in_set, Split::Train)?,
-        test: cache.load(in_set, Split::Test)?,
-        ood: cache.load(ood_set, ood_split)?,
-        ood_train: negative
-            .then(|| cache.load(ood_set, Split::Train))
-            .transpose()?,
-        ood_test: negative
-            .then(|| cache.load(ood_set, Split::Test))
-            .transpose()?,
-    })
+    let ood_dataset = sources
+        .builtin_pair()
+        .map(|pair| pair.out_of_distribution());
+    let ood_split = |split: Split| -> Result<Option<ImageDataset>, ExperimentError> {
+        match ood_dataset.filter(|_| negative) {
+            Some(dataset) => Ok(Some(cache.load(dataset, split)?)),
+            None => Ok(None),
+        }
+    };
+    let data = RunData {
+        train: sources.train.load(&cache)?,
+        test: sources.test.load(&cache)?,
+        ood: natural.source.load(&cache)?,
+        more_ood,
+        ood_train: ood_split(Split::Train)?,
+        ood_test: ood_split(Split::Test)?,
+    };
+    check_against_data(config, &data)?;
+    Ok(data)
+}
+
+/// That every set has the shape every model's flow takes (a 3x32x32 set into a
+/// 1x28x28 flow would otherwise fail inside the first batch), and that the scores table
+/// has held-out training images for its validation pair.
+fn check_against_data(config: &ExperimentConfig, data: &RunData) -> Result<(), ExperimentError> {
+    let sources = &config.data;
+    let mut sets: Vec<(String, &ImageDataset, Option<&Path>)> = vec![
+        ("data.train".into(), &data.train, sources.train.path()),
+        ("data.test".into(), &data.test, sources.test.path()),
+    ];
+    let ood = std::iter::once(&data.ood).chain(data.more_ood.iter().map(|s| &s.images));
+    for (source, images) in sources.ood.iter().zip(ood) {
+        let field = format!("data.ood `{}`", source.name);
+        sets.push((field, images, source.source.path()));
+    }
+    let mut problems = Vec::new();
+    for (field, images, path) in sets {
+        let shape = images.shape();
+        let dims = [shape.channels, shape.height, shape.width];
+        if images.is_empty() {
+            problems.push(format!("{field}: no images"));
+        }
+        for model in &config.models {
+            if model.flow.input_shape != dims {
+                let what = path.map_or(String::new(), |p| format!(" ({})", p.display()));
+                problems.push(format!(
+                    "{field}{what} holds {}x{}x{} images but model `{}` takes {:?}",
+                    dims[0], dims[1], dims[2], model.name, model.flow.input_shape
+                ));
+            }
+        }
+    }
+    // The scores' validation pair is drawn from training images the table does not
+    // score.
+    let scored_train = config.eval.in_train_limit.unwrap_or(usize::MAX);
+    if config.scores.is_some() && scored_train.saturating_add(2) > data.train.len() {
+        problems.push(format!(
+            "scores: the validation pair needs training images the table does not score, \
+             but all {} are scored: set eval.in_train_limit below {}",
+            data.train.len(),
+            data.train.len().saturating_sub(1)
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ExperimentError::InvalidConfig(problems))
+    }
 }
 
 impl BackendJob for ExperimentJob {
@@ -183,6 +254,9 @@ impl BackendJob for ExperimentJob {
         let provenance = crate::provenance::Provenance::now();
         let config = self.config;
         super::validate(&config)?;
+        // Loaded (and checked against the flows) before the run folder exists, so that
+        // bad data leaves no folder behind.
+        let data = load_data(&config, self.options.data_dir.as_deref())?;
         let (run_id, dir) = run_folder(&config, &self.options)?;
         // A resumed run adds this session to the wall time of the earlier ones.
         let earlier_sessions = match &self.options.run_id {
@@ -190,9 +264,6 @@ impl BackendJob for ExperimentJob {
             None => Vec::new(),
         };
 
-        let in_set = config.train_dataset.in_distribution();
-        let ood_set = config.train_dataset.out_of_distribution();
-        let data = load_data(&config, self.options.data_dir.as_deref())?;
         let train = &data.train;
         let sets = eval_sets(&config, &data)?;
         let run_figures = vec![write_mask_figure(&dir)?];
@@ -209,8 +280,8 @@ impl BackendJob for ExperimentJob {
         // keeps what was computed before it.
         let mut results = ExperimentResults {
             run_id,
-            in_distribution: dataset_name(in_set).into(),
-            out_of_distribution: dataset_name(ood_set).into(),
+            in_distribution: config.data.name.clone(),
+            out_of_distribution: config.data.natural_ood_name().to_string(),
             config: config.clone(),
             backend: backend.name().into(),
             models: Vec::with_capacity(config.models.len()),
@@ -243,7 +314,7 @@ impl BackendJob for ExperimentJob {
             eprintln!(
                 "    {:.0} s training; bits/dim {} {:.3}, {} {:.3}; AUROC {:.3}",
                 result.train_seconds,
-                config.train_dataset.in_name(),
+                config.data.name,
                 result.sets.in_test.mean_bits_per_dim,
                 result.sets.natural_ood.name,
                 result.sets.natural_ood.mean_bits_per_dim,
@@ -334,7 +405,15 @@ pub(super) fn eval_sets(
             })
         })
         .collect::<Result<_, ExperimentError>>()?;
-    let in_name = config.train_dataset.in_name();
+    let in_name = &config.data.name;
+    let mut further_ood: Vec<NamedSet> = synthetic;
+    for set in &data.more_ood {
+        let images = &set.images;
+        further_ood.push(NamedSet {
+            name: set.name.clone(),
+            images: images.select(&evenly_spaced(images.len(), eval.ood_limit))?,
+        });
+    }
     Ok(ScoredSets {
         in_train: NamedSet {
             name: format!("{in_name} train"),
@@ -345,10 +424,10 @@ pub(super) fn eval_sets(
             images: in_test,
         },
         natural_ood: NamedSet {
-            name: config.train_dataset.ood_name().to_string(),
+            name: config.data.natural_ood_name().to_string(),
             images: natural,
         },
-        synthetic,
+        further_ood,
     })
 }
 
@@ -548,10 +627,7 @@ fn write_figures<B: FlowBackend>(
     let file = format!("{name}_roc.png");
     flow_plot::roc_png(
         &dir.join(&file),
-        &format!(
-            "{name}: ROC, {} test positive",
-            config.train_dataset.in_name()
-        ),
+        &format!("{name}: ROC, {} test positive", config.data.name),
         &roc_curves,
     )?;
     written.push(file);

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 
 /// One value per evaluation set of a run: the in-distribution training and test sets,
 /// the natural OOD set (MNIST for a FashionMNIST flow, or a negative-training model's
-/// held-out split of it) and the synthetic OOD sets made from the in-distribution test
-/// images.
+/// held-out split of it) and the further OOD sets: the synthetic ones made from the
+/// in-distribution test images, then the configuration's other named OOD sources.
 ///
 /// In `results.json` it is a list in that order (`[in_train, in_test, natural_ood,
-/// synthetic...]`), the layout results have always had.
+/// further...]`), the layout results have always had.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     try_from = "Vec<T>",
@@ -26,8 +26,9 @@ pub struct ScoredSets<T> {
     pub in_test: T,
     /// The natural OOD set.
     pub natural_ood: T,
-    /// The synthetic OOD sets, in the configuration's order.
-    pub synthetic: Vec<T>,
+    /// The further OOD sets: the synthetic ones in the configuration's order, then the
+    /// configuration's other named OOD sources.
+    pub further_ood: Vec<T>,
 }
 
 impl<T> ScoredSets<T> {
@@ -35,12 +36,12 @@ impl<T> ScoredSets<T> {
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         [&self.in_train, &self.in_test, &self.natural_ood]
             .into_iter()
-            .chain(&self.synthetic)
+            .chain(&self.further_ood)
     }
 
-    /// The OOD sets: the natural one, then the synthetic ones.
+    /// The OOD sets: the natural one, then the further ones.
     pub fn ood(&self) -> impl Iterator<Item = &T> {
-        std::iter::once(&self.natural_ood).chain(&self.synthetic)
+        std::iter::once(&self.natural_ood).chain(&self.further_ood)
     }
 
     /// Applies `f` to every set, keeping each one's role.
@@ -49,12 +50,12 @@ impl<T> ScoredSets<T> {
             in_train: f(&self.in_train)?,
             in_test: f(&self.in_test)?,
             natural_ood: f(&self.natural_ood)?,
-            synthetic: self.synthetic.iter().map(f).collect::<Result<_, _>>()?,
+            further_ood: self.further_ood.iter().map(f).collect::<Result<_, _>>()?,
         })
     }
 
     /// Applies `f` to this and `other`'s value of every role (`other` has at least as
-    /// many synthetic sets).
+    /// many further OOD sets).
     pub fn try_zip_with<U, V, E>(
         &self,
         other: &ScoredSets<U>,
@@ -64,10 +65,10 @@ impl<T> ScoredSets<T> {
             in_train: f(&self.in_train, &other.in_train)?,
             in_test: f(&self.in_test, &other.in_test)?,
             natural_ood: f(&self.natural_ood, &other.natural_ood)?,
-            synthetic: self
-                .synthetic
+            further_ood: self
+                .further_ood
                 .iter()
-                .zip(&other.synthetic)
+                .zip(&other.further_ood)
                 .map(|(a, b)| f(a, b))
                 .collect::<Result<_, _>>()?,
         })
@@ -94,7 +95,7 @@ impl<T> ScoredSets<T> {
 impl<T> From<ScoredSets<T>> for Vec<T> {
     fn from(sets: ScoredSets<T>) -> Self {
         let mut all = vec![sets.in_train, sets.in_test, sets.natural_ood];
-        all.extend(sets.synthetic);
+        all.extend(sets.further_ood);
         all
     }
 }
@@ -110,11 +111,11 @@ impl<T> TryFrom<Vec<T>> for ScoredSets<T> {
                 in_train,
                 in_test,
                 natural_ood,
-                synthetic: all.collect(),
+                further_ood: all.collect(),
             }),
             _ => Err(format!(
                 "a model's sets list the in-distribution train and test sets and the \
-                 natural OOD set before any synthetic one: expected at least 3, found {found}"
+                 natural OOD set before any further one: expected at least 3, found {found}"
             )),
         }
     }
@@ -138,7 +139,7 @@ mod tests {
             in_train: 0,
             in_test: 1,
             natural_ood: 2,
-            synthetic: vec![3, 4],
+            further_ood: vec![3, 4],
         }
     }
 
@@ -162,6 +163,6 @@ mod tests {
     fn map_keeps_roles() {
         let doubled = sets().map(|v| v * 2);
         assert_eq!(doubled.natural_ood, 4);
-        assert_eq!(doubled.synthetic, [6, 8]);
+        assert_eq!(doubled.further_ood, [6, 8]);
     }
 }

@@ -85,10 +85,49 @@ pub fn validate(config: &ExperimentConfig) -> Result<(), ExperimentError> {
             problems.push(format!("embedding: {e}"));
         }
     }
+    check_data(config, &mut problems);
     if problems.is_empty() {
         Ok(())
     } else {
         Err(ExperimentError::InvalidConfig(problems))
+    }
+}
+
+/// The problems of the data sources, and of the studies that need a built-in pair
+/// (negative training trains on the OOD dataset's own training split; the embedding
+/// classifier on FashionMNIST's or MNIST's labels; the scores table's swapped direction
+/// swaps the pair).
+fn check_data(config: &ExperimentConfig, problems: &mut Vec<String>) {
+    problems.extend(config.data.problems());
+    if config.data.builtin_pair().is_some() {
+        // The built-in datasets are 1x28x28: known before loading. Other sources are
+        // checked against the flows once read, before anything is trained or written.
+        for model in &config.models {
+            if model.flow.input_shape != [1, 28, 28] {
+                problems.push(format!(
+                    "model `{}`: the flow takes {:?} images but the datasets are [1, 28, 28]",
+                    model.name, model.flow.input_shape
+                ));
+            }
+        }
+        return;
+    }
+    let needs_pair = "needs the built-in data (FashionMNIST and MNIST)";
+    for model in &config.models {
+        if model.train.negative.is_some() {
+            problems.push(format!(
+                "model `{}`: negative training {needs_pair}",
+                model.name
+            ));
+        }
+    }
+    if config.embedding.is_some() {
+        problems.push(format!("embedding: the classifier rows {needs_pair}"));
+    }
+    if config.scores.as_ref().is_some_and(|s| s.both_directions) {
+        problems.push(format!(
+            "scores.both_directions: the swapped direction {needs_pair}; set it to false"
+        ));
     }
 }
 
@@ -118,14 +157,6 @@ fn check_model(model: &ModelSpec, problems: &mut Vec<String>) {
     if !(lr.is_finite() && lr > 0.0) {
         problems.push(format!(
             "model `{name}`: the learning rate must be a positive number (got {lr})"
-        ));
-    }
-    // The built-in datasets are 1x28x28; a flow built for another shape would fail
-    // inside the first batch.
-    if model.flow.input_shape != [1, 28, 28] {
-        problems.push(format!(
-            "model `{name}`: the flow takes {:?} images but the datasets are [1, 28, 28]",
-            model.flow.input_shape
         ));
     }
 }

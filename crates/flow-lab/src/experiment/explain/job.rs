@@ -9,7 +9,7 @@ use burn::module::AutodiffModule;
 use super::{write_mask_figure, write_model_figures, ExplainData};
 use crate::device::{BackendJob, BackendKind};
 use crate::experiment::run::{eval_sets, load_data};
-use crate::experiment::{score_set, ExperimentConfig, ExperimentError, TrainDataset};
+use crate::experiment::{score_set, DataConfig, ExperimentConfig, ExperimentError, TrainDataset};
 use crate::train::{checkpoint_path, read_checkpoint};
 
 /// What to draw the figures for.
@@ -120,7 +120,7 @@ impl ExplainJob {
             }
             ExplainTarget::Checkpoint { path, name, train } => {
                 let mut config = ExperimentConfig::quick();
-                config.train_dataset = *train;
+                config.data = DataConfig::builtin(*train);
                 let out = self.out_dir.clone().unwrap_or_else(|| {
                     path.parent()
                         .map_or_else(|| PathBuf::from("."), PathBuf::from)

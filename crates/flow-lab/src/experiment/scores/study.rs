@@ -21,6 +21,7 @@ use super::config::{ScoreKind, ScoresStudyConfig, ValidationOod};
 use super::result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
 use super::validation::ValidationFit;
 use crate::experiment::config::{ExperimentConfig, ModelSpec};
+use crate::experiment::data::DataConfig;
 use crate::experiment::detect::detect;
 use crate::experiment::eval::evenly_spaced;
 use crate::experiment::run::{
@@ -135,14 +136,19 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             in_train_indices,
             sets,
             names: (
-                config.train_dataset.in_name().to_string(),
-                config.train_dataset.ood_name().to_string(),
+                config.data.name.clone(),
+                config.data.natural_ood_name().to_string(),
             ),
         })?];
         if self.study.both_directions {
-            let swapped = config.train_dataset.swapped();
+            let Some(pair) = config.data.builtin_pair() else {
+                return Err(ExperimentError::InvalidConfig(vec![
+                    "scores.both_directions: the swapped direction needs a built-in pair".into(),
+                ]));
+            };
+            let swapped = pair.swapped();
             let reverse = ExperimentConfig {
-                train_dataset: swapped,
+                data: DataConfig::builtin(swapped),
                 models: Vec::new(),
                 embedding: None,
                 scores: None,
@@ -358,6 +364,14 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         let free: Vec<usize> = (0..direction.train.len())
             .filter(|i| !scored.contains(i))
             .collect();
+        if free.len() < 2 {
+            return Err(ExperimentError::InvalidConfig(vec![format!(
+                "scores: the validation pair needs training images the table does not score, \
+                 but all {} are scored: set eval.in_train_limit below {}",
+                direction.train.len(),
+                direction.train.len().saturating_sub(1)
+            )]));
+        }
         let picked: Vec<usize> = evenly_spaced(free.len(), Some(self.study.validation_size))
             .into_iter()
             .map(|i| free[i])
