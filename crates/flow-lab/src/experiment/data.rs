@@ -242,18 +242,23 @@ impl DataSource {
         }
     }
 
-    /// Reads the images: a built-in split from `cache` (which must hold it), a file or
-    /// folder through `flow_data::read_images`, checked to be the kind declared.
+    /// Reads the images: a built-in split from `cache` (which must hold it; `None` only
+    /// when no source is built in), a file or folder through `flow_data::read_images`,
+    /// checked to be the kind declared.
     ///
     /// # Errors
     /// The reader's error (naming the file and what was expected), or
     /// [`ExperimentError::Source`] when the file is another format than declared.
-    pub fn load(&self, cache: &DataCache) -> Result<ImageDataset, ExperimentError> {
+    pub fn load(&self, cache: Option<&DataCache>) -> Result<ImageDataset, ExperimentError> {
         let (path, channels, expected) = match self {
-            DataSource::FashionMnist { split } => {
-                return Ok(cache.load(Dataset::FashionMnist, (*split).into())?)
+            DataSource::FashionMnist { split } | DataSource::Mnist { split } => {
+                let (Some(dataset), Some(cache)) = (self.dataset(), cache) else {
+                    return Err(ExperimentError::InvalidConfig(vec![
+                        "a built-in dataset needs the data cache".into(),
+                    ]));
+                };
+                return Ok(cache.load(dataset, (*split).into())?);
             }
-            DataSource::Mnist { split } => return Ok(cache.load(Dataset::Mnist, (*split).into())?),
             DataSource::ImageFolder { path, channels } => {
                 (path, *channels, SourceKind::ImageFolder)
             }

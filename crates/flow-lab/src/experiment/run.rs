@@ -152,12 +152,21 @@ pub(super) fn load_data(
     config: &ExperimentConfig,
     data_dir: Option<&Path>,
 ) -> Result<RunData, ExperimentError> {
-    let cache = DataCache::locate(data_dir)?;
-    let progress = ConsoleProgress::new();
     let sources = &config.data;
-    for dataset in sources.builtin_datasets() {
-        cache.ensure(dataset, &progress)?;
+    // Only built-in sources need the data cache: a run on a user's own files works
+    // from any folder.
+    let builtin = sources.builtin_datasets();
+    let cache = match builtin.is_empty() {
+        true => None,
+        false => Some(DataCache::locate(data_dir)?),
+    };
+    if let Some(cache) = &cache {
+        let progress = ConsoleProgress::new();
+        for &dataset in &builtin {
+            cache.ensure(dataset, &progress)?;
+        }
     }
+    let cache = cache.as_ref();
     let mut ood_sources = sources.ood.iter();
     let Some(natural) = ood_sources.next() else {
         return Err(ExperimentError::InvalidConfig(vec![
@@ -168,7 +177,7 @@ pub(super) fn load_data(
         .map(|set| {
             Ok(NamedSet {
                 name: set.name.clone(),
-                images: set.source.load(&cache)?,
+                images: set.source.load(cache)?,
             })
         })
         .collect::<Result<_, ExperimentError>>()?;
@@ -180,14 +189,17 @@ pub(super) fn load_data(
         .map(|pair| pair.out_of_distribution());
     let ood_split = |split: Split| -> Result<Option<ImageDataset>, ExperimentError> {
         match ood_dataset.filter(|_| negative) {
-            Some(dataset) => Ok(Some(cache.load(dataset, split)?)),
+            Some(dataset) => match cache {
+                Some(cache) => Ok(Some(cache.load(dataset, split)?)),
+                None => Ok(None),
+            },
             None => Ok(None),
         }
     };
     let data = RunData {
-        train: sources.train.load(&cache)?,
-        test: sources.test.load(&cache)?,
-        ood: natural.source.load(&cache)?,
+        train: sources.train.load(cache)?,
+        test: sources.test.load(cache)?,
+        ood: natural.source.load(cache)?,
         more_ood,
         ood_train: ood_split(Split::Train)?,
         ood_test: ood_split(Split::Test)?,
