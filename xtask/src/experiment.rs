@@ -3,27 +3,18 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
+use flow_data::Dataset;
 
-use crate::parse_backend;
+use crate::{parse_backend, parse_dataset};
 use flow_lab::device::{run_job, BackendKind};
 use flow_lab::experiment::{
-    DataConfig, ExperimentConfig, ExperimentJob, ExperimentOptions, Preset, TrainDataset,
-    RUN_CONFIG_FILE,
+    DataConfig, ExperimentConfig, ExperimentJob, ExperimentOptions, Preset, RUN_CONFIG_FILE,
 };
 
 /// `--preset`, parsed by clap into the enum (the message of flow-lab's error).
 fn parse_preset(name: &str) -> Result<Preset, String> {
     name.parse::<Preset>().map_err(|e| e.to_string())
-}
-
-/// The in-distribution dataset on the command line.
-#[derive(Clone, Copy, ValueEnum)]
-enum TrainOn {
-    /// FashionMNIST in, MNIST out (the paper's direction).
-    Fashion,
-    /// MNIST in, FashionMNIST out.
-    Mnist,
 }
 
 /// Arguments of `cargo xtask experiment`.
@@ -40,9 +31,10 @@ pub struct ExperimentArgs {
     /// Backend (flex, ndarray, wgpu, cuda); it must be compiled in.
     #[arg(long, default_value = "flex", value_parser = parse_backend)]
     backend: BackendKind,
-    /// In-distribution dataset (the other one is the natural OOD set).
-    #[arg(long, value_enum)]
-    train: Option<TrainOn>,
+    /// The built-in in-distribution dataset, fashion or mnist (the other one is the
+    /// natural OOD set); replaces the configuration's [data].
+    #[arg(long, value_parser = parse_dataset)]
+    train: Option<Dataset>,
     /// Data folder (default: <workspace>/data or $FLOWS_OOD_DATA).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -88,10 +80,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         (None, None) => args.preset.config(),
     };
     if let Some(train) = args.train {
-        config.data = DataConfig::builtin(match train {
-            TrainOn::Fashion => TrainDataset::FashionMnist,
-            TrainOn::Mnist => TrainDataset::Mnist,
-        });
+        config.data = DataConfig::builtin(train);
     }
     if args.print_config {
         print!(

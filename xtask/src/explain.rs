@@ -3,21 +3,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+use flow_data::Dataset;
 
-use crate::parse_backend;
+use crate::{parse_backend, parse_dataset};
 use flow_lab::device::{run_job, BackendKind};
 use flow_lab::experiment::explain::{ExplainJob, ExplainTarget};
-use flow_lab::experiment::TrainDataset;
-
-/// The in-distribution dataset of a lone checkpoint.
-#[derive(Clone, Copy, ValueEnum)]
-enum TrainOn {
-    /// FashionMNIST in, MNIST out.
-    Fashion,
-    /// MNIST in, FashionMNIST out.
-    Mnist,
-}
 
 /// Arguments of `cargo xtask explain`.
 #[derive(Args)]
@@ -38,9 +29,9 @@ pub struct ExplainArgs {
     /// The checkpoint's name in titles and file names (default: its folder's name).
     #[arg(long, requires = "checkpoint")]
     name: Option<String>,
-    /// The dataset the checkpoint was trained on.
-    #[arg(long, value_enum, default_value = "fashion", requires = "checkpoint")]
-    train: TrainOn,
+    /// The dataset the checkpoint was trained on: fashion or mnist.
+    #[arg(long, default_value = "fashion", value_parser = parse_dataset, requires = "checkpoint")]
+    train: Dataset,
     /// Where the figures go (default: <run>/explain/ for --run, which never replaces the
     /// run's own figures, or the checkpoint's folder).
     #[arg(long)]
@@ -69,10 +60,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
             ExplainTarget::Checkpoint {
                 path,
                 name,
-                train: match args.train {
-                    TrainOn::Fashion => TrainDataset::FashionMnist,
-                    TrainOn::Mnist => TrainDataset::Mnist,
-                },
+                train: args.train,
             }
         }
         (None, None) => anyhow::bail!("give --run DIR or --checkpoint FILE"),

@@ -50,6 +50,13 @@ pub(crate) fn parse_backend(
     name.parse()
 }
 
+/// `--train`, parsed into flow-data's dataset enum: `fashion` (or `fashion-mnist`,
+/// `fashion_mnist`) or `mnist`.
+pub(crate) fn parse_dataset(name: &str) -> Result<flow_data::Dataset, String> {
+    flow_data::Dataset::parse(name)
+        .ok_or_else(|| format!("unknown dataset `{name}`: expected fashion or mnist"))
+}
+
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Data(args) => data::run(args),

@@ -12,10 +12,14 @@
 //! Images are stored and returned class by class (class 0 first), each class in the
 //! order of its source file; shuffle with [`BatchPlan::shuffled`](crate::BatchPlan::shuffled).
 
+use serde::{Deserialize, Serialize};
+
 use crate::dataset::ImageShape;
 
-/// A dataset that `flow-data` can fetch and cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A dataset that `flow-data` can fetch and cache: the one enum of the built-in
+/// datasets (in configurations `fashion_mnist` and `mnist`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dataset {
     /// FashionMNIST: 70,000 28x28 grayscale images of clothing, 10 classes.
     FashionMnist,
@@ -71,6 +75,31 @@ impl Dataset {
     /// The dataset with this [`name`](Dataset::name).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The dataset a user means by `name`: its [`name`](Dataset::name), its name in
+    /// configurations (`fashion_mnist`), or the short `fashion`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "fashion" | "fashion_mnist" => Some(Dataset::FashionMnist),
+            _ => Self::from_name(name),
+        }
+    }
+
+    /// How reports name it (`FashionMNIST`, `MNIST`).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Dataset::FashionMnist => "FashionMNIST",
+            Dataset::Mnist => "MNIST",
+        }
+    }
+
+    /// The other built-in dataset: the natural OOD set of a flow trained on this one.
+    pub fn other(self) -> Self {
+        match self {
+            Dataset::FashionMnist => Dataset::Mnist,
+            Dataset::Mnist => Dataset::FashionMnist,
+        }
     }
 
     /// Class names, indexed by label.
@@ -136,5 +165,27 @@ mod tests {
             assert_eq!(Dataset::from_name(d.name()), Some(d));
         }
         assert_eq!(Dataset::from_name("cifar"), None);
+    }
+
+    #[test]
+    fn every_spelling_a_user_types_and_the_configurations_name() {
+        for (name, dataset) in [
+            ("fashion", Dataset::FashionMnist),
+            ("fashion-mnist", Dataset::FashionMnist),
+            ("fashion_mnist", Dataset::FashionMnist),
+            ("mnist", Dataset::Mnist),
+        ] {
+            assert_eq!(Dataset::parse(name), Some(dataset), "{name}");
+        }
+        assert_eq!(Dataset::parse("svhn"), None);
+        assert_eq!(
+            serde_json::to_string(&Dataset::FashionMnist).unwrap(),
+            "\"fashion_mnist\""
+        );
+        for d in Dataset::ALL {
+            assert_eq!(d.other().other(), d);
+            assert_ne!(d.other(), d);
+        }
+        assert_eq!(Dataset::Mnist.display_name(), "MNIST");
     }
 }

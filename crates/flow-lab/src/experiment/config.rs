@@ -144,68 +144,6 @@ pub struct ExperimentConfig {
     pub scores: Option<ScoresStudyConfig>,
 }
 
-/// The in-distribution dataset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrainDataset {
-    /// FashionMNIST in, MNIST out (the paper's direction).
-    FashionMnist,
-    /// MNIST in, FashionMNIST out.
-    Mnist,
-}
-
-impl TrainDataset {
-    /// The in-distribution dataset.
-    pub fn in_distribution(self) -> Dataset {
-        match self {
-            TrainDataset::FashionMnist => Dataset::FashionMnist,
-            TrainDataset::Mnist => Dataset::Mnist,
-        }
-    }
-
-    /// The natural OOD dataset.
-    pub fn out_of_distribution(self) -> Dataset {
-        match self {
-            TrainDataset::FashionMnist => Dataset::Mnist,
-            TrainDataset::Mnist => Dataset::FashionMnist,
-        }
-    }
-
-    /// The other direction: the OOD dataset in, this one out.
-    pub fn swapped(self) -> Self {
-        match self {
-            TrainDataset::FashionMnist => TrainDataset::Mnist,
-            TrainDataset::Mnist => TrainDataset::FashionMnist,
-        }
-    }
-
-    /// The name in configurations and file names (`fashion_mnist`, `mnist`).
-    pub fn slug(self) -> &'static str {
-        match self {
-            TrainDataset::FashionMnist => "fashion_mnist",
-            TrainDataset::Mnist => "mnist",
-        }
-    }
-
-    /// Display name of the in-distribution dataset.
-    pub fn in_name(self) -> &'static str {
-        dataset_name(self.in_distribution())
-    }
-
-    /// Display name of the OOD dataset.
-    pub fn ood_name(self) -> &'static str {
-        dataset_name(self.out_of_distribution())
-    }
-}
-
-/// Display name of a dataset.
-pub fn dataset_name(dataset: Dataset) -> &'static str {
-    match dataset {
-        Dataset::FashionMnist => "FashionMNIST",
-        Dataset::Mnist => "MNIST",
-    }
-}
-
 /// One flow to train.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -475,7 +413,7 @@ impl ExperimentConfig {
         Self {
             name: "smoke".into(),
             seed: 0,
-            data: DataConfig::builtin(TrainDataset::FashionMnist),
+            data: DataConfig::builtin(Dataset::FashionMnist),
             models,
             eval: EvalSpec {
                 batch_size: 100,
@@ -530,7 +468,7 @@ impl ExperimentConfig {
         Self {
             name: "quick".into(),
             seed: 0,
-            data: DataConfig::builtin(TrainDataset::FashionMnist),
+            data: DataConfig::builtin(Dataset::FashionMnist),
             models,
             eval: EvalSpec {
                 batch_size: 200,
@@ -609,7 +547,7 @@ impl ExperimentConfig {
         Self {
             name: "standard".into(),
             seed: 0,
-            data: DataConfig::builtin(TrainDataset::FashionMnist),
+            data: DataConfig::builtin(Dataset::FashionMnist),
             models: vec![
                 realnvp,
                 realnvp_baseline,
@@ -656,7 +594,7 @@ impl ExperimentConfig {
         Self {
             name: "paper".into(),
             seed: 0,
-            data: DataConfig::builtin(TrainDataset::FashionMnist),
+            data: DataConfig::builtin(Dataset::FashionMnist),
             models: vec![
                 ModelSpec {
                     name: "realnvp".into(),

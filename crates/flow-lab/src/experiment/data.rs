@@ -22,7 +22,6 @@ use flow_data::formats::source::{read_images, SourceKind};
 use flow_data::{DataCache, Dataset, ImageDataset, Split};
 use serde::{Deserialize, Serialize};
 
-use super::config::{dataset_name, TrainDataset};
 use super::ExperimentError;
 
 /// The sets a run trains on and scores.
@@ -137,29 +136,30 @@ impl From<BuiltinSplit> for Split {
 impl DataConfig {
     /// A built-in pair: `train`'s dataset in, the other one out (all of MNIST, or
     /// FashionMNIST's test split).
-    pub fn builtin(train: TrainDataset) -> Self {
-        let (in_set, ood_set) = (train.in_distribution(), train.out_of_distribution());
+    pub fn builtin(in_set: Dataset) -> Self {
+        let ood_set = in_set.other();
         let ood_split = match ood_set {
             Dataset::Mnist => BuiltinSplit::All,
             Dataset::FashionMnist => BuiltinSplit::Test,
         };
         Self {
-            name: dataset_name(in_set).to_string(),
+            name: in_set.display_name().to_string(),
             train: DataSource::builtin(in_set, BuiltinSplit::Train),
             test: DataSource::builtin(in_set, BuiltinSplit::Test),
             ood: vec![NamedSource {
-                name: dataset_name(ood_set).to_string(),
+                name: ood_set.display_name().to_string(),
                 source: DataSource::builtin(ood_set, ood_split),
             }],
         }
     }
 
-    /// The built-in pair these sources are, if they are one: what negative training,
-    /// the embedding rows and the swapped direction of the scores table need.
-    pub fn builtin_pair(&self) -> Option<TrainDataset> {
-        [TrainDataset::FashionMnist, TrainDataset::Mnist]
+    /// The in-distribution dataset of the built-in pair these sources are, if they are
+    /// one: what negative training, the embedding rows and the swapped direction of the
+    /// scores table need.
+    pub fn builtin_pair(&self) -> Option<Dataset> {
+        Dataset::ALL
             .into_iter()
-            .find(|&pair| *self == Self::builtin(pair))
+            .find(|&in_set| *self == Self::builtin(in_set))
     }
 
     /// The natural OOD set's name (`MNIST`).
@@ -318,7 +318,7 @@ fn kind_name(kind: SourceKind) -> &'static str {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum DataConfigFile {
-    Builtin(TrainDataset),
+    Builtin(Dataset),
     Sources {
         name: String,
         train: DataSource,
@@ -357,8 +357,8 @@ mod tests {
 
     #[test]
     fn the_builtin_pairs_are_recognised_and_named() {
-        let fashion = DataConfig::builtin(TrainDataset::FashionMnist);
-        assert_eq!(fashion.builtin_pair(), Some(TrainDataset::FashionMnist));
+        let fashion = DataConfig::builtin(Dataset::FashionMnist);
+        assert_eq!(fashion.builtin_pair(), Some(Dataset::FashionMnist));
         assert_eq!(
             (fashion.name.as_str(), fashion.natural_ood_name()),
             ("FashionMNIST", "MNIST")
@@ -369,8 +369,8 @@ mod tests {
                 split: BuiltinSplit::All
             }
         );
-        let mnist = DataConfig::builtin(TrainDataset::Mnist);
-        assert_eq!(mnist.builtin_pair(), Some(TrainDataset::Mnist));
+        let mnist = DataConfig::builtin(Dataset::Mnist);
+        assert_eq!(mnist.builtin_pair(), Some(Dataset::Mnist));
         assert_eq!(
             mnist.ood[0].source,
             DataSource::FashionMnist {
@@ -416,12 +416,12 @@ mod tests {
     #[test]
     fn an_old_results_file_names_the_builtin_pair() {
         let data: DataConfig = serde_json::from_str("\"mnist\"").unwrap();
-        assert_eq!(data, DataConfig::builtin(TrainDataset::Mnist));
+        assert_eq!(data, DataConfig::builtin(Dataset::Mnist));
     }
 
     #[test]
     fn bad_sources_are_named() {
-        let mut data = DataConfig::builtin(TrainDataset::FashionMnist);
+        let mut data = DataConfig::builtin(Dataset::FashionMnist);
         data.train = DataSource::ImageFolder {
             path: "x".into(),
             channels: Some(2),

@@ -18,8 +18,7 @@ mod sets;
 mod validate;
 
 pub use config::{
-    dataset_name, EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, Preset, SyntheticSet,
-    TrainDataset, TrainSpec,
+    EvalSpec, ExperimentConfig, ModelSpec, NegativeSpec, Preset, SyntheticSet, TrainSpec,
 };
 pub use data::{BuiltinSplit, DataConfig, DataSource, Files, NamedSource};
 pub use embedding_rows::{DetectorResult, EmbeddingResults, ScoreSummary};

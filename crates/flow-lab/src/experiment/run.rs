@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use flow_core::FlowNet;
-use flow_data::{ConsoleProgress, DataCache, ImageDataset, Split};
+use flow_data::{ConsoleProgress, DataCache, Dataset, ImageDataset, Split};
 use flow_plot::{Curve, Image, Normalise, Series};
 
 use super::config::{ExperimentConfig, ModelSpec};
@@ -184,9 +184,7 @@ pub(super) fn load_data(
     // Negative training needs the OOD dataset's own splits: only a built-in pair has
     // them (validation refuses negative models on other sources).
     let negative = config.models.iter().any(|m| m.train.negative.is_some());
-    let ood_dataset = sources
-        .builtin_pair()
-        .map(|pair| pair.out_of_distribution());
+    let ood_dataset = sources.builtin_pair().map(Dataset::other);
     let ood_split = |split: Split| -> Result<Option<ImageDataset>, ExperimentError> {
         match ood_dataset.filter(|_| negative) {
             Some(dataset) => match cache {

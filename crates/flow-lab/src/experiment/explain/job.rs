@@ -9,8 +9,9 @@ use burn::module::AutodiffModule;
 use super::{write_mask_figure, write_model_figures, ExplainData};
 use crate::device::{BackendJob, BackendKind};
 use crate::experiment::run::{eval_sets, load_data};
-use crate::experiment::{score_set, DataConfig, ExperimentConfig, ExperimentError, TrainDataset};
+use crate::experiment::{score_set, DataConfig, ExperimentConfig, ExperimentError};
 use crate::train::{checkpoint_path, read_checkpoint};
+use flow_data::Dataset;
 
 /// What to draw the figures for.
 #[derive(Debug, Clone)]
@@ -31,7 +32,7 @@ pub enum ExplainTarget {
         /// The name used in titles and file names.
         name: String,
         /// The in-distribution dataset the checkpoint was trained on.
-        train: TrainDataset,
+        train: Dataset,
     },
 }
 

@@ -141,12 +141,12 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             ),
         })?];
         if self.study.both_directions {
-            let Some(pair) = config.data.builtin_pair() else {
+            let Some(in_set) = config.data.builtin_pair() else {
                 return Err(ExperimentError::InvalidConfig(vec![
                     "scores.both_directions: the swapped direction needs a built-in pair".into(),
                 ]));
             };
-            let swapped = pair.swapped();
+            let swapped = in_set.other();
             let reverse = ExperimentConfig {
                 data: DataConfig::builtin(swapped),
                 models: Vec::new(),
@@ -157,7 +157,8 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             let reverse_data = load_data(&reverse, data_dir)?;
             let reverse_sets = eval_sets(&reverse, &reverse_data)?;
             let mut twin = spec.clone();
-            twin.name = format!("{}_{}", spec.name, swapped.slug());
+            // `realnvp_mnist`: the dataset's configuration name.
+            twin.name = format!("{}_{}", spec.name, swapped.name().replace('-', "_"));
             twin.train.steps = self.study.twin_steps.unwrap_or(spec.train.steps);
             if let crate::train::LrSchedule::Cosine { steps, .. } = &mut twin.train.optim.schedule {
                 *steps = twin.train.steps;
@@ -166,7 +167,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             eprintln!(
                 "[scores] {}: the same flow trained on {} ({} steps)",
                 twin.name,
-                swapped.in_name(),
+                swapped.display_name(),
                 twin.train.steps
             );
             let context = RunContext {
@@ -186,8 +187,8 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 in_train_indices,
                 sets: &reverse_sets,
                 names: (
-                    swapped.in_name().to_string(),
-                    swapped.ood_name().to_string(),
+                    swapped.display_name().to_string(),
+                    swapped.other().display_name().to_string(),
                 ),
             })?);
         }
