@@ -1,18 +1,14 @@
 //! Per-image log-likelihoods of a dataset under a trained flow.
 
-use burn::tensor::Tensor;
 use flow_core::likelihood::bits_per_dim;
-use flow_core::{FlowNet, Trace};
+use flow_core::FlowNet;
 use flow_data::{BatchPlan, Batcher, ImageDataset};
 use flow_kernels::FlowBackend;
-use flow_ood::scores::ScoreError;
+use flow_ood::scores::FlowStatistics;
 use serde::Serialize;
 
 use super::explain::{LayerBreakdown, LayerSums};
 use super::ExperimentError;
-
-/// The score's name in errors.
-const SCORE: &str = "log-likelihood";
 
 /// The scores of one set of images.
 #[derive(Debug, Clone, Serialize)]
@@ -91,23 +87,16 @@ pub fn score_set<B: FlowBackend>(
         let mut offset = 0;
         for indices in plan.batches() {
             let batch = batcher.batch::<B>(data, indices, device)?;
-            let mut trace = Trace::new();
-            let terms = model
-                .log_likelihood_traced(batch.images, &mut trace)
-                .map_err(|source| ScoreError::Flow {
-                    score: SCORE.into(),
-                    source,
-                })?;
-            for (i, v) in to_host(terms.nats())?.into_iter().enumerate() {
+            let stats = FlowStatistics::of(model, batch.images)?;
+            for (i, v) in stats.log_likelihood().iter().enumerate() {
                 total[offset + i] += v / draws as f64;
             }
-            let per_layer = trace
-                .into_layers()
-                .into_iter()
-                .map(|record| Ok((record.name, to_host(record.log_det)?)))
-                .collect::<Result<Vec<_>, ExperimentError>>()?;
+            let per_layer: Vec<(String, Vec<f64>)> = stats
+                .layers()
+                .map(|(name, log_det)| (name.to_string(), log_det.to_vec()))
+                .collect();
             layers
-                .add(&per_layer, &to_host(terms.prior)?, terms.constant)
+                .add(&per_layer, stats.prior(), stats.constant)
                 .map_err(|reason| ExperimentError::Explain {
                     model: name.to_string(),
                     reason,
@@ -122,16 +111,6 @@ pub fn score_set<B: FlowBackend>(
         log_likelihood: total,
         bits_per_dim,
         layers: layers.finish(),
-    })
-}
-
-fn to_host<B: FlowBackend>(t: Tensor<B, 1>) -> Result<Vec<f64>, ExperimentError> {
-    t.into_data().convert::<f64>().to_vec().map_err(|e| {
-        ScoreError::Readback {
-            score: SCORE.into(),
-            message: format!("{e:?}"),
-        }
-        .into()
     })
 }
 

@@ -2,66 +2,16 @@
 //! Detection" (AISTATS 2021).
 
 use burn::tensor::Tensor;
-use flow_core::{FlowNet, Trace};
+use flow_core::FlowNet;
 use flow_kernels::FlowBackend;
 
 use super::kde::{Bandwidth, GaussianKde};
-use super::{to_host, Score, ScoreError};
+use super::statistics::FlowStatistics;
+use super::{Score, ScoreError};
 use crate::Orientation;
 
 /// The score's name in reports and errors.
 const NAME: &str = "DoSE";
-
-/// Per-input statistics a flow's forward pass already computes: the log-likelihood, the
-/// prior term `log N(z)`, and each layer's `log|det J|` (all in nats), as columns.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FlowStatistics {
-    /// Statistic names: `log p(x)`, `log N(z)`, then the layers' names.
-    pub names: Vec<String>,
-    /// `values[j][i]`: statistic `j` of input `i`.
-    pub values: Vec<Vec<f64>>,
-}
-
-impl FlowStatistics {
-    /// The statistics of every input of `x` under `model` (one traced forward pass).
-    pub fn of<B: FlowBackend>(model: &FlowNet<B>, x: Tensor<B, 4>) -> Result<Self, ScoreError> {
-        let mut trace = Trace::new();
-        let terms = model
-            .log_likelihood_traced(x, &mut trace)
-            .map_err(|source| ScoreError::Flow {
-                score: NAME.into(),
-                source,
-            })?;
-        let mut names = vec!["log p(x)".to_string(), "log N(z)".to_string()];
-        let mut values = vec![to_host(NAME, terms.nats())?, to_host(NAME, terms.prior)?];
-        for layer in trace.into_layers() {
-            names.push(layer.name);
-            values.push(to_host(NAME, layer.log_det)?);
-        }
-        Ok(Self { names, values })
-    }
-
-    /// Appends the inputs of `other` (the same statistics, another batch).
-    ///
-    /// # Errors
-    /// [`ScoreError::Fit`] when the two name different statistics.
-    pub fn extend(&mut self, other: FlowStatistics) -> Result<(), ScoreError> {
-        if self.names.is_empty() {
-            *self = other;
-            return Ok(());
-        }
-        if self.names != other.names {
-            return Err(ScoreError::Fit {
-                score: NAME.into(),
-                reason: "batches traced different layers".into(),
-            });
-        }
-        for (column, more) in self.values.iter_mut().zip(other.values) {
-            column.extend(more);
-        }
-        Ok(())
-    }
-}
 
 /// `Σ_j log p̂_j(T_j(x))`: one Gaussian kernel density estimate per statistic `T_j` of
 /// [`FlowStatistics`] (the log-likelihood, the prior term, each layer's log-det), fitted

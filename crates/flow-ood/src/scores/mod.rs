@@ -61,18 +61,20 @@ mod gradient;
 mod kde;
 mod likelihood;
 mod ratio;
+mod statistics;
 #[cfg(test)]
 mod testing;
 mod typicality;
 
 pub use combination::{fisher_statistic, EmpiricalPValue, FisherCombination};
 pub use complexity::{input_complexity, Codec, InputComplexity};
-pub use dose::{Dose, FlowStatistics};
+pub use dose::Dose;
 pub use ensemble::{waic_of, Waic};
 pub use gradient::{per_input_gradients, DiagonalFisher, FisherAccumulator, GradientScore};
 pub use kde::{Bandwidth, GaussianKde};
 pub use likelihood::{BitsPerDim, LogLikelihood};
 pub use ratio::LikelihoodRatio;
+pub use statistics::FlowStatistics;
 pub use typicality::{entropy_estimate, typicality_distance, BatchTypicality, Typicality};
 
 use burn::tensor::backend::Backend;
