@@ -1,15 +1,15 @@
 //! File helpers: atomic writes and SHA-256 digests.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufWriter, Read};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{DataError, Result};
 
-/// Writes a file so that readers never see it half-written: the bytes go to a temporary
-/// file next to `path`, which is flushed to disk and then renamed over `path`.
+/// Writes a file through `flow_fs::write_atomic_with` (readers never see it
+/// half-written, and it survives a crash once this returns), creating its folder first.
 pub(crate) fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
@@ -19,32 +19,7 @@ pub(crate) fn write_atomic(
             fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
         }
     }
-    let temp = temp_path(path);
-    let result = (|| {
-        let file = File::create(&temp)?;
-        let mut writer = BufWriter::new(file);
-        write(&mut writer)?;
-        writer.flush()?;
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if let Err(error) = result {
-        // The temporary file is garbage either way; a failure to remove it changes nothing.
-        let _ = fs::remove_file(&temp);
-        return Err(DataError::io(path, error));
-    }
-    Ok(())
-}
-
-/// `dir/name` becomes `dir/.name.tmp-<pid>`: hidden, and unique per process so that two
-/// concurrent writers never share a temporary file.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    flow_fs::write_atomic_with(path, write).map_err(|e| DataError::io(path, e))
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
@@ -90,6 +65,7 @@ pub(crate) fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn sha256_of_abc_matches_the_standard_test_vector() {

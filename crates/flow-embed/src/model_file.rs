@@ -17,9 +17,8 @@
 //! never half of one.
 
 use flow_kernels::FlowBackend;
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::Path;
 
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
@@ -243,25 +242,10 @@ fn fnv64(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Writes to a temporary file beside `path`, syncs it, and renames it over `path`.
+/// Writes through `flow_fs::write_atomic`, creating the folder first.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(|e| EmbedError::io(dir, e))?;
     }
-    let name = path
-        .file_name()
-        .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
-    let temp: PathBuf = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = File::create(&temp)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_all()
-        })
-        .and_then(|()| fs::rename(&temp, path));
-    if let Err(e) = written {
-        // The temporary file is ours alone; failing to remove it changes nothing here.
-        let _ = fs::remove_file(&temp);
-        return Err(EmbedError::io(path, e));
-    }
-    Ok(())
+    flow_fs::write_atomic(path, bytes).map_err(|e| EmbedError::io(path, e))
 }

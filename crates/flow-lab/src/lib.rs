@@ -16,7 +16,6 @@ pub mod device;
 pub mod docs;
 pub mod embedding;
 pub mod experiment;
-mod fsutil;
 pub mod provenance;
 pub mod score;
 pub mod seeds;

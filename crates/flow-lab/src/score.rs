@@ -504,7 +504,7 @@ fn write_rows(
             flow_data::formats::npy::encode_npy(&array)
         }
     };
-    crate::fsutil::write_atomic(out, &bytes).map_err(|source| ExperimentError::Io {
+    flow_fs::write_atomic(out, &bytes).map_err(|source| ExperimentError::Io {
         path: out.to_path_buf(),
         source,
     })

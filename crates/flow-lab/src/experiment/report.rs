@@ -546,7 +546,7 @@ impl ExperimentResults {
 
 /// Writes `bytes` to `path` atomically (temporary file, sync, rename).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentError> {
-    crate::fsutil::write_atomic(path, bytes).map_err(|source| ExperimentError::Io {
+    flow_fs::write_atomic(path, bytes).map_err(|source| ExperimentError::Io {
         path: path.to_path_buf(),
         source,
     })

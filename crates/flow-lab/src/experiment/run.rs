@@ -90,7 +90,7 @@ fn run_folder(
                     message: e.to_string(),
                 })?;
                 let path = dir.join(RUN_CONFIG_FILE);
-                crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io(&path))?;
+                flow_fs::write_atomic(&path, text.as_bytes()).map_err(io(&path))?;
                 return Ok((id, dir));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => attempt += 1,

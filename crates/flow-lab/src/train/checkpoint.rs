@@ -29,7 +29,8 @@
 //! that names the file.
 
 use flow_kernels::FlowAutodiffBackend;
-use std::fs::{self, File};
+use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -469,13 +470,8 @@ fn le_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     // The prefix lets `remove_stale_temporaries` find what a killed writer left.
     let temp = dir.join(format!("{TEMP_PREFIX}{}", std::process::id()));
-    crate::fsutil::write_via(&temp, path, bytes).map_err(|source| io_error(path, source))?;
-    // Make the rename durable. Opening a folder for syncing is not possible on every
-    // platform; the checkpoint is complete either way.
-    if let Ok(folder) = File::open(dir) {
-        let _ = folder.sync_all();
-    }
-    Ok(())
+    flow_fs::write_atomic_via(&temp, path, |out| out.write_all(bytes))
+        .map_err(|source| io_error(path, source))
 }
 
 /// Removes temporary files left by writers that were killed mid-write.
