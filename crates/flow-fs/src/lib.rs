@@ -5,6 +5,20 @@
 //! checkpoints, model files, results, figures) writes it through here, so that the
 //! sequence (temporary file beside the target, sync, rename, folder sync) is written
 //! once.
+//!
+//! ```
+//! use std::io::Write;
+//!
+//! let dir = std::env::temp_dir().join(format!("flow-fs-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let results = dir.join("results.json");
+//! flow_fs::write_atomic(&results, b"{\"auroc\": 0.5}")?;
+//! // Large files are streamed through a buffered writer.
+//! flow_fs::write_atomic_with(&results, |out| out.write_all(b"{\"auroc\": 0.9}"))?;
+//! assert_eq!(std::fs::read(&results)?, b"{\"auroc\": 0.9}");
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
