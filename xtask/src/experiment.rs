@@ -22,7 +22,8 @@ fn parse_preset(name: &str) -> Result<Preset, String> {
 pub struct ExperimentArgs {
     /// Preset: quick (default; minutes on a CPU), smoke (CI), explain (negative training
     /// and the co-adaptation flow, minutes on a CPU), standard (every claim on trained
-    /// flows, an hour on a 2-core CPU), paper (GPU).
+    /// flows and the OOD-scores table; docs/reproduction.md gives its wall time on 2
+    /// cores), paper (GPU).
     #[arg(long, default_value = "quick", conflicts_with = "config", value_parser = parse_preset)]
     preset: Preset,
     /// An experiment TOML file instead of a preset (same fields as results.json's config).

@@ -61,8 +61,9 @@ pub enum Preset {
     Quick,
     /// Negative training and the co-adaptation flow of `quick`'s size.
     Explain,
-    /// Every claim on flows trained in the reference's regime, within an hour of a
-    /// 2-core CPU.
+    /// Every claim on flows trained in the reference's regime as far as an hour of a
+    /// 2-core CPU allows, and the OOD-scores table on top (docs/reproduction.md gives
+    /// the whole run's measured wall time).
     Standard,
     /// The reference configurations, for a GPU.
     Paper,
