@@ -16,7 +16,7 @@ mod common;
 use common::random_input;
 use flow_core::init::ParamInit;
 use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1};
-use flow_core::models::{FlowConfig, FlowNet, FlowStep, GlowConfig, RealNvpStNet};
+use flow_core::models::{FlowConfig, FlowNet, FlowStep, RealNvpStNet};
 use flow_core::st_nets::StNetConfig;
 use flow_core::testing::{host, log_abs_det, max_abs_diff, perturbed};
 use flow_core::{Flow, FlowError};
@@ -27,6 +27,21 @@ use proptest::test_runner::TestCaseError;
 
 /// Round-trip tolerance, max abs in f32.
 const ROUND_TRIP_TOL: f64 = 1e-4;
+
+/// A Glow of `config` with ActNorm initialised on `x` (as training does), perturbed,
+/// through [`check_roundtrip`].
+fn check_glow_roundtrip<B: FlowBackend>(
+    config: &FlowConfig,
+    x: burn::tensor::Tensor<B, 4>,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let flow = config
+        .init::<B>(seed, &x.device())
+        .unwrap()
+        .initialize_actnorm(x.clone())
+        .unwrap();
+    check_roundtrip(&perturbed(flow, seed, 0.05), x)
+}
 
 /// Forward then inverse on `x`; checks the round trip and that the log-dets cancel
 /// (relative to their size, since they sum over every entry in f32).
@@ -301,35 +316,14 @@ macro_rules! invertibility_tests {
                 fn glow_rgb_three_scales(n in 2usize..4, seed in any::<u64>()) {
                     let config = FlowConfig::glow([3, 16, 16], 3, 2, 1, 8);
                     let x = random_input::<B>([n, 3, 16, 16], 0.0, 1.0, seed, &device());
-                    let flow = config
-                        .init::<B>(seed, &device())
-                        .unwrap()
-                        .initialize_actnorm(x.clone())
-                        .unwrap();
-                    let flow = perturbed(flow, seed, 0.05);
-                    check_roundtrip(&flow, x)?;
+                    check_glow_roundtrip(&config, x, seed)?;
                 }
 
                 #[test]
                 fn glow(n in 2usize..4, seed in any::<u64>()) {
-                    let config = FlowConfig {
-                        input_shape: [1, 8, 8],
-                        preprocess: Some(Default::default()),
-                        architecture: flow_core::models::Architecture::Glow(GlowConfig {
-                            scales: 2,
-                            steps_per_scale: 2,
-                            st_net: StNetConfig::Highway { mid_channels: 8, layers: 1 },
-                        }),
-                        init_zeros: false,
-                    };
+                    let config = FlowConfig::glow([1, 8, 8], 2, 2, 1, 8);
                     let x = random_input::<B>([n, 1, 8, 8], 0.0, 1.0, seed, &device());
-                    let flow = config
-                        .init::<B>(seed, &device())
-                        .unwrap()
-                        .initialize_actnorm(x.clone())
-                        .unwrap();
-                    let flow = perturbed(flow, seed, 0.05);
-                    check_roundtrip(&flow, x)?;
+                    check_glow_roundtrip(&config, x, seed)?;
                 }
 
                 #[test]
