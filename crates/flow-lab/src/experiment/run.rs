@@ -16,7 +16,7 @@ use super::eval::{evenly_spaced, score_set, ScoredSet};
 use super::explain::{write_mask_figure, write_scored_model_figures};
 use super::negative::NegativeSetup;
 use super::report::{ExperimentResults, ModelResult, SetSummary};
-use super::scores::StudyContext;
+use super::scores::{held_out_problem, StudyContext};
 use super::sets::{NamedSet, ScoredSets};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
@@ -186,12 +186,9 @@ pub(super) fn load_data(
     let negative = config.models.iter().any(|m| m.train.negative.is_some());
     let ood_dataset = sources.builtin_pair().map(Dataset::other);
     let ood_split = |split: Split| -> Result<Option<ImageDataset>, ExperimentError> {
-        match ood_dataset.filter(|_| negative) {
-            Some(dataset) => match cache {
-                Some(cache) => Ok(Some(cache.load(dataset, split)?)),
-                None => Ok(None),
-            },
-            None => Ok(None),
+        match (ood_dataset.filter(|_| negative), cache) {
+            (Some(dataset), Some(cache)) => Ok(Some(cache.load(dataset, split)?)),
+            _ => Ok(None),
         }
     };
     let data = RunData {
@@ -239,13 +236,10 @@ fn check_against_data(config: &ExperimentConfig, data: &RunData) -> Result<(), E
     }
     // The scores' validation pair is drawn from training images the table does not
     // score.
-    let scored_train = config.eval.in_train_limit.unwrap_or(usize::MAX);
-    if config.scores.is_some() && scored_train.saturating_add(2) > data.train.len() {
-        problems.push(format!(
-            "scores: the validation pair needs training images the table does not score, \
-             but all {} are scored: set eval.in_train_limit below {}",
+    if config.scores.is_some() {
+        problems.extend(held_out_problem(
             data.train.len(),
-            data.train.len().saturating_sub(1)
+            config.eval.in_train_limit,
         ));
     }
     if problems.is_empty() {

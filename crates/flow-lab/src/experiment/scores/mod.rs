@@ -12,3 +12,4 @@ mod validation;
 pub use config::{ScoreKind, ScoresStudyConfig, StudySize, ValidationOod};
 pub use result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
 pub(in crate::experiment) use study::StudyContext;
+pub(in crate::experiment) use validation::held_out_problem;

@@ -15,11 +15,11 @@ use flow_ood::scores::{
     FlowStatistics,
 };
 use flow_ood::units::Nats;
-use flow_ood::{auroc, Orientation};
+use flow_ood::Orientation;
 
 use super::config::{ScoreKind, ScoresStudyConfig, ValidationOod};
 use super::result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
-use super::validation::ValidationFit;
+use super::validation::{auroc_or_nan, held_out_problem, ValidationFit};
 use crate::experiment::config::{ExperimentConfig, ModelSpec};
 use crate::experiment::data::DataConfig;
 use crate::experiment::detect::detect;
@@ -155,6 +155,12 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 ..config.clone()
             };
             let reverse_data = load_data(&reverse, data_dir)?;
+            // Before the twin trains: its table needs held-out images too.
+            if let Some(problem) =
+                held_out_problem(reverse_data.train.len(), config.eval.in_train_limit)
+            {
+                return Err(ExperimentError::InvalidConfig(vec![problem]));
+            }
             let reverse_sets = eval_sets(&reverse, &reverse_data)?;
             let mut twin = spec.clone();
             // `realnvp_mnist`: the dataset's configuration name.
@@ -365,13 +371,8 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         let free: Vec<usize> = (0..direction.train.len())
             .filter(|i| !scored.contains(i))
             .collect();
-        if free.len() < 2 {
-            return Err(ExperimentError::InvalidConfig(vec![format!(
-                "scores: the validation pair needs training images the table does not score, \
-                 but all {} are scored: set eval.in_train_limit below {}",
-                direction.train.len(),
-                direction.train.len().saturating_sub(1)
-            )]));
+        if let Some(problem) = held_out_problem(direction.train.len(), Some(scored.len())) {
+            return Err(ExperimentError::InvalidConfig(vec![problem]));
         }
         let picked: Vec<usize> = evenly_spaced(free.len(), Some(self.study.validation_size))
             .into_iter()
@@ -470,11 +471,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 best = Some((factor, fit));
             }
         }
-        let unranked = ValidationFit {
-            auroc: f64::NAN,
-            separation: f64::NAN,
-        };
-        let (factor, fit) = best.unwrap_or((1.0, unranked));
+        let (factor, fit) = best.unwrap_or((1.0, ValidationFit::UNRANKED));
         let dose = Dose::fit(flow, &stats.in_train, Bandwidth::Scott(factor))?;
         let values = stats.map(|s| dose.score_statistics(s));
         let calibration = dose.score_statistics(&val_stats.0);
@@ -820,9 +817,4 @@ fn compressed_lengths(images: &ImageDataset, codec: Codec) -> Result<Vec<f64>, E
         .chunks_exact(shape.len().max(1))
         .map(|pixels| Ok(codec.compressed_bits(pixels, dims)?.value()))
         .collect()
-}
-
-/// AUROC of `in_values` against `ood_values` (NaN when the scores cannot be ranked).
-fn auroc_or_nan(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> f64 {
-    auroc(in_values, ood_values, orientation).unwrap_or(f64::NAN)
 }

@@ -1,5 +1,5 @@
-//! How well a hyper-parameter setting separates the validation pair, and which of two
-//! settings is better.
+//! The validation pair: whether the training set leaves room for it, how well a
+//! hyper-parameter setting separates it, and which of two settings is better.
 //!
 //! AUROC alone cannot rank settings once the validation OOD set is easy: every setting
 //! reaches 1.000 and the first one listed would win by default. Settings whose AUROCs
@@ -11,6 +11,29 @@ use flow_ood::{auroc, Orientation};
 
 /// AUROCs closer than this count as a tie (about the rounding the report prints).
 pub(super) const AUROC_TIE: f64 = 1e-3;
+
+/// Why the validation pair cannot be drawn from `train_len` training images when the
+/// table scores `in_train_limit` of them (`None`: all), if it cannot: it needs at least
+/// two that the table does not score.
+pub(in crate::experiment) fn held_out_problem(
+    train_len: usize,
+    in_train_limit: Option<usize>,
+) -> Option<String> {
+    let scored = in_train_limit.unwrap_or(usize::MAX).min(train_len);
+    (train_len - scored < 2).then(|| {
+        format!(
+            "scores: the validation pair needs training images the table does not score, \
+             but all {train_len} are scored: set eval.in_train_limit below {}",
+            train_len.saturating_sub(1)
+        )
+    })
+}
+
+/// AUROC of `in_values` against `ood_values` (NaN when the scores cannot be ranked, so
+/// that such a setting never wins).
+pub(super) fn auroc_or_nan(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> f64 {
+    auroc(in_values, ood_values, orientation).unwrap_or(f64::NAN)
+}
 
 /// A setting's fit on the validation pair.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,11 +48,17 @@ pub(super) struct ValidationFit {
 }
 
 impl ValidationFit {
+    /// The fit of no setting at all (never beats anything).
+    pub const UNRANKED: Self = Self {
+        auroc: f64::NAN,
+        separation: f64::NAN,
+    };
+
     /// The fit of a score whose values on the held-out in-distribution images are
     /// `in_values` and on their transformed copies `ood_values`.
     pub fn of(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> Self {
         Self {
-            auroc: auroc(in_values, ood_values, orientation).unwrap_or(f64::NAN),
+            auroc: auroc_or_nan(in_values, ood_values, orientation),
             separation: separation(in_values, ood_values, orientation),
         }
     }
@@ -130,6 +159,18 @@ mod tests {
         };
         assert!(ranked.beats(&wide));
         assert!(!wide.beats(&ranked));
+    }
+
+    #[test]
+    fn the_held_out_pool_needs_two_unscored_training_images() {
+        assert_eq!(held_out_problem(32, Some(30)), None);
+        let all = held_out_problem(32, Some(31)).unwrap();
+        assert!(
+            all.contains("all 32 are scored: set eval.in_train_limit below 31"),
+            "{all}"
+        );
+        assert!(held_out_problem(32, None).is_some());
+        assert!(held_out_problem(7996, Some(10_000)).is_some());
     }
 
     #[test]
