@@ -6,9 +6,7 @@
 //! switched to f64 for this test binary.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use flow_core::testing::{
-    brute_force_log_det, device_f64, host, max_abs_diff, perturbed, uniform, LogDetCheck,
-};
+use flow_core::testing::{check_log_det, device_f64, host, max_abs_diff, perturbed, uniform};
 use flow_core::Flow;
 use flow_embed::{Standardizer, TabularFlow, TabularFlowConfig};
 use flow_kernels::FlowBackend;
@@ -91,14 +89,9 @@ fn check_jacobian<B: FlowBackend>(case: &Case) {
     let flow = build::<B>(case, &device);
     let d = case.config.dim;
     let base = uniform(d, -2.0, 2.0, case.seed ^ 5);
-    let LogDetCheck {
-        reported,
-        brute_force: brute,
-    } = brute_force_log_det(&flow, &base, [d, 1, 1], &device);
-    assert!(
-        (reported - brute).abs() < LOG_DET_TOL,
-        "reported log|det J| = {reported}, brute force = {brute} for {case:?}"
-    );
+    if let Err(message) = check_log_det(&flow, &base, [d, 1, 1], &device, LOG_DET_TOL) {
+        panic!("{message} for {case:?}");
+    }
 }
 
 /// `log_prob` is the standard normal log-density of the latent plus the log-det, and
@@ -165,6 +158,25 @@ macro_rules! backend_tests {
                 fn log_prob_is_prior_plus_log_det(case in any_case()) {
                     check_log_prob::<B>(&case);
                 }
+            }
+
+            /// A probe 1e-5 from a ReLU kink of the coupling's network: central
+            /// differences miss the log-det by 5.6e-4 there (found by CI's proptest run).
+            #[test]
+            fn a_probe_beside_a_kink_is_told_from_a_wrong_formula() {
+                let case = Case {
+                    config: TabularFlowConfig {
+                        dim: 2,
+                        couplings: 3,
+                        hidden: 8,
+                        hidden_layers: 1,
+                        actnorm: true,
+                        permutation_seed: None,
+                    },
+                    seed: 678,
+                    standardize: true,
+                };
+                check_jacobian::<B>(&case);
             }
 
             #[test]
