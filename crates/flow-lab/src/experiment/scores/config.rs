@@ -119,7 +119,8 @@ pub struct ScoresStudyConfig {
     /// of the combination's p-values).
     pub validation_size: usize,
     /// Also run the table with the datasets swapped (MNIST in, FashionMNIST out for a
-    /// FashionMNIST run).
+    /// FashionMNIST run). The swapped table scores at most as many training images as
+    /// leave `validation_size` of them held out.
     pub both_directions: bool,
 }
 

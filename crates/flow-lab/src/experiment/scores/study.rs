@@ -19,7 +19,7 @@ use flow_ood::Orientation;
 
 use super::config::{ScoreKind, ScoresStudyConfig, ValidationOod};
 use super::result::{DirectionScores, GridPoint, ScoreRow, ScoresResults};
-use super::validation::{auroc_or_nan, held_out_problem, ValidationFit};
+use super::validation::{auroc_or_nan, held_out_problem, twin_in_train_limit, ValidationFit};
 use crate::experiment::config::{ExperimentConfig, ModelSpec};
 use crate::experiment::data::DataConfig;
 use crate::experiment::detect::detect;
@@ -147,7 +147,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 ]));
             };
             let swapped = in_set.other();
-            let reverse = ExperimentConfig {
+            let mut reverse = ExperimentConfig {
                 data: DataConfig::builtin(swapped),
                 models: Vec::new(),
                 embedding: None,
@@ -155,9 +155,14 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
                 ..config.clone()
             };
             let reverse_data = load_data(&reverse, data_dir)?;
+            reverse.eval.in_train_limit = twin_in_train_limit(
+                reverse_data.train.len(),
+                config.eval.in_train_limit,
+                self.study.validation_size,
+            );
             // Before the twin trains: its table needs held-out images too.
             if let Some(problem) =
-                held_out_problem(reverse_data.train.len(), config.eval.in_train_limit)
+                held_out_problem(reverse_data.train.len(), reverse.eval.in_train_limit)
             {
                 return Err(ExperimentError::InvalidConfig(vec![problem]));
             }
@@ -183,7 +188,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             let flow =
                 train_model::<B>(&twin, twin_seed, &reverse_data.train, None, &context)?.model;
             let in_train_indices =
-                evenly_spaced(reverse_data.train.len(), config.eval.in_train_limit);
+                evenly_spaced(reverse_data.train.len(), reverse.eval.in_train_limit);
             directions.push(self.run(Direction {
                 flow,
                 name: twin.name.clone(),

@@ -29,6 +29,22 @@ pub(in crate::experiment) fn held_out_problem(
     })
 }
 
+/// How many of its `train_len` training images the swapped direction's table scores:
+/// the run's `in_train_limit`, but never so many that fewer than `validation_size` stay
+/// held out for the validation pair, and never fewer than half.
+///
+/// The twin's training set is the other built-in dataset, not one the user sized the
+/// limit for: the `paper` preset scores 10,000 FashionMNIST training images, more than
+/// MNIST's 7,996 (so its twin scores 5,996 and holds 2,000 out).
+pub(super) fn twin_in_train_limit(
+    train_len: usize,
+    in_train_limit: Option<usize>,
+    validation_size: usize,
+) -> Option<usize> {
+    let room = train_len.saturating_sub(validation_size).max(train_len / 2);
+    Some(in_train_limit.unwrap_or(train_len).min(room))
+}
+
 /// AUROC of `in_values` against `ood_values` (NaN when the scores cannot be ranked, so
 /// that such a setting never wins).
 pub(super) fn auroc_or_nan(in_values: &[f64], ood_values: &[f64], orientation: Orientation) -> f64 {
@@ -171,6 +187,20 @@ mod tests {
         );
         assert!(held_out_problem(32, None).is_some());
         assert!(held_out_problem(7996, Some(10_000)).is_some());
+    }
+
+    #[test]
+    fn the_twin_keeps_the_validation_pair_held_out() {
+        // The paper preset: 10,000 scored, 2,000 for validation, MNIST has 7,996.
+        assert_eq!(twin_in_train_limit(7996, Some(10_000), 2000), Some(5996));
+        assert_eq!(held_out_problem(7996, Some(5996)), None);
+        // The CPU presets' limits leave room already and stay as they are.
+        assert_eq!(twin_in_train_limit(7996, Some(2000), 1000), Some(2000));
+        assert_eq!(twin_in_train_limit(60_000, Some(400), 500), Some(400));
+        // No limit: all but the validation pair.
+        assert_eq!(twin_in_train_limit(60_000, None, 2000), Some(58_000));
+        // A validation set larger than the data: half is scored, half held out.
+        assert_eq!(twin_in_train_limit(100, Some(100), 500), Some(50));
     }
 
     #[test]
