@@ -11,6 +11,8 @@
 //!   ([`BatchPlan`], [`Batcher`]).
 //! - **Synthetic OOD sets** derived from any image dataset ([`SyntheticOod`]), and the
 //!   pixel mutation a likelihood ratio's background model trains on ([`mutate_pixels`]).
+//! - **Named random streams** ([`stream_seed`]): the one way the workspace derives a
+//!   seed from another.
 //!
 //! ```no_run
 //! use flow_data::{BatchPlan, Batcher, ConsoleProgress, DataCache, Dataset, Split};
@@ -37,6 +39,7 @@ pub mod error;
 pub mod formats;
 pub mod mutation;
 pub mod progress;
+pub mod seeds;
 pub mod splits;
 pub mod synthetic;
 
@@ -49,6 +52,7 @@ pub use dataset::{ImageDataset, ImageShape};
 pub use error::{DataError, FormatError, Result, TarballMismatch};
 pub use mutation::mutate_pixels;
 pub use progress::{ConsoleProgress, Progress, QuietProgress};
+pub use seeds::stream_seed;
 pub use splits::{Dataset, Split};
 pub use synthetic::SyntheticOod;
 

@@ -1,13 +1,14 @@
 //! Saving and loading fitted models: one self-checking file per model, written
 //! atomically.
 //!
-//! # Layout (little-endian)
+//! # Layout
+//!
+//! flow-fs's `container` (the checkpoints' too) with magic "FLOWEMBD" and two
+//! sections:
 //!
 //! ```text
-//! magic "FLOWEMBD" | version u32
-//! u64 length + JSON   header: {"kind": ..., "config": ..., "standardizer": ...}
-//! u64 length + bytes  burn record (named MessagePack, full precision)
-//! u64                 FNV-1a 64 checksum of every byte before it
+//! JSON   header: {"kind": ..., "config": ..., "standardizer": ...}
+//! bytes  burn record (named MessagePack, full precision)
 //! ```
 //!
 //! The header holds what rebuilds the model's structure (its configuration, and for a
@@ -22,6 +23,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use flow_fs::container::{self, Format};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +32,13 @@ use crate::error::{EmbedError, Result};
 use crate::standardize::Standardizer;
 use crate::tabular::{TabularFlow, TabularFlowConfig};
 
-const MAGIC: &[u8; 8] = b"FLOWEMBD";
 /// The file format version this build writes and reads.
 pub const MODEL_FILE_VERSION: u32 = 1;
+
+const FORMAT: Format = Format {
+    magic: *b"FLOWEMBD",
+    version: MODEL_FILE_VERSION,
+};
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -148,15 +154,7 @@ fn write_model<B: FlowBackend, M: Module<B>>(
     let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
     let record = Recorder::<B>::record(&recorder, model.into_record(), ())
         .map_err(|e| bad(path, kind, format!("cannot encode the record: {e}")))?;
-    let mut bytes = Vec::with_capacity(40 + header.len() + record.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&MODEL_FILE_VERSION.to_le_bytes());
-    for section in [&header, &record] {
-        bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(section);
-    }
-    let sum = fnv64(&bytes);
-    bytes.extend_from_slice(&sum.to_le_bytes());
+    let bytes = container::encode(&FORMAT, &[&header, &record]);
     write_atomic(path, &bytes)
 }
 
@@ -164,54 +162,7 @@ fn write_model<B: FlowBackend, M: Module<B>>(
 fn read_model<H: DeserializeOwned>(path: &Path, kind: &'static str) -> Result<(H, Vec<u8>)> {
     let bytes = fs::read(path).map_err(|e| EmbedError::io(path, e))?;
     let fail = |reason: String| bad(path, kind, reason);
-    let head = MAGIC.len() + 4;
-    if bytes.len() < head + 8 {
-        return Err(fail(format!("truncated ({} bytes)", bytes.len())));
-    }
-    if &bytes[..MAGIC.len()] != MAGIC {
-        return Err(fail(
-            "it does not start with the model file magic bytes".into(),
-        ));
-    }
-    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != MODEL_FILE_VERSION {
-        return Err(fail(format!(
-            "format version {version}; this build reads version {MODEL_FILE_VERSION}"
-        )));
-    }
-    let (body, tail) = bytes.split_at(bytes.len() - 8);
-    let mut sum = [0u8; 8];
-    sum.copy_from_slice(tail);
-    if fnv64(body) != u64::from_le_bytes(sum) {
-        return Err(fail(format!(
-            "its checksum does not match: the file is truncated or damaged ({} bytes)",
-            bytes.len()
-        )));
-    }
-    let mut rest = &body[head..];
-    let mut sections = Vec::with_capacity(2);
-    for name in ["header", "record"] {
-        let len = rest
-            .get(..8)
-            .map(|b| {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                u64::from_le_bytes(a)
-            })
-            .ok_or_else(|| fail(format!("the {name} length is missing")))?;
-        let len = usize::try_from(len)
-            .ok()
-            .filter(|&l| l <= rest.len() - 8)
-            .ok_or_else(|| fail(format!("the {name} section overruns the file")))?;
-        sections.push(&rest[8..8 + len]);
-        rest = &rest[8 + len..];
-    }
-    if !rest.is_empty() {
-        return Err(fail(format!(
-            "{} unexpected bytes after the record",
-            rest.len()
-        )));
-    }
+    let sections = container::decode(&FORMAT, &bytes, 2).map_err(|e| fail(e.to_string()))?;
     let header = serde_json::from_slice(sections[0])
         .map_err(|e| fail(format!("its header cannot be read: {e}")))?;
     Ok((header, sections[1].to_vec()))
@@ -233,13 +184,6 @@ fn load_record<B: FlowBackend, M: Module<B>>(
         )
     })?;
     Ok(model.load_record(record))
-}
-
-/// FNV-1a 64: a small checksum that catches truncation and flipped bytes.
-fn fnv64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// Writes through `flow_fs::write_atomic`, creating the folder first.

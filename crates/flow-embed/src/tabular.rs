@@ -14,8 +14,6 @@ use flow_core::st_nets::StNetConfig;
 use flow_core::{Flow, FlowError, FlowOutput, LayerRecord, Trace};
 use flow_kernels::FlowBackend;
 use flow_masks::{MaskSchedule, MaskShape};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EmbedError, Result};
@@ -101,7 +99,7 @@ impl TabularFlowConfig {
             hidden: self.hidden,
             layers: self.hidden_layers,
         };
-        let mut permutation_rng = self.permutation_seed.map(rand::rngs::StdRng::seed_from_u64);
+        let mut permutation_rng = self.permutation_seed.map(ParamInit::new);
         let mut steps = Vec::new();
         for i in 0..self.couplings {
             if self.actnorm {
@@ -123,8 +121,7 @@ impl TabularFlowConfig {
             )?));
             if let Some(prng) = permutation_rng.as_mut() {
                 if i + 1 < self.couplings {
-                    let mut order: Vec<usize> = (0..self.dim).collect();
-                    order.shuffle(prng);
+                    let order = prng.permutation(self.dim);
                     steps.push(TabularStep::Permute(Permutation::new(
                         format!("permutation{i}"),
                         &order,

@@ -4,7 +4,8 @@
 //! Every crate of the workspace that writes a file a later run trusts (caches,
 //! checkpoints, model files, results, figures) writes it through here, so that the
 //! sequence (temporary file beside the target, sync, rename, folder sync) is written
-//! once.
+//! once. Binary files (checkpoints, embedding model files) share one self-checking
+//! layout, [`container`]: magic bytes, version, length-prefixed sections, checksum.
 //!
 //! ```
 //! use std::io::Write;
@@ -19,6 +20,8 @@
 //! std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
+
+pub mod container;
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};

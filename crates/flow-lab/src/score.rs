@@ -9,6 +9,7 @@
 //! Scoring uses the training's preprocessing (uniform dequantization, then the flow's
 //! own logit layer) and writes one row per image.
 
+use flow_data::stream_seed;
 use std::path::{Path, PathBuf};
 
 use burn::module::AutodiffModule;
@@ -400,7 +401,7 @@ impl ScoreJob {
         let all: Vec<usize> = (0..dataset.len()).collect();
         for (k, chunk) in all.chunks(CHUNK_IMAGES).enumerate() {
             let part = dataset.select(chunk)?;
-            let mut batcher = Batcher::dequantized(self.seed.wrapping_add(k as u64));
+            let mut batcher = Batcher::dequantized(stream_seed(self.seed, &format!("chunk/{k}")));
             let plan = BatchPlan::sequential(part.len(), self.batch_size)?;
             for indices in plan.batches() {
                 let batch = batcher.batch::<B>(&part, indices, device)?;

@@ -7,6 +7,7 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use flow_core::{Flow, Trace};
 use flow_lab::train::guard::first_non_finite_gradient;
 use flow_lab::train::{
     locate_non_finite, read_checkpoint, run, FlowTrainer, NonFiniteSite, OptimConfig, RunOptions,
@@ -14,10 +15,12 @@ use flow_lab::train::{
 };
 use train_support::{synthetic_images, tiny_flow, train_config, B};
 
-/// Sets the coupling scale `g` of the coupling at `index` to a huge value, so that
-/// `exp(s)` overflows in that layer and nowhere before it.
+/// Multiplies the coupling scale `g` of the coupling at `index` by `factor`, a huge
+/// value of the sign that makes the layer's `s` large and positive, so that `exp(s)`
+/// overflows in that layer and nowhere before it.
 struct BlowUpScale {
     index: String,
+    factor: f32,
     path: Vec<String>,
 }
 
@@ -41,7 +44,7 @@ impl ModuleMapper<B> for BlowUpScale {
             return param;
         }
         let (id, tensor, mapper) = param.consume();
-        let huge = tensor.ones_like().mul_scalar(1e30).require_grad();
+        let huge = tensor.mul_scalar(self.factor).detach().require_grad();
         Param::from_mapped_value(id, huge, mapper)
     }
 }
@@ -59,8 +62,21 @@ fn the_guard_names_the_layer_whose_output_overflows() {
         locate_non_finite(&model, batch(0.3)),
         NonFiniteSite::Unlocated
     );
+    // Scaling `g` scales `s`: the sign of coupling1's `s` on this batch decides which
+    // sign of the factor makes `exp(s)` overflow rather than vanish.
+    let mut trace = Trace::with_couplings();
+    model.forward_traced(batch(0.3), Some(&mut trace)).unwrap();
+    let s = trace
+        .layers()
+        .iter()
+        .find(|l| l.name.starts_with("coupling1"))
+        .and_then(|l| l.coupling.as_ref())
+        .map(|c| c.s.clone().sum().into_scalar())
+        .expect("coupling1 is traced");
+    assert!(s != 0.0, "coupling1 moves the batch");
     let model = model.map(&mut BlowUpScale {
         index: "1".into(),
+        factor: 1e30 * s.signum(),
         path: Vec::new(),
     });
     let site = locate_non_finite(&model, batch(0.3));
@@ -108,8 +124,10 @@ fn a_diverging_run_stops_naming_step_and_layer_and_keeps_the_last_checkpoint() {
     let device = Default::default();
     let dir = tempfile::tempdir().unwrap();
     let mut train: TrainConfig = train_config(4, None, Some(50));
-    // A learning rate so large that Adam's first updates overflow the couplings.
-    train.optim.learning_rate = 1e8;
+    // A learning rate so large that Adam's first update (about the learning rate per
+    // parameter) makes products of weights overflow f32 in the st-networks, whatever the
+    // signs the initialisation drew.
+    train.optim.learning_rate = 1e30;
     train.optim.grad_clip_norm = None;
     let options = RunOptions {
         checkpoint_dir: Some(dir.path().to_path_buf()),
@@ -125,7 +143,7 @@ fn a_diverging_run_stops_naming_step_and_layer_and_keeps_the_last_checkpoint() {
         &options,
     )
     .err()
-    .expect("a learning rate of 1e8 diverges");
+    .expect("a learning rate of 1e30 diverges");
     let message = err.to_string();
     let TrainError::NonFinite {
         step,

@@ -2,6 +2,7 @@
 
 use flow_core::likelihood::bits_per_dim;
 use flow_core::FlowNet;
+use flow_data::stream_seed;
 use flow_data::{BatchPlan, Batcher, ImageDataset};
 use flow_kernels::FlowBackend;
 use flow_ood::scores::FlowStatistics;
@@ -83,7 +84,7 @@ pub fn score_set<B: FlowBackend>(
     let mut total = vec![0.0; data.len()];
     let mut layers = LayerSums::default();
     for draw in 0..draws {
-        let mut batcher = Batcher::dequantized(seed.wrapping_add(draw as u64));
+        let mut batcher = Batcher::dequantized(stream_seed(seed, &format!("draw/{draw}")));
         let mut offset = 0;
         for indices in plan.batches() {
             let batch = batcher.batch::<B>(data, indices, device)?;

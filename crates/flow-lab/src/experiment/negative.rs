@@ -3,6 +3,7 @@
 //! test split, which it never saw; a plain model of the same run is scored on the same
 //! held-out images for comparison.
 
+use crate::experiment::run::evaluation_seed;
 use flow_kernels::FlowAutodiffBackend;
 use std::path::Path;
 
@@ -124,7 +125,7 @@ impl<'a> NegativeSetup<'a> {
             held_out,
             eval.batch_size,
             eval.dequant_draws,
-            seed ^ 0xE7A1,
+            evaluation_seed(seed),
             device,
         )?;
         let options = EvaluateOptions {

@@ -1,5 +1,6 @@
 //! The experiment job: data, training, scoring, metrics, figures, report.
 
+use flow_data::stream_seed;
 use flow_kernels::{FlowAutodiffBackend, FlowBackend};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -304,7 +305,7 @@ impl BackendJob for ExperimentJob {
         // Each model's seed and in-distribution test scores, for later comparisons.
         let mut in_test_scores: Vec<(String, u64, Vec<f64>)> = Vec::new();
         for (k, spec) in config.models.iter().enumerate() {
-            let seed = model_seed(&config, k);
+            let seed = model_seed(config.seed, &spec.name);
             eprintln!(
                 "[{}/{}] {}: {}",
                 k + 1,
@@ -398,11 +399,11 @@ pub(super) fn eval_sets(
     let synthetic = eval
         .synthetic
         .iter()
-        .enumerate()
-        .map(|(i, synthetic)| {
-            let made = synthetic
-                .generator()
-                .generate(&in_test, config.seed.wrapping_add(i as u64))?;
+        .map(|synthetic| {
+            let made = synthetic.generator().generate(
+                &in_test,
+                stream_seed(config.seed, &format!("synthetic/{}", synthetic.label())),
+            )?;
             Ok(NamedSet {
                 name: synthetic.label().to_string(),
                 images: made.select(&evenly_spaced(made.len(), Some(eval.synthetic_limit)))?,
@@ -480,7 +481,7 @@ fn run_model<B: FlowAutodiffBackend>(
             data,
             eval.batch_size,
             eval.dequant_draws,
-            seed ^ 0xE7A1,
+            evaluation_seed(seed),
             &inner,
         )
     };
@@ -571,9 +572,18 @@ pub(super) fn train_model<B: FlowAutodiffBackend>(
     })
 }
 
-/// The seed of the `k`-th model of a run.
-pub(super) fn model_seed(config: &ExperimentConfig, k: usize) -> u64 {
-    config.seed.wrapping_add(1000 * k as u64)
+/// The seed of the model named `name` in a run seeded `run_seed` (its parameters; its
+/// batch order and training noise are streams of it). By name, so that adding or
+/// reordering models leaves every other model as it was.
+pub(super) fn model_seed(run_seed: u64, name: &str) -> u64 {
+    stream_seed(run_seed, &format!("model/{name}"))
+}
+
+/// The seed of the dequantization noise with which a model seeded `model_seed` is
+/// scored (the same for every set and every score, so a likelihood means the same in
+/// the main table and in the scores table).
+pub(super) fn evaluation_seed(model_seed: u64) -> u64 {
+    stream_seed(model_seed, "evaluation noise")
 }
 
 /// Checkpoints about every 10% of a run, and at least every 500 steps.
@@ -652,7 +662,7 @@ fn write_figures<B: FlowBackend>(
         let samples = model.sample(
             config.eval.samples,
             config.eval.temperature,
-            seed ^ 0x5A3,
+            stream_seed(seed, "samples"),
             device,
         );
         let values: Vec<f32> = samples

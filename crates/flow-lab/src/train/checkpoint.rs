@@ -7,15 +7,15 @@
 //! batch order of an epoch and the dequantization noise of a step are both derived from
 //! the seed and the step (see the [`train`](super) module).
 //!
-//! # File layout (`checkpoint.flowckpt`, little-endian)
+//! # File layout (`checkpoint.flowckpt`)
+//!
+//! flow-fs's [`container`] with magic "FLOWCKPT" and four sections:
 //!
 //! ```text
-//! magic "FLOWCKPT" | version u32
-//! u64 length + JSON   {"meta": CheckpointMeta, "float_bits": exact bits of its floats}
-//! u64 length + bytes  model record (burn named MessagePack, full precision)
-//! u64 length + bytes  optimizer record (likewise)
-//! u64 length + bytes  history: per point u64 step, f64 bits/dim, f64 grad norm
-//! u64                 FNV-1a 64 checksum of every byte before it
+//! JSON   {"meta": CheckpointMeta, "float_bits": exact bits of its floats}
+//! bytes  model record (burn named MessagePack, full precision)
+//! bytes  optimizer record (likewise)
+//! bytes  history: per point u64 step, f64 bits/dim, f64 grad norm (little-endian)
 //! ```
 //!
 //! # Atomicity
@@ -37,6 +37,7 @@ use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use flow_core::{FlowConfig, FlowNet};
 use flow_data::ImageDataset;
+use flow_fs::container::{self, ContainerError, Fnv64, Format};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -50,7 +51,11 @@ pub const CHECKPOINT_FILE: &str = "checkpoint.flowckpt";
 /// The format version this build writes and reads.
 pub const CHECKPOINT_VERSION: u32 = 1;
 
-const MAGIC: &[u8; 8] = b"FLOWCKPT";
+/// Magic bytes and version of the checkpoint's container.
+const FORMAT: Format = Format {
+    magic: *b"FLOWCKPT",
+    version: CHECKPOINT_VERSION,
+};
 const TEMP_PREFIX: &str = ".checkpoint.flowckpt.tmp-";
 const HISTORY_POINT_BYTES: usize = 24;
 
@@ -215,18 +220,8 @@ pub fn write_checkpoint<B: FlowAutodiffBackend>(
     let header =
         encode_meta(meta).map_err(|e| corrupt(&path, format!("cannot encode the header: {e}")))?;
 
-    let mut bytes = Vec::with_capacity(
-        64 + header.len() + model_bytes.len() + optim_bytes.len() + history.len() * 24,
-    );
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&CHECKPOINT_VERSION.to_le_bytes());
-    push_section(&mut bytes, &header);
-    push_section(&mut bytes, &model_bytes);
-    push_section(&mut bytes, &optim_bytes);
-    push_section(&mut bytes, &encode_history(history));
-    let mut sum = Fnv64::new();
-    sum.update(&bytes);
-    bytes.extend_from_slice(&sum.finish().to_le_bytes());
+    let history = encode_history(history);
+    let bytes = container::encode(&FORMAT, &[&header, &model_bytes, &optim_bytes, &history]);
 
     fs::create_dir_all(dir).map_err(|source| io_error(dir, source))?;
     remove_stale_temporaries(dir);
@@ -295,59 +290,20 @@ struct Sections<'a> {
 }
 
 fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Sections<'a>, CheckpointError> {
-    let head = MAGIC.len() + 4;
-    if bytes.get(..MAGIC.len()).is_some_and(|magic| magic != MAGIC) {
-        return Err(corrupt(
-            path,
-            "it does not start with the checkpoint magic bytes".into(),
-        ));
-    }
-    if bytes.len() < head {
-        return Err(truncated(path, bytes.len()));
-    }
-    let version = u32::from_le_bytes(le_array(&bytes[MAGIC.len()..head]));
-    if version != CHECKPOINT_VERSION {
-        return Err(CheckpointError::Version {
+    let sections = container::decode(&FORMAT, bytes, 4).map_err(|e| match e {
+        ContainerError::Version { found, expected } => CheckpointError::Version {
             path: path.to_path_buf(),
-            found: version,
-            expected: CHECKPOINT_VERSION,
-        });
-    }
-    if bytes.len() < head + 8 {
-        return Err(truncated(path, bytes.len()));
-    }
-    let (body, tail) = bytes.split_at(bytes.len() - 8);
-    let mut sum = Fnv64::new();
-    sum.update(body);
-    if sum.finish() != u64::from_le_bytes(le_array(tail)) {
-        return Err(corrupt(
-            path,
-            format!(
-                "its checksum does not match: the file is truncated or damaged ({} bytes)",
-                bytes.len()
-            ),
-        ));
-    }
-    let mut rest = &body[head..];
-    let mut next = |what: &str| -> Result<&'a [u8], CheckpointError> {
-        let (section, after) = take_section(rest)
-            .ok_or_else(|| corrupt(path, format!("its {what} section is cut short")))?;
-        rest = after;
-        Ok(section)
-    };
-    let sections = Sections {
-        header: next("header")?,
-        model: next("model")?,
-        optimizer: next("optimizer")?,
-        history: next("history")?,
-    };
-    if !rest.is_empty() {
-        return Err(corrupt(
-            path,
-            format!("{} unexpected bytes after the last section", rest.len()),
-        ));
-    }
-    Ok(sections)
+            found,
+            expected,
+        },
+        other => corrupt(path, other.to_string()),
+    })?;
+    Ok(Sections {
+        header: sections[0],
+        model: sections[1],
+        optimizer: sections[2],
+        history: sections[3],
+    })
 }
 
 /// The header: the metadata as JSON plus the exact bits of each of its floats.
@@ -416,18 +372,6 @@ fn restore_floats(value: &mut serde_json::Value, next: &mut impl FnMut() -> Opti
         serde_json::Value::Object(map) => map.values_mut().for_each(|v| restore_floats(v, next)),
         _ => {}
     }
-}
-
-fn push_section(bytes: &mut Vec<u8>, section: &[u8]) {
-    bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(section);
-}
-
-fn take_section(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let len_bytes = bytes.get(..8)?;
-    let len = usize::try_from(u64::from_le_bytes(le_array(len_bytes))).ok()?;
-    let rest = &bytes[8..];
-    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 fn encode_history(history: &[HistoryPoint]) -> Vec<u8> {
@@ -500,48 +444,9 @@ fn corrupt(path: &Path, reason: String) -> CheckpointError {
     }
 }
 
-fn truncated(path: &Path, len: usize) -> CheckpointError {
-    corrupt(path, format!("it is truncated ({len} bytes)"))
-}
-
-/// FNV-1a, 64 bits: a checksum against truncation and damage (not an authenticity
-/// check).
-pub(crate) struct Fnv64(u64);
-
-impl Fnv64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-
-    pub(crate) fn new() -> Self {
-        Self(Self::OFFSET)
-    }
-
-    pub(crate) fn update(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(Self::PRIME);
-        }
-    }
-
-    pub(crate) fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv_matches_the_published_test_vectors() {
-        let hash = |s: &str| {
-            let mut h = Fnv64::new();
-            h.update(s.as_bytes());
-            h.finish()
-        };
-        assert_eq!(hash(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(hash("a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(hash("foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn history_round_trips_and_rejects_ragged_sections() {
@@ -561,18 +466,5 @@ mod tests {
         let path = Path::new("x");
         assert_eq!(decode_history(path, &bytes).unwrap(), history);
         assert!(decode_history(path, &bytes[..bytes.len() - 1]).is_err());
-    }
-
-    #[test]
-    fn sections_parse_only_when_complete() {
-        let mut bytes = Vec::new();
-        push_section(&mut bytes, b"abc");
-        push_section(&mut bytes, b"");
-        let (first, rest) = take_section(&bytes).unwrap();
-        assert_eq!(first, b"abc");
-        let (second, rest) = take_section(rest).unwrap();
-        assert!(second.is_empty() && rest.is_empty());
-        assert!(take_section(&bytes[..10]).is_none());
-        assert!(take_section(&bytes[..5]).is_none());
     }
 }

@@ -16,12 +16,12 @@
 //! Everything random is a pure function of the configuration's `seed` and the step:
 //!
 //! - the parameters: `FlowConfig::init(seed)`;
-//! - the batch order of epoch `e`: `BatchPlan::shuffled` with a seed derived from
-//!   `seed` and stream `e`; step `s` takes batch `s mod steps_per_epoch` of epoch
-//!   `s / steps_per_epoch` (the last batch of an epoch may be smaller, as with
+//! - the batch order of epoch `e`: `BatchPlan::shuffled` with the seed of the stream
+//!   `"batch order"` and epoch `e`; step `s` takes batch `s mod steps_per_epoch` of
+//!   epoch `s / steps_per_epoch` (the last batch of an epoch may be smaller, as with
 //!   PyTorch's `DataLoader`);
 //! - the dequantization noise of step `s`: a fresh `Batcher::dequantized` seeded from
-//!   `(seed, s)` (a seed is split into independent streams by SplitMix64 mixing).
+//!   the stream `"dequantization noise/s"` (streams by `flow_data::stream_seed`).
 //!
 //! So no random-number state needs saving: a checkpoint at step `k` plus the seed
 //! determine every later batch, and [`resume`] reaches bit for bit the parameters of an

@@ -3,6 +3,7 @@
 //!
 //! The determinism and reporting rules are documented on the [`train`](super) module.
 
+use flow_data::stream_seed;
 use flow_kernels::FlowAutodiffBackend;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -439,14 +440,15 @@ impl RunPlan {
         let order = BatchPlan::shuffled(
             neg.len,
             neg.config.batch_size,
-            derive_seed(self.seed, NEGATIVE_ORDER_STREAM, 0),
+            stream_seed(self.seed, "negative batch order"),
             step / neg.steps_per_epoch,
         )?;
         let index = (step % neg.steps_per_epoch) as usize;
         let indices = order.batches().nth(index).ok_or_else(|| {
             TrainError::Config(format!("step {step} has no OOD batch in its epoch"))
         })?;
-        let mut batcher = Batcher::dequantized(derive_seed(self.seed, NEGATIVE_NOISE_STREAM, step));
+        let mut batcher =
+            Batcher::dequantized(stream_seed(self.seed, &format!("negative noise/{step}")));
         let x = batcher.batch::<B>(images, indices, device)?.images;
         Ok(Some((x, neg.config.hinge_nats)))
     }
@@ -455,7 +457,7 @@ impl RunPlan {
         Ok(BatchPlan::shuffled(
             self.len,
             self.batch_size,
-            derive_seed(self.seed, ORDER_STREAM, 0),
+            stream_seed(self.seed, "batch order"),
             epoch,
         )?)
     }
@@ -473,7 +475,10 @@ impl RunPlan {
             .batches()
             .nth(index)
             .ok_or_else(|| TrainError::Config(format!("step {step} has no batch in its epoch")))?;
-        let mut batcher = Batcher::dequantized(derive_seed(self.seed, NOISE_STREAM, step));
+        let mut batcher = Batcher::dequantized(stream_seed(
+            self.seed,
+            &format!("dequantization noise/{step}"),
+        ));
         Ok(batcher.batch::<B>(data, indices, device)?.images)
     }
 
@@ -486,23 +491,6 @@ impl RunPlan {
         let order = self.epoch_order(step / self.steps_per_epoch)?;
         self.batch_from(step, &order, data, device)
     }
-}
-
-const ORDER_STREAM: u64 = 1;
-const NOISE_STREAM: u64 = 2;
-const NEGATIVE_ORDER_STREAM: u64 = 3;
-const NEGATIVE_NOISE_STREAM: u64 = 4;
-
-/// A seed for item `index` of stream `stream`, well mixed from the run's seed
-/// (SplitMix64's finaliser), so that nearby steps get unrelated noise.
-fn derive_seed(seed: u64, stream: u64, index: u64) -> u64 {
-    fn mix(mut z: u64) -> u64 {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    mix(mix(mix(seed) ^ stream) ^ index)
 }
 
 fn has_actnorm<B: FlowAutodiffBackend>(model: &FlowNet<B>) -> bool {
@@ -785,15 +773,6 @@ fn format_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn derived_seeds_differ_by_stream_and_index() {
-        let a = derive_seed(7, NOISE_STREAM, 0);
-        assert_ne!(a, derive_seed(7, NOISE_STREAM, 1));
-        assert_ne!(a, derive_seed(7, ORDER_STREAM, 0));
-        assert_ne!(a, derive_seed(8, NOISE_STREAM, 0));
-        assert_eq!(a, derive_seed(7, NOISE_STREAM, 0));
-    }
 
     #[test]
     fn total_steps_take_the_earlier_limit() {

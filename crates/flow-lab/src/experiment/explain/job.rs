@@ -1,6 +1,7 @@
 //! Explanation figures for saved checkpoints: every model of a finished run, or one
 //! checkpoint file (`cargo xtask explain`).
 
+use crate::experiment::run::evaluation_seed;
 use flow_kernels::FlowAutodiffBackend;
 use std::path::PathBuf;
 
@@ -178,7 +179,7 @@ impl BackendJob for ExplainJob {
                     &set.images,
                     eval.batch_size,
                     1,
-                    config.seed ^ 0xE7A1,
+                    evaluation_seed(config.seed),
                     &inner,
                 )?;
                 if let Some(layers) = scored.layers {

@@ -3,6 +3,7 @@
 //! averaged over many draws (the noise averages out and the structure the flow keeps
 //! from the input shows clearly).
 
+use flow_data::stream_seed;
 use flow_kernels::FlowBackend;
 use std::path::Path;
 
@@ -39,7 +40,8 @@ pub fn write_latent_figure<B: FlowBackend>(
         let n = picks.len();
         // Draw d of image i sits at d * n + i; draw 0 is the one shown alone.
         let indices: Vec<usize> = (0..DRAWS).flat_map(|_| picks.iter().copied()).collect();
-        let mut batcher = Batcher::dequantized(data.seed.wrapping_add(17 + k as u64));
+        let mut batcher =
+            Batcher::dequantized(stream_seed(data.seed, &format!("latent draws/{k}")));
         let x = batcher.batch::<B>(set, &indices, device)?.images;
         let z = model
             .forward(x.clone())

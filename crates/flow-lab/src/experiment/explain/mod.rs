@@ -13,6 +13,7 @@ mod latent;
 mod layers;
 mod masks;
 
+use flow_data::stream_seed;
 use flow_kernels::FlowBackend;
 use std::path::Path;
 use std::time::Instant;
@@ -56,7 +57,7 @@ impl ExplainData<'_> {
         &self,
         device: &B::Device,
     ) -> Result<Tensor<B, 4>, ExperimentError> {
-        let mut batcher = Batcher::dequantized(self.seed ^ 0xC0_FFEE);
+        let mut batcher = Batcher::dequantized(stream_seed(self.seed, "explained pair"));
         let a = batcher.batch::<B>(self.in_test, &[0], device)?.images;
         let b = batcher.batch::<B>(self.ood, &[0], device)?.images;
         Ok(Tensor::cat(vec![a, b], 0))

@@ -2,6 +2,7 @@
 //! flow, the flows the scores need trained through the same loop (with checkpoints, so
 //! `--resume` continues them), hyper-parameters chosen on the validation pair only.
 
+use crate::experiment::run::evaluation_seed;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -29,8 +30,8 @@ use crate::experiment::run::{
 };
 use crate::experiment::sets::{NamedSet, ScoredSets};
 use crate::experiment::ExperimentError;
-use crate::seeds::stream_seed;
 use crate::train::{run_or_resume, DecayScope, RunOptions, TrainConfig};
+use flow_data::stream_seed;
 
 /// Where and how the study runs: shared by both directions.
 pub(in crate::experiment) struct StudyContext<'a, B: FlowAutodiffBackend> {
@@ -107,18 +108,13 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         dir: &Path,
     ) -> Result<ScoresResults, ExperimentError> {
         let config = self.config;
-        let Some((k, spec)) = config
-            .models
-            .iter()
-            .enumerate()
-            .find(|(_, m)| m.name == self.study.model)
-        else {
+        let Some(spec) = config.models.iter().find(|m| m.name == self.study.model) else {
             return Err(ExperimentError::InvalidConfig(vec![format!(
                 "scores.model `{}` is not one of the models",
                 self.study.model
             )]));
         };
-        let seed = model_seed(config, k);
+        let seed = model_seed(config.seed, &spec.name);
         // The run trained it already: this loads its finished checkpoint.
         let context = RunContext {
             dir,
@@ -174,7 +170,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             if let crate::train::LrSchedule::Cosine { steps, .. } = &mut twin.train.optim.schedule {
                 *steps = twin.train.steps;
             }
-            let twin_seed = stream_seed(config.seed, &twin.name);
+            let twin_seed = model_seed(config.seed, &twin.name);
             eprintln!(
                 "[scores] {}: the same flow trained on {} ({} steps)",
                 twin.name,
@@ -215,7 +211,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         let flow = direction.flow.valid();
         let started = Instant::now();
         let (val_in, val_ood) = self.validation_pair(&direction)?;
-        let score_seed = direction.seed ^ 0xE7A1;
+        let score_seed = evaluation_seed(direction.seed);
         let stats = direction
             .sets
             .try_map(|set| self.statistics(&flow, &set.images, score_seed))?;
@@ -540,7 +536,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
     ) -> Result<(ScoreRow, Vec<GridPoint>, String), ExperimentError> {
         let started = Instant::now();
         let orientation = Orientation::HigherIsInDistribution;
-        let seed = direction.seed ^ 0xE7A1;
+        let seed = evaluation_seed(direction.seed);
         let oracle_in = evenly_spaced(log_p.in_test.len(), Some(self.study.gradient_limit));
         let natural = &direction.sets.natural_ood.images;
         let oracle_ood = evenly_spaced(natural.len(), Some(self.study.gradient_limit));
@@ -630,7 +626,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         log_p: &Values,
     ) -> Result<(ScoreRow, Vec<String>), ExperimentError> {
         let started = Instant::now();
-        let seed = direction.seed ^ 0xE7A1;
+        let seed = evaluation_seed(direction.seed);
         // The direction's own flow is the first member.
         let mut per_member: ScoredSets<Vec<Vec<f64>>> = log_p.map(|v| vec![v.clone()]);
         let mut names = vec![direction.name.clone()];
@@ -783,7 +779,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
     ) -> Result<Vec<T>, ExperimentError> {
         let picked = images.select(subset)?;
         let plan = BatchPlan::sequential(picked.len(), GRADIENT_BATCH)?;
-        let mut batcher = Batcher::dequantized(direction.seed ^ 0xE7A1);
+        let mut batcher = Batcher::dequantized(evaluation_seed(direction.seed));
         let mut out = Vec::with_capacity(picked.len());
         for indices in plan.batches() {
             let batch = batcher.batch::<B>(&picked, indices, self.device)?;

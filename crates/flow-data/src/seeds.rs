@@ -1,6 +1,8 @@
 //! Named random streams: every random draw of a run takes its seed from the run seed
 //! and a stream name through [`stream_seed`], so that adding a stream never shifts
-//! another one and two streams never share a seed by arithmetic accident.
+//! another one and two streams never share a seed by arithmetic accident (as
+//! `seed + 1000 * k` next to `seed + k` would). An indexed stream, such as the noise of
+//! training step 12, is named `"dequantization noise/12"`.
 
 /// The seed of the stream `name` of a run seeded `run_seed`: SplitMix64's finaliser over
 /// the run seed mixed with the FNV-1a hash of the name. Fixed here, so a name means the
