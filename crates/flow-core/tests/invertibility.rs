@@ -15,7 +15,7 @@ mod common;
 
 use common::random_input;
 use flow_core::init::ParamInit;
-use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1};
+use flow_core::layers::{ActNorm, AffineCoupling, InvConv1x1, Permutation};
 use flow_core::models::{FlowConfig, FlowNet, FlowStep, RealNvpStNet};
 use flow_core::st_nets::StNetConfig;
 use flow_core::testing::{host, log_abs_det, max_abs_diff, perturbed};
@@ -256,6 +256,26 @@ macro_rules! invertibility_tests {
                     let flow = common::single_step(FlowStep::InvConv(layer), [c, h, w]);
                     let x = random_input([n, c, h, w], -2.0, 2.0, seed, &device());
                     check_log_det(&flow, x.clone(), pixel_linear_log_det(&flow, [c, h, w]))?;
+                    check_inverse(&flow, x)?;
+                }
+
+                #[test]
+                fn channel_permutation(c in 1usize..7, h in 1usize..3, w in 1usize..3, n in 1usize..4,
+                                       seed in any::<u64>()) {
+                    let order = ParamInit::new(seed).permutation(c);
+                    let layer = Permutation::<B>::new("permutation", &order, &device()).unwrap();
+                    let flow = common::single_step(FlowStep::Permute(layer), [c, h, w]);
+                    let x = random_input([n, c, h, w], -2.0, 2.0, seed, &device());
+                    // Channel i of the output is channel order[i] of the input.
+                    let (values, out) = (host(x.clone()), host(flow.forward(x.clone()).unwrap().z));
+                    let plane = h * w;
+                    for (i, &from) in order.iter().enumerate() {
+                        for s in 0..n {
+                            let at = |ch: usize| (s * c + ch) * plane;
+                            prop_assert_eq!(&out[at(i)..at(i) + plane], &values[at(from)..at(from) + plane]);
+                        }
+                    }
+                    check_log_det(&flow, x.clone(), 0.0)?;
                     check_inverse(&flow, x)?;
                 }
 

@@ -48,7 +48,7 @@ pub use gaussian::{ClassConditionalGaussian, GaussianFit, DEFAULT_RIDGE};
 pub use model_file::MODEL_FILE_VERSION;
 pub use progress::FitProgress;
 pub use standardize::{Standardizer, STD_FLOOR};
-pub use tabular::{Permutation, TabularFlow, TabularFlowConfig, TabularStep};
+pub use tabular::{TabularFlow, TabularFlowConfig};
 
 // Runs the README's example as a doctest.
 #[cfg(doctest)]

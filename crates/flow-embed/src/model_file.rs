@@ -32,8 +32,9 @@ use crate::error::{EmbedError, Result};
 use crate::standardize::Standardizer;
 use crate::tabular::{TabularFlow, TabularFlowConfig};
 
-/// The file format version this build writes and reads.
-pub const MODEL_FILE_VERSION: u32 = 1;
+/// The file format version this build writes and reads (2: the tabular flow's steps
+/// are a flow-core `FlowNet`, so its record has another shape than version 1's).
+pub const MODEL_FILE_VERSION: u32 = 2;
 
 const FORMAT: Format = Format {
     magic: *b"FLOWEMBD",

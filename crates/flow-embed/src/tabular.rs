@@ -7,9 +7,10 @@
 //! seed, so that over several layers every feature is conditioned on every other.
 
 use burn::module::Module;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 use flow_core::init::{tensor_from_f64, ParamInit};
-use flow_core::layers::{ActNorm, AffineCoupling};
+use flow_core::layers::{ActNorm, AffineCoupling, Permutation};
+use flow_core::models::{FlowNet, FlowStep};
 use flow_core::st_nets::StNetConfig;
 use flow_core::{Flow, FlowError, FlowOutput, LayerRecord, Trace};
 use flow_kernels::FlowBackend;
@@ -103,7 +104,7 @@ impl TabularFlowConfig {
         let mut steps = Vec::new();
         for i in 0..self.couplings {
             if self.actnorm {
-                steps.push(TabularStep::ActNorm(ActNorm::new(
+                steps.push(FlowStep::ActNorm(ActNorm::new(
                     format!("actnorm{i}"),
                     self.dim,
                     device,
@@ -116,13 +117,13 @@ impl TabularFlowConfig {
                     layer: name.clone(),
                     source,
                 })?;
-            steps.push(TabularStep::Coupling(AffineCoupling::new(
+            steps.push(FlowStep::Coupling(AffineCoupling::new(
                 name, &mask, &st_net, &mut rng, device,
             )?));
             if let Some(prng) = permutation_rng.as_mut() {
                 if i + 1 < self.couplings {
                     let order = prng.permutation(self.dim);
-                    steps.push(TabularStep::Permute(Permutation::new(
+                    steps.push(FlowStep::Permute(Permutation::new(
                         format!("permutation{i}"),
                         &order,
                         device,
@@ -137,7 +138,7 @@ impl TabularFlowConfig {
             device,
         );
         Ok(TabularFlow {
-            steps,
+            net: FlowNet::stack(steps, [self.dim, 1, 1]),
             mean,
             inv_std,
             standardizer,
@@ -155,106 +156,12 @@ impl TabularFlowConfig {
     }
 }
 
-/// A fixed permutation of the features: `y[i] = x[order[i]]`, log-determinant 0.
-#[derive(Module, Debug)]
-pub struct Permutation<B: FlowBackend> {
-    forward: Tensor<B, 1, Int>,
-    inverse: Tensor<B, 1, Int>,
-    name: String,
-}
-
-impl<B: FlowBackend> Permutation<B> {
-    /// The permutation `order` of `0..D`.
-    ///
-    /// # Errors
-    /// [`EmbedError::Config`] when `order` is not a permutation of `0..order.len()`.
-    pub fn new(name: impl Into<String>, order: &[usize], device: &B::Device) -> Result<Self> {
-        let mut inverse = vec![None; order.len()];
-        for (i, &o) in order.iter().enumerate() {
-            match inverse.get_mut(o) {
-                Some(slot @ None) => *slot = Some(i as i64),
-                _ => {
-                    return Err(EmbedError::Config(format!(
-                        "{order:?} is not a permutation of 0..{}",
-                        order.len()
-                    )))
-                }
-            }
-        }
-        let inverse: Vec<i64> = inverse.into_iter().flatten().collect();
-        let forward: Vec<i64> = order.iter().map(|&o| o as i64).collect();
-        let n = order.len();
-        Ok(Self {
-            forward: Tensor::from_data(TensorData::new(forward, [n]), device),
-            inverse: Tensor::from_data(TensorData::new(inverse, [n]), device),
-            name: name.into(),
-        })
-    }
-
-    fn forward(
-        &self,
-        x: Tensor<B, 4>,
-        trace: Option<&mut Trace<B>>,
-    ) -> (Tensor<B, 4>, Tensor<B, 1>) {
-        let n = x.dims()[0];
-        let log_det = Tensor::zeros([n], &x.device());
-        let y = x.select(1, self.forward.clone());
-        if let Some(trace) = trace {
-            trace.push(LayerRecord {
-                name: self.name.clone(),
-                log_det: log_det.clone(),
-                coupling: None,
-            });
-        }
-        (y, log_det)
-    }
-
-    fn inverse(&self, y: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
-        let n = y.dims()[0];
-        let log_det = Tensor::zeros([n], &y.device());
-        (y.select(1, self.inverse.clone()), log_det)
-    }
-}
-
-/// One invertible step of the tabular flow.
-#[derive(Module, Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum TabularStep<B: FlowBackend> {
-    /// An affine coupling with an MLP st-network.
-    Coupling(AffineCoupling<B>),
-    /// ActNorm over the features.
-    ActNorm(ActNorm<B>),
-    /// A fixed permutation of the features.
-    Permute(Permutation<B>),
-}
-
-impl<B: FlowBackend> TabularStep<B> {
-    fn forward(
-        &self,
-        x: Tensor<B, 4>,
-        trace: Option<&mut Trace<B>>,
-    ) -> (Tensor<B, 4>, Tensor<B, 1>) {
-        match self {
-            TabularStep::Coupling(layer) => layer.forward(x, trace),
-            TabularStep::ActNorm(layer) => layer.forward(x, trace),
-            TabularStep::Permute(layer) => layer.forward(x, trace),
-        }
-    }
-
-    fn inverse(&self, y: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
-        match self {
-            TabularStep::Coupling(layer) => layer.inverse(y),
-            TabularStep::ActNorm(layer) => layer.inverse(y),
-            TabularStep::Permute(layer) => layer.inverse(y),
-        }
-    }
-}
-
 /// The tabular flow (see the module docs). Its standardisation is part of the map, so
 /// [`TabularFlow::log_prob`] is a density on the raw embeddings.
 #[derive(Module, Debug)]
 pub struct TabularFlow<B: FlowBackend> {
-    steps: Vec<TabularStep<B>>,
+    /// The steps after the standardisation: one scale of flow-core's steps.
+    net: FlowNet<B>,
     /// The standardiser's mean, a constant (not trained, not in the record).
     mean: Tensor<B, 1>,
     /// `1 / std` of the standardiser, likewise.
@@ -282,8 +189,8 @@ impl<B: FlowBackend> TabularFlow<B> {
     }
 
     /// The steps after the standardisation, in forward order.
-    pub fn steps(&self) -> &[TabularStep<B>] {
-        &self.steps
+    pub fn steps(&self) -> &[FlowStep<B>] {
+        self.net.scales().first().map_or(&[], |scale| &scale.pre)
     }
 
     /// Sets every ActNorm from the batch `x` (`[N, D]` raw embeddings) so that its
@@ -294,17 +201,9 @@ impl<B: FlowBackend> TabularFlow<B> {
     /// [`EmbedError::Shape`] when `x` does not have D columns.
     pub fn initialize_actnorm(self, x: Tensor<B, 2>) -> Result<Self> {
         self.check_rows(&x)?;
-        let mut y = self.standardize(as_4d(x)).0;
-        let mut steps = Vec::with_capacity(self.steps.len());
-        for step in self.steps {
-            let step = match step {
-                TabularStep::ActNorm(layer) => TabularStep::ActNorm(layer.initialize(&y)),
-                other => other,
-            };
-            y = step.forward(y, None).0;
-            steps.push(step);
-        }
-        Ok(Self { steps, ..self })
+        let y = self.standardize(as_4d(x)).0;
+        let net = self.net.initialize_actnorm(y)?;
+        Ok(Self { net, ..self })
     }
 
     /// Checks that `x` is `[N, D]` with the flow's D.
@@ -317,6 +216,12 @@ impl<B: FlowBackend> TabularFlow<B> {
             )));
         }
         Ok(())
+    }
+
+    /// The inverse of [`Self::standardize`]'s map.
+    fn unstandardize(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
+        let d = self.dim();
+        y / self.inv_std.clone().reshape([1, d, 1, 1]) + self.mean.clone().reshape([1, d, 1, 1])
     }
 
     fn standardize(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
@@ -335,7 +240,7 @@ impl<B: FlowBackend> TabularFlow<B> {
     /// [`EmbedError::Shape`] when `x` does not have D columns.
     pub fn log_prob(&self, x: Tensor<B, 2>) -> Result<Tensor<B, 1>> {
         self.check_rows(&x)?;
-        let out = self.forward_unchecked(as_4d(x), None);
+        let out = self.forward(as_4d(x))?;
         Ok(standard_normal_log_density(out.z) + out.log_det)
     }
 
@@ -349,12 +254,8 @@ impl<B: FlowBackend> TabularFlow<B> {
         device: &B::Device,
     ) -> Tensor<B, 2> {
         let d = self.dim();
-        let z = ParamInit::new(seed).normal_values(n * d, temperature);
-        // z is built in the flow's own shape, so the unchecked pass is safe here.
-        let x = self
-            .inverse_unchecked(tensor_from_f64(z, [n, d, 1, 1], device))
-            .0;
-        x.reshape([n, d])
+        let x = self.net.sample(n, temperature, seed, device);
+        self.unstandardize(x).reshape([n, d])
     }
 }
 
@@ -384,10 +285,22 @@ impl<B: FlowBackend> Flow<B> for TabularFlow<B> {
     fn forward_traced(
         &self,
         x: Tensor<B, 4>,
-        trace: Option<&mut Trace<B>>,
+        mut trace: Option<&mut Trace<B>>,
     ) -> std::result::Result<FlowOutput<B>, FlowError> {
         self.check_input(x.dims())?;
-        Ok(self.forward_unchecked(x, trace))
+        let (y, standardize_log_det) = self.standardize(x);
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.push(LayerRecord {
+                name: "standardize".into(),
+                log_det: standardize_log_det.clone(),
+                coupling: None,
+            });
+        }
+        let out = self.net.forward_traced(y, trace)?;
+        Ok(FlowOutput {
+            z: out.z,
+            log_det: standardize_log_det + out.log_det,
+        })
     }
 
     fn inverse_with_log_det(
@@ -395,44 +308,10 @@ impl<B: FlowBackend> Flow<B> for TabularFlow<B> {
         z: Tensor<B, 4>,
     ) -> std::result::Result<(Tensor<B, 4>, Tensor<B, 1>), FlowError> {
         self.check_input(z.dims())?;
-        Ok(self.inverse_unchecked(z))
-    }
-}
-
-/// The passes themselves, for callers that have checked the shape.
-impl<B: FlowBackend> TabularFlow<B> {
-    fn forward_unchecked(
-        &self,
-        x: Tensor<B, 4>,
-        mut trace: Option<&mut Trace<B>>,
-    ) -> FlowOutput<B> {
-        let (mut y, mut log_det) = self.standardize(x);
-        if let Some(trace) = trace.as_deref_mut() {
-            trace.push(LayerRecord {
-                name: "standardize".into(),
-                log_det: log_det.clone(),
-                coupling: None,
-            });
-        }
-        for step in &self.steps {
-            let (next, ld) = step.forward(y, trace.as_deref_mut());
-            y = next;
-            log_det = log_det + ld;
-        }
-        FlowOutput { z: y, log_det }
-    }
-
-    fn inverse_unchecked(&self, z: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 1>) {
-        let [n, d, _, _] = z.dims();
-        let mut x = z;
-        let mut log_det = Tensor::<B, 1>::zeros([n], &x.device());
-        for step in self.steps.iter().rev() {
-            let (prev, ld) = step.inverse(x);
-            x = prev;
-            log_det = log_det + ld;
-        }
-        let raw = x / self.inv_std.clone().reshape([1, d, 1, 1])
-            + self.mean.clone().reshape([1, d, 1, 1]);
-        (raw, log_det.sub_scalar(self.standardizer.log_det()))
+        let (y, log_det) = self.net.inverse_with_log_det(z)?;
+        Ok((
+            self.unstandardize(y),
+            log_det.sub_scalar(self.standardizer.log_det()),
+        ))
     }
 }

@@ -156,15 +156,3 @@ fn parameter_counts_match_the_modules() {
         );
     }
 }
-
-#[test]
-fn permutations_must_be_permutations() {
-    let device = Default::default();
-    assert!(flow_embed::Permutation::<B>::new("p", &[1, 0, 2], &device).is_ok());
-    for bad in [&[0, 0, 1][..], &[0, 3, 1]] {
-        assert!(matches!(
-            flow_embed::Permutation::<B>::new("p", bad, &device),
-            Err(EmbedError::Config(_))
-        ));
-    }
-}

@@ -10,7 +10,9 @@ use flow_kernels::FlowBackend;
 use crate::error::FlowError;
 use crate::flow::{Flow, FlowOutput, Trace};
 use crate::init::tensor_from_f64;
-use crate::layers::{squeeze, unsqueeze, ActNorm, AffineCoupling, InvConv1x1, LogitPreprocess};
+use crate::layers::{
+    squeeze, unsqueeze, ActNorm, AffineCoupling, InvConv1x1, LogitPreprocess, Permutation,
+};
 use crate::likelihood::LogLikelihood;
 
 /// One invertible step.
@@ -23,6 +25,8 @@ pub enum FlowStep<B: FlowBackend> {
     ActNorm(ActNorm<B>),
     /// An invertible 1x1 convolution.
     InvConv(InvConv1x1<B>),
+    /// A fixed permutation of the channels (the tabular flow's, between couplings).
+    Permute(Permutation<B>),
 }
 
 impl<B: FlowBackend> FlowStep<B> {
@@ -43,6 +47,7 @@ impl<B: FlowBackend> FlowStep<B> {
             FlowStep::Coupling(layer) => layer.forward(x, trace),
             FlowStep::ActNorm(layer) => layer.forward(x, trace),
             FlowStep::InvConv(layer) => layer.forward(x, trace),
+            FlowStep::Permute(layer) => layer.forward(x, trace),
         }
     }
 
@@ -51,6 +56,7 @@ impl<B: FlowBackend> FlowStep<B> {
             FlowStep::Coupling(layer) => layer.inverse(y),
             FlowStep::ActNorm(layer) => layer.inverse(y),
             FlowStep::InvConv(layer) => layer.inverse(y),
+            FlowStep::Permute(layer) => layer.inverse(y),
         }
     }
 }
@@ -98,6 +104,18 @@ impl<B: FlowBackend> FlowNet<B> {
             input_shape,
             bins,
         }
+    }
+
+    /// One scale of `steps` on inputs of shape `input_shape`, without preprocessing,
+    /// squeeze or factor-out, for continuous data (vectors as `[D, 1, 1]`).
+    pub fn stack(steps: Vec<FlowStep<B>>, input_shape: [usize; 3]) -> Self {
+        let scale = ScaleBlock {
+            pre: steps,
+            squeeze: false,
+            post: Vec::new(),
+            factor_out: false,
+        };
+        Self::new(vec![scale], None, input_shape, None)
     }
 
     /// The same flow with every coupling starting as the identity: the last layer of
