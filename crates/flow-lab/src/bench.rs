@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::{BackendJob, BackendKind};
 use crate::provenance::Provenance;
-use crate::train::{FlowTrainer, OptimConfig, TrainError};
+use flow_train::{FlowTrainer, OptimConfig, TrainError};
 
 /// What a configuration trains and scores.
 #[derive(Debug, Clone)]

@@ -18,7 +18,6 @@ pub mod embedding;
 pub mod experiment;
 pub mod provenance;
 pub mod score;
-pub mod train;
 
 // Compiles the README's example as a doctest.
 #[cfg(doctest)]

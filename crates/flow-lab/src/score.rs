@@ -31,7 +31,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::device::{BackendJob, BackendKind};
 use crate::experiment::{ExperimentError, ExperimentResults};
-use crate::train::{checkpoint_path, read_checkpoint};
+use flow_train::{checkpoint_path, read_checkpoint};
 
 /// Images per scoring call between progress updates (a fixed size, so the
 /// dequantization draws, seeded per chunk, do not depend on the machine).

@@ -1,6 +1,8 @@
 //! The per-layer terms the figures and results.json report (`ScoredSet::layers`) add up
 //! to the mean log-likelihood of the same scoring pass, on a real multi-scale flow.
 
+// The training tests' fixtures, shared with flow-train.
+#[path = "../../flow-train/tests/train_support/mod.rs"]
 mod train_support;
 
 use flow_core::FlowConfig;

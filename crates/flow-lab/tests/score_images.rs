@@ -2,6 +2,8 @@
 //! a .npy array give the same rows as the flow's own log-likelihood, and every bad input
 //! is an error naming what is wrong before anything is written.
 
+// The training tests' fixtures, shared with flow-train.
+#[path = "../../flow-train/tests/train_support/mod.rs"]
 mod train_support;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@ use flow_data::ImageDataset;
 use flow_embed::{ClassifierConfig, ClassifierTrainConfig};
 use serde::Serialize;
 
-use crate::train::DataFingerprint;
+use flow_train::DataFingerprint;
 
 #[derive(Serialize)]
 struct CacheKey<'a> {

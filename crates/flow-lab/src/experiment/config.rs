@@ -16,7 +16,7 @@ use super::data::DataConfig;
 use super::scores::{ScoresStudyConfig, StudySize};
 use super::ExperimentError;
 use crate::embedding::EmbeddingStudyConfig;
-use crate::train::{LrSchedule, OptimConfig};
+use flow_train::{LrSchedule, OptimConfig};
 
 /// Training steps of the `explain` preset's RealNVP (plain and negative).
 const EXPLAIN_STEPS: u64 = 80;
@@ -358,7 +358,7 @@ impl ExperimentConfig {
     fn negative_model(base: &ModelSpec) -> ModelSpec {
         let mut train = base.train.clone();
         train.negative = Some(NegativeSpec {
-            hinge_nats: crate::train::FASHION_MNIST_HINGE_NATS,
+            hinge_nats: flow_train::FASHION_MNIST_HINGE_NATS,
             baseline: Some(base.name.clone()),
         });
         ModelSpec {

@@ -66,7 +66,7 @@ pub enum ExperimentError {
         model: String,
         /// The error.
         #[source]
-        source: crate::train::TrainError,
+        source: flow_train::TrainError,
     },
     /// Scoring failed.
     #[error(transparent)]

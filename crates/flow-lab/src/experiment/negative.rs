@@ -17,7 +17,7 @@ use super::report::NegativeResult;
 use super::run::{EvalSets, RunData};
 use super::sets::NamedSet;
 use super::ExperimentError;
-use crate::train::{checkpoint_path, read_checkpoint, NegativeConfig, NegativeData};
+use flow_train::{checkpoint_path, read_checkpoint, NegativeConfig, NegativeData};
 
 /// What a negative-training model needs beyond a plain one.
 pub(super) struct NegativeSetup<'a> {

@@ -474,13 +474,13 @@ impl ExperimentResults {
         if self.in_distribution != "FashionMNIST"
             && rows
                 .iter()
-                .any(|(_, n)| n.hinge_nats == crate::train::FASHION_MNIST_HINGE_NATS)
+                .any(|(_, n)| n.hinge_nats == flow_train::FASHION_MNIST_HINGE_NATS)
         {
             let _ = writeln!(
                 md,
                 "The hinge of {:.0} nats is the paper's value for a FashionMNIST flow \
                  against MNIST; the paper gives none for {} against {}.\n",
-                crate::train::FASHION_MNIST_HINGE_NATS,
+                flow_train::FASHION_MNIST_HINGE_NATS,
                 self.in_distribution,
                 self.out_of_distribution
             );

@@ -21,8 +21,8 @@ use super::scores::{held_out_problem, StudyContext};
 use super::sets::{NamedSet, ScoredSets};
 use super::ExperimentError;
 use crate::device::{BackendJob, BackendKind};
-use crate::train::{
-    run_or_resume_with, NegativeData, RunOptions as TrainRunOptions, TrainConfig, TrainOutcome,
+use flow_train::{
+    NegativeData, RunOptions as TrainRunOptions, TrainConfig, TrainOutcome, Training,
 };
 
 /// Where a run reads and writes.
@@ -558,18 +558,14 @@ pub(super) fn train_model<B: FlowAutodiffBackend>(
         label: Some(spec.name.clone()),
         ..TrainRunOptions::default()
     };
-    run_or_resume_with::<B>(
-        &spec.flow,
-        &train_config,
-        train,
-        negative,
-        device,
-        &train_options,
-    )
-    .map_err(|source| ExperimentError::Train {
-        model: spec.name.clone(),
-        source,
-    })
+    Training::new(&spec.flow, &train_config, train)
+        .negative(negative)
+        .options(train_options)
+        .start_or_resume::<B>(device)
+        .map_err(|source| ExperimentError::Train {
+            model: spec.name.clone(),
+            source,
+        })
 }
 
 /// The seed of the model named `name` in a run seeded `run_seed` (its parameters; its

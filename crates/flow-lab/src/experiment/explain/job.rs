@@ -11,8 +11,8 @@ use super::{write_mask_figure, write_model_figures, ExplainData};
 use crate::device::{BackendJob, BackendKind};
 use crate::experiment::run::{eval_sets, load_data};
 use crate::experiment::{score_set, DataConfig, ExperimentConfig, ExperimentError};
-use crate::train::{checkpoint_path, read_checkpoint};
 use flow_data::Dataset;
+use flow_train::{checkpoint_path, read_checkpoint};
 
 /// What to draw the figures for.
 #[derive(Debug, Clone)]

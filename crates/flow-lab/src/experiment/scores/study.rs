@@ -30,8 +30,8 @@ use crate::experiment::run::{
 };
 use crate::experiment::sets::{NamedSet, ScoredSets};
 use crate::experiment::ExperimentError;
-use crate::train::{run_or_resume, DecayScope, RunOptions, TrainConfig};
 use flow_data::stream_seed;
+use flow_train::{DecayScope, RunOptions, TrainConfig, Training};
 
 /// Where and how the study runs: shared by both directions.
 pub(in crate::experiment) struct StudyContext<'a, B: FlowAutodiffBackend> {
@@ -167,7 +167,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             // `realnvp_mnist`: the dataset's configuration name.
             twin.name = format!("{}_{}", spec.name, swapped.name().replace('-', "_"));
             twin.train.steps = self.study.twin_steps.unwrap_or(spec.train.steps);
-            if let crate::train::LrSchedule::Cosine { steps, .. } = &mut twin.train.optim.schedule {
+            if let flow_train::LrSchedule::Cosine { steps, .. } = &mut twin.train.optim.schedule {
                 *steps = twin.train.steps;
             }
             let twin_seed = model_seed(config.seed, &twin.name);
@@ -516,12 +516,13 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
             label: Some(name.to_string()),
             ..RunOptions::default()
         };
-        let outcome = run_or_resume::<B>(&spec.flow, &train, data, self.device, &options).map_err(
-            |source| ExperimentError::Train {
+        let outcome = Training::new(&spec.flow, &train, data)
+            .options(options)
+            .start_or_resume::<B>(self.device)
+            .map_err(|source| ExperimentError::Train {
                 model: name.to_string(),
                 source,
-            },
-        )?;
+            })?;
         Ok(outcome.model)
     }
 

@@ -5,7 +5,7 @@
 //! (parameters and BatchNorm running statistics), the optimiser's state, and the history so far.
 //! No random-number state is saved because the run draws none that carries over: the
 //! batch order of an epoch and the dequantization noise of a step are both derived from
-//! the seed and the step (see the [`train`](super) module).
+//! the seed and the step (see the [crate] docs).
 //!
 //! # File layout (`checkpoint.flowckpt`)
 //!
@@ -41,9 +41,9 @@ use flow_fs::container::{self, ContainerError, Fnv64, Format};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::negative::NegativeConfig;
-use super::run::{HistoryPoint, TrainConfig};
-use super::step::{OptimizerKind, OptimizerRecord};
+use crate::negative::NegativeConfig;
+use crate::run::{HistoryPoint, TrainConfig};
+use crate::step::{OptimizerKind, OptimizerRecord};
 
 /// The checkpoint's file name inside a run's checkpoint folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.flowckpt";

@@ -13,10 +13,10 @@ use thiserror::Error;
 
 use flow_core::schedule::LrSchedule;
 
-use super::checkpoint::CheckpointError;
-use super::grads::{clip_and_decay, ClipScope, DecayScope, GradientRule};
-use super::guard::{first_non_finite_gradient, NonFiniteSite};
-use super::negative::negative_loss;
+use crate::checkpoint::CheckpointError;
+use crate::grads::{clip_and_decay, ClipScope, DecayScope, GradientRule};
+use crate::guard::{first_non_finite_gradient, NonFiniteSite};
+use crate::negative::negative_loss;
 
 /// burn's Adam adapted to a [`FlowNet`].
 pub type AdamOptimizer<B> = OptimizerAdaptor<Adam, FlowNet<B>, B>;

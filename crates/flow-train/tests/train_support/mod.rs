@@ -12,10 +12,10 @@ use burn::record::{FullPrecisionSettings, Record};
 use burn::tensor::Tensor;
 use flow_core::{FlowConfig, FlowNet};
 use flow_data::{ImageDataset, ImageShape};
-use flow_lab::train::{
-    run, OptimConfig, OptimizerRecord, RunOptions, TrainConfig, CHECKPOINT_FILE,
-};
 use flow_masks::MaskSchedule;
+use flow_train::{
+    OptimConfig, OptimizerRecord, RunOptions, TrainConfig, Training, CHECKPOINT_FILE,
+};
 use serde_json::Value;
 
 /// The backend of every training test.
@@ -167,13 +167,13 @@ pub fn trained_checkpoint() -> (tempfile::TempDir, PathBuf) {
         quiet: true,
         ..RunOptions::default()
     };
-    let outcome = run::<B>(
+    let outcome = Training::new(
         &tiny_flow(),
         &train_config(3, None, Some(3)),
         &synthetic_images(16),
-        &Default::default(),
-        &options,
     )
+    .options(options.clone())
+    .start::<B>(&Default::default())
     .unwrap();
     let path = dir.path().join(CHECKPOINT_FILE);
     assert_eq!(outcome.checkpoint.as_deref(), Some(path.as_path()));

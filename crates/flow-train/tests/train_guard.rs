@@ -8,10 +8,10 @@ use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use flow_core::{Flow, Trace};
-use flow_lab::train::guard::first_non_finite_gradient;
-use flow_lab::train::{
-    locate_non_finite, read_checkpoint, run, FlowTrainer, NonFiniteSite, OptimConfig, RunOptions,
-    TrainConfig, TrainError,
+use flow_train::guard::first_non_finite_gradient;
+use flow_train::{
+    locate_non_finite, read_checkpoint, FlowTrainer, NonFiniteSite, OptimConfig, RunOptions,
+    TrainConfig, TrainError, Training,
 };
 use train_support::{synthetic_images, tiny_flow, train_config, B};
 
@@ -94,7 +94,7 @@ fn the_guard_names_the_layer_whose_output_overflows() {
     match err {
         TrainError::NonFinite { step, what, .. } => {
             assert_eq!(step, 0);
-            assert_eq!(what, flow_lab::train::NonFiniteQuantity::Loss);
+            assert_eq!(what, flow_train::NonFiniteQuantity::Loss);
         }
         other => panic!("expected a non-finite loss, got {other}"),
     }
@@ -135,15 +135,11 @@ fn a_diverging_run_stops_naming_step_and_layer_and_keeps_the_last_checkpoint() {
         quiet: true,
         ..RunOptions::default()
     };
-    let err = run::<B>(
-        &tiny_flow(),
-        &train,
-        &synthetic_images(16),
-        &device,
-        &options,
-    )
-    .err()
-    .expect("a learning rate of 1e30 diverges");
+    let err = Training::new(&tiny_flow(), &train, &synthetic_images(16))
+        .options(options.clone())
+        .start::<B>(&device)
+        .err()
+        .expect("a learning rate of 1e30 diverges");
     let message = err.to_string();
     let TrainError::NonFinite {
         step,

@@ -11,7 +11,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use flow_data::{BatchPlan, Batcher};
-use flow_lab::train::{FlowTrainer, OptimConfig, OptimizerKind, RMSPROP_ALPHA};
+use flow_train::{FlowTrainer, OptimConfig, OptimizerKind, RMSPROP_ALPHA};
 use train_support::{synthetic_images, B};
 
 /// Every float parameter's values, and its gradient's where `grads` has one, by id.

@@ -5,9 +5,8 @@ mod train_support;
 
 use std::fs;
 
-use flow_lab::train::{
-    read_checkpoint, resume, run, run_or_resume, CheckpointError, RunOptions, TrainError,
-    CHECKPOINT_FILE,
+use flow_train::{
+    read_checkpoint, CheckpointError, RunOptions, TrainError, Training, CHECKPOINT_FILE,
 };
 use train_support::{
     model_state, optimizer_state, parameter_bits, synthetic_images, tiny_flow, train_config, B,
@@ -31,31 +30,23 @@ fn interrupted_and_resumed_equals_uninterrupted() {
     let whole_dir = tempfile::tempdir().unwrap();
     let parts_dir = tempfile::tempdir().unwrap();
 
-    let whole = run::<B>(
-        &flow,
-        &train,
-        &data,
-        &device,
-        &quiet(whole_dir.path(), Some(2)),
-    )
-    .unwrap();
+    let whole = Training::new(&flow, &train, &data)
+        .options(quiet(whole_dir.path(), Some(2)))
+        .start::<B>(&device)
+        .unwrap();
     assert!(whole.finished());
     assert_eq!(whole.steps, 9);
     assert_eq!(whole.history.len(), 9);
 
     // Stop after 4 steps (mid-epoch, between two periodic checkpoints' schedule) and
     // drop everything in memory.
-    let first = run::<B>(
-        &flow,
-        &train,
-        &data,
-        &device,
-        &RunOptions {
+    let first = Training::new(&flow, &train, &data)
+        .options(RunOptions {
             stop_after_steps: Some(4),
             ..quiet(parts_dir.path(), Some(3))
-        },
-    )
-    .unwrap();
+        })
+        .start::<B>(&device)
+        .unwrap();
     assert_eq!(first.steps, 4);
     assert!(!first.finished());
     drop(first);
@@ -67,26 +58,26 @@ fn interrupted_and_resumed_equals_uninterrupted() {
     .unwrap();
 
     // Resume twice: to step 7, then to the end.
-    let second = resume::<B>(
-        parts_dir.path(),
-        &data,
-        &device,
-        &RunOptions {
-            stop_after_steps: Some(7),
-            quiet: true,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap();
+    let second = Training::new(&flow, &train, &data)
+        .options(RunOptions {
+            checkpoint_dir: Some(parts_dir.path().to_path_buf()),
+            ..RunOptions {
+                stop_after_steps: Some(7),
+                quiet: true,
+                ..RunOptions::default()
+            }
+        })
+        .resume::<B>(&device)
+        .unwrap();
     assert_eq!(second.steps, 7);
     drop(second);
-    let resumed = resume::<B>(
-        parts_dir.path(),
-        &data,
-        &device,
-        &quiet(parts_dir.path(), None),
-    )
-    .unwrap();
+    let resumed = Training::new(&flow, &train, &data)
+        .options(RunOptions {
+            checkpoint_dir: Some(parts_dir.path().to_path_buf()),
+            ..quiet(parts_dir.path(), None)
+        })
+        .resume::<B>(&device)
+        .unwrap();
     assert!(resumed.finished());
     assert_eq!(resumed.steps, 9);
 
@@ -145,60 +136,49 @@ fn a_different_seed_gives_different_parameters() {
         quiet: true,
         ..RunOptions::default()
     };
-    let a = run::<B>(
-        &tiny_flow(),
-        &train_config(1, None, Some(3)),
-        &data,
-        &device,
-        &options,
-    )
-    .unwrap();
-    let b = run::<B>(
-        &tiny_flow(),
-        &train_config(2, None, Some(3)),
-        &data,
-        &device,
-        &options,
-    )
-    .unwrap();
-    let again = run::<B>(
-        &tiny_flow(),
-        &train_config(1, None, Some(3)),
-        &data,
-        &device,
-        &options,
-    )
-    .unwrap();
+    let a = Training::new(&tiny_flow(), &train_config(1, None, Some(3)), &data)
+        .options(options.clone())
+        .start::<B>(&device)
+        .unwrap();
+    let b = Training::new(&tiny_flow(), &train_config(2, None, Some(3)), &data)
+        .options(options.clone())
+        .start::<B>(&device)
+        .unwrap();
+    let again = Training::new(&tiny_flow(), &train_config(1, None, Some(3)), &data)
+        .options(options.clone())
+        .start::<B>(&device)
+        .unwrap();
     assert_ne!(parameter_bits(&a.model), parameter_bits(&b.model));
     assert_eq!(parameter_bits(&a.model), parameter_bits(&again.model));
     assert_eq!(a.history, again.history);
 }
 
 #[test]
-fn run_or_resume_continues_the_matching_run_and_refuses_another() {
+fn start_or_resume_continues_the_matching_run_and_refuses_another() {
     let device = Default::default();
     let data = synthetic_images(16);
     let flow = tiny_flow();
     let train = train_config(5, None, Some(4));
     let dir = tempfile::tempdir().unwrap();
-    let stopped = run_or_resume::<B>(
-        &flow,
-        &train,
-        &data,
-        &device,
-        &RunOptions {
+    let stopped = Training::new(&flow, &train, &data)
+        .options(RunOptions {
             stop_after_steps: Some(2),
             ..quiet(dir.path(), None)
-        },
-    )
-    .unwrap();
+        })
+        .start_or_resume::<B>(&device)
+        .unwrap();
     assert_eq!(stopped.steps, 2);
-    let done = run_or_resume::<B>(&flow, &train, &data, &device, &quiet(dir.path(), None)).unwrap();
+    let done = Training::new(&flow, &train, &data)
+        .options(quiet(dir.path(), None))
+        .start_or_resume::<B>(&device)
+        .unwrap();
     assert_eq!(done.steps, 4);
     assert_eq!(done.history.len(), 4);
 
     let other = train_config(6, None, Some(4));
-    let err = run_or_resume::<B>(&flow, &other, &data, &device, &quiet(dir.path(), None))
+    let err = Training::new(&flow, &other, &data)
+        .options(quiet(dir.path(), None))
+        .start_or_resume::<B>(&device)
         .err()
         .unwrap();
     assert!(
@@ -209,14 +189,14 @@ fn run_or_resume_continues_the_matching_run_and_refuses_another() {
         "{err}"
     );
     // Resuming on a different dataset is refused too.
-    let err = resume::<B>(
-        dir.path(),
-        &synthetic_images(17),
-        &device,
-        &quiet(dir.path(), None),
-    )
-    .err()
-    .unwrap();
+    let err = Training::new(&flow, &train, &synthetic_images(17))
+        .options(RunOptions {
+            checkpoint_dir: Some(dir.path().to_path_buf()),
+            ..quiet(dir.path(), None)
+        })
+        .resume::<B>(&device)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("does not match"), "{err}");
 }
 
@@ -229,32 +209,31 @@ fn assert_resume_is_exact(flow: &flow_core::FlowConfig, data: &flow_data::ImageD
 fn assert_resume_is_exact_with(
     flow: &flow_core::FlowConfig,
     data: &flow_data::ImageDataset,
-    train: flow_lab::train::TrainConfig,
+    train: flow_train::TrainConfig,
 ) {
     let device = Default::default();
     let whole_dir = tempfile::tempdir().unwrap();
     let parts_dir = tempfile::tempdir().unwrap();
-    let whole = run::<B>(flow, &train, data, &device, &quiet(whole_dir.path(), None)).unwrap();
-    let first = run::<B>(
-        flow,
-        &train,
-        data,
-        &device,
-        &RunOptions {
+    let whole = Training::new(flow, &train, data)
+        .options(quiet(whole_dir.path(), None))
+        .start::<B>(&device)
+        .unwrap();
+    let first = Training::new(flow, &train, data)
+        .options(RunOptions {
             stop_after_steps: Some(2),
             ..quiet(parts_dir.path(), None)
-        },
-    )
-    .unwrap();
+        })
+        .start::<B>(&device)
+        .unwrap();
     assert_eq!(first.steps, 2);
     drop(first);
-    let resumed = resume::<B>(
-        parts_dir.path(),
-        data,
-        &device,
-        &quiet(parts_dir.path(), None),
-    )
-    .unwrap();
+    let resumed = Training::new(flow, &train, data)
+        .options(RunOptions {
+            checkpoint_dir: Some(parts_dir.path().to_path_buf()),
+            ..quiet(parts_dir.path(), None)
+        })
+        .resume::<B>(&device)
+        .unwrap();
     assert_eq!(resumed.steps, 5);
     assert_eq!(parameter_bits(&whole.model), parameter_bits(&resumed.model));
     assert_eq!(model_state(&whole.model), model_state(&resumed.model));
@@ -287,14 +266,10 @@ fn resume_is_exact_for_glow_with_actnorm_initialisation() {
         stop_after_steps: Some(0),
         ..RunOptions::default()
     };
-    let initialised = run::<B>(
-        &flow,
-        &train_config(21, None, Some(5)),
-        &data,
-        &Default::default(),
-        &options,
-    )
-    .unwrap();
+    let initialised = Training::new(&flow, &train_config(21, None, Some(5)), &data)
+        .options(options.clone())
+        .start::<B>(&Default::default())
+        .unwrap();
     let identity = flow.init::<B>(21, &Default::default()).unwrap();
     let actnorm_changed = parameter_bits(&initialised.model)
         .iter()
@@ -314,23 +289,16 @@ fn resume_is_exact_for_a_multi_scale_realnvp() {
 fn resume_is_exact_under_rmsprop_and_keeps_its_state() {
     let flow = flow_core::FlowConfig::realnvp([1, 4, 4], 2, 1, 4);
     let mut train = train_config(21, None, Some(5));
-    train.optim = flow_lab::train::OptimConfig {
+    train.optim = flow_train::OptimConfig {
         learning_rate: 1e-3,
-        ..flow_lab::train::OptimConfig::reference_glow()
+        ..flow_train::OptimConfig::reference_glow()
     };
     let data = synthetic_images(16);
     let dir = tempfile::tempdir().unwrap();
-    let outcome = run::<B>(
-        &flow,
-        &train,
-        &data,
-        &Default::default(),
-        &quiet(dir.path(), None),
-    )
-    .unwrap();
-    assert_eq!(
-        outcome.optimizer.kind(),
-        flow_lab::train::OptimizerKind::RmsProp
-    );
+    let outcome = Training::new(&flow, &train, &data)
+        .options(quiet(dir.path(), None))
+        .start::<B>(&Default::default())
+        .unwrap();
+    assert_eq!(outcome.optimizer.kind(), flow_train::OptimizerKind::RmsProp);
     assert_resume_is_exact_with(&flow, &data, train);
 }

@@ -6,8 +6,8 @@ mod train_support;
 use std::fs;
 use std::path::Path;
 
-use flow_lab::train::{
-    read_checkpoint, read_checkpoint_meta, resume, run, CheckpointError, RunOptions, TrainError,
+use flow_train::{
+    read_checkpoint, read_checkpoint_meta, CheckpointError, RunOptions, TrainError, Training,
     CHECKPOINT_FILE,
 };
 use train_support::{
@@ -62,12 +62,16 @@ fn every_truncation_is_a_corrupt_checkpoint_error_naming_the_file() {
     }
     // Through resume the error is the same, wrapped.
     fs::write(&path, &bytes[..len / 2]).unwrap();
-    let err = resume::<B>(
-        dir.path(),
+    let err = Training::new(
+        &tiny_flow(),
+        &train_config(0, None, Some(4)),
         &synthetic_images(16),
-        &Default::default(),
-        &RunOptions::default(),
     )
+    .options(RunOptions {
+        checkpoint_dir: Some(dir.path().to_path_buf()),
+        ..RunOptions::default()
+    })
+    .resume::<B>(&Default::default())
     .err()
     .unwrap();
     match err {
@@ -119,12 +123,16 @@ fn a_flipped_byte_or_trailing_garbage_is_detected() {
 #[test]
 fn a_missing_checkpoint_names_the_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let err = resume::<B>(
-        dir.path(),
+    let err = Training::new(
+        &tiny_flow(),
+        &train_config(0, None, Some(4)),
         &synthetic_images(8),
-        &Default::default(),
-        &RunOptions::default(),
     )
+    .options(RunOptions {
+        checkpoint_dir: Some(dir.path().to_path_buf()),
+        ..RunOptions::default()
+    })
+    .resume::<B>(&Default::default())
     .err()
     .unwrap();
     match err {
@@ -157,22 +165,21 @@ fn configuration_floats_survive_the_checkpoint_exactly() {
         ..RunOptions::default()
     };
     let data = synthetic_images(16);
-    run::<B>(&tiny_flow(), &train, &data, &Default::default(), &options).unwrap();
+    Training::new(&tiny_flow(), &train, &data)
+        .options(options.clone())
+        .start::<B>(&Default::default())
+        .unwrap();
     let (meta, _) = read_checkpoint_meta(&dir.path().join(CHECKPOINT_FILE)).unwrap();
     assert_eq!(meta.train.optim.learning_rate.to_bits(), lr.to_bits());
     assert_eq!(meta.train, train);
     assert_eq!(meta.flow, tiny_flow());
     // So the same configuration continues its run rather than being refused.
-    let done = flow_lab::train::run_or_resume::<B>(
-        &tiny_flow(),
-        &train,
-        &data,
-        &Default::default(),
-        &RunOptions {
+    let done = Training::new(&tiny_flow(), &train, &data)
+        .options(RunOptions {
             stop_after_steps: None,
             ..options
-        },
-    )
-    .unwrap();
+        })
+        .start_or_resume::<B>(&Default::default())
+        .unwrap();
     assert_eq!(done.steps, 2);
 }

@@ -1,7 +1,7 @@
 //! The training loop: seeded maximum-likelihood training of a [`FlowNet`] on an
 //! [`ImageDataset`], with checkpoints, resumption and the NaN/Inf guard.
 //!
-//! The determinism and reporting rules are documented on the [`train`](super) module.
+//! The determinism and reporting rules are documented in the [crate] docs.
 
 use flow_data::stream_seed;
 use flow_kernels::FlowAutodiffBackend;
@@ -16,13 +16,13 @@ use flow_data::{BatchPlan, Batcher, ImageDataset};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{
-    checkpoint_path, read_checkpoint, read_checkpoint_meta, write_checkpoint, CheckpointError,
-    CheckpointMeta, DataFingerprint, NegativeMeta,
+use crate::checkpoint::{
+    checkpoint_path, read_checkpoint, write_checkpoint, CheckpointError, CheckpointMeta,
+    DataFingerprint, NegativeMeta,
 };
-use super::guard::locate_non_finite;
-use super::negative::{NegativeConfig, NegativeData};
-use super::step::{FlowTrainer, NonFiniteQuantity, OptimConfig, OptimizerRecord, TrainError};
+use crate::guard::locate_non_finite;
+use crate::negative::{NegativeConfig, NegativeData};
+use crate::step::{FlowTrainer, NonFiniteQuantity, OptimConfig, OptimizerRecord, TrainError};
 
 /// What to train for and how: the part of a run that decides its result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ impl TrainConfig {
 /// How a run behaves without changing its result: checkpoints, output, early stops.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Folder for the run's checkpoint (see [`super::checkpoint`]); none when `None`.
+    /// Folder for the run's checkpoint (see [`crate::checkpoint`]); none when `None`.
     pub checkpoint_dir: Option<PathBuf>,
     /// Write a checkpoint every this many steps (and always when the run stops);
     /// `None`: only when it stops.
@@ -97,7 +97,7 @@ pub struct RunOptions {
     /// A name shown in the bar and the log lines (e.g. the model's).
     pub label: Option<String>,
     /// Stop (with a checkpoint) once this many steps are complete, before the planned
-    /// total; [`resume`] continues from there. For budgets and interruption tests.
+    /// total; [`Training::resume`] continues from there. For budgets and interruption tests.
     pub stop_after_steps: Option<u64>,
     /// Stop (with a checkpoint) before the first step that would start after this much
     /// wall time in this session. Where a run stops then depends on speed, not the seed.
@@ -159,180 +159,233 @@ impl<B: FlowAutodiffBackend> TrainOutcome<B> {
     }
 }
 
-/// Trains a fresh model built from `flow` with `train`'s seed, on `data` (images of the
-/// flow's input shape) on `device`.
+/// What a run reports as it goes, to a callback given to [`Training::on_progress`]
+/// (without one, a progress bar and a line per epoch on stderr, unless
+/// [`RunOptions::quiet`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TrainEvent {
+    /// A step finished.
+    Step {
+        /// Steps completed, this one included.
+        done: u64,
+        /// Steps the run plans.
+        total: u64,
+        /// The step's loss in bits per dimension.
+        bits_per_dim: f64,
+        /// Images per second in this session so far.
+        images_per_sec: f64,
+    },
+    /// An epoch finished.
+    Epoch {
+        /// Epochs completed (1-based).
+        epoch: u64,
+        /// Epochs the run plans.
+        epochs: u64,
+        /// The epoch's mean loss in bits per dimension.
+        bits_per_dim: f64,
+        /// Images per second within the epoch.
+        images_per_sec: f64,
+        /// Training time so far, earlier sessions included.
+        elapsed: Duration,
+    },
+}
+
+/// The caller's receiver of a run's [`TrainEvent`]s.
+type ProgressCallback<'a> = Box<dyn FnMut(&TrainEvent) + 'a>;
+
+/// One training run of a flow: what is trained ([`FlowConfig`], [`TrainConfig`]), on
+/// what (the images, and an OOD set for negative training), and how the run behaves
+/// ([`RunOptions`], a progress callback). [`start`](Self::start),
+/// [`resume`](Self::resume) and [`start_or_resume`](Self::start_or_resume) run it.
 ///
-/// With a checkpoint folder, a checkpoint already there is replaced by this run's
-/// first one; use [`run_or_resume`] to continue it instead.
-pub fn run<B: FlowAutodiffBackend>(
-    flow: &FlowConfig,
-    train: &TrainConfig,
-    data: &ImageDataset,
-    device: &B::Device,
-    options: &RunOptions,
-) -> Result<TrainOutcome<B>, TrainError> {
-    run_with(flow, train, data, None, device, options)
+/// ```no_run
+/// # use burn::backend::{Autodiff, Flex};
+/// # use flow_core::FlowConfig;
+/// # use flow_train::{RunOptions, TrainConfig, Training};
+/// # fn train(flow: &FlowConfig, data: &flow_data::ImageDataset) -> Result<(), flow_train::TrainError> {
+/// let config = TrainConfig::default();
+/// let outcome = Training::new(flow, &config, data)
+///     .options(RunOptions {
+///         checkpoint_dir: Some("runs/flow".into()),
+///         ..RunOptions::default()
+///     })
+///     .start_or_resume::<Autodiff<Flex>>(&Default::default())?;
+/// println!("{} steps, {:.1} images/s", outcome.steps, outcome.images_per_sec());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Training<'a> {
+    flow: &'a FlowConfig,
+    train: &'a TrainConfig,
+    data: &'a ImageDataset,
+    negative: Option<NegativeData<'a>>,
+    options: RunOptions,
+    progress: Option<ProgressCallback<'a>>,
 }
 
-/// As [`run`], with negative training against `negative`'s OOD images when given
-/// (see [`super::negative`]); the checkpoints record it, and a resumed run must be
-/// given the same OOD images.
-pub fn run_with<B: FlowAutodiffBackend>(
-    flow: &FlowConfig,
-    train: &TrainConfig,
-    data: &ImageDataset,
-    negative: Option<NegativeData<'_>>,
-    device: &B::Device,
-    options: &RunOptions,
-) -> Result<TrainOutcome<B>, TrainError> {
-    let plan = RunPlan::new(flow, train, data, negative)?;
-    let mut model = flow.init::<B>(train.seed, device)?;
-    if has_actnorm(&model) {
-        // Glow's data-dependent initialisation, on the first step's batch.
-        let x = plan.batch::<B>(0, data, device)?;
-        model = model.initialize_actnorm(x)?;
-    }
-    let state = RunState {
-        trainer: FlowTrainer::new(model, train.optim.clone()),
-        history: Vec::new(),
-        elapsed_before: Duration::ZERO,
-        images_before: 0,
-        checkpoint: None,
-    };
-    let setup = RunSetup {
-        flow,
-        train,
-        plan: &plan,
-    };
-    drive(setup, state, data, negative, device, options)
-}
-
-/// Continues the run whose checkpoint is in `dir`, on the same `data`, until its
-/// planned end (or an early stop in `options`); checkpoints keep going to `dir`
-/// (`options.checkpoint_dir` is ignored).
-///
-/// The result equals, bit for bit, that of the run never interrupted.
-pub fn resume<B: FlowAutodiffBackend>(
-    dir: &Path,
-    data: &ImageDataset,
-    device: &B::Device,
-    options: &RunOptions,
-) -> Result<TrainOutcome<B>, TrainError> {
-    resume_with(dir, data, None, device, options)
-}
-
-/// As [`resume`], for a run that may be negative training: `negative` must name the
-/// same settings and OOD images the checkpoint records (and be `None` exactly when it
-/// records none).
-pub fn resume_with<B: FlowAutodiffBackend>(
-    dir: &Path,
-    data: &ImageDataset,
-    negative: Option<NegativeData<'_>>,
-    device: &B::Device,
-    options: &RunOptions,
-) -> Result<TrainOutcome<B>, TrainError> {
-    let path = checkpoint_path(dir);
-    if !path.is_file() {
-        return Err(CheckpointError::Missing {
-            dir: dir.to_path_buf(),
+impl<'a> Training<'a> {
+    /// A run of a model built from `flow` with `train`'s seed, trained on `data`
+    /// (images of the flow's input shape), with default options.
+    pub fn new(flow: &'a FlowConfig, train: &'a TrainConfig, data: &'a ImageDataset) -> Self {
+        Self {
+            flow,
+            train,
+            data,
+            negative: None,
+            options: RunOptions::default(),
+            progress: None,
         }
-        .into());
     }
-    let checkpoint = read_checkpoint::<B>(&path, device)?;
-    let meta = checkpoint.meta;
-    let plan = RunPlan::new(&meta.flow, &meta.train, data, negative)?;
-    if plan.negative_meta() != meta.negative {
-        return Err(mismatch(
-            &path,
-            "its negative-training settings or OOD images differ from this run's".into(),
-        ));
-    }
-    if plan.fingerprint != meta.data {
-        return Err(mismatch(
-            &path,
-            format!(
-                "it was trained on {} images of {:?} (hash {:016x}), this dataset has {} of {:?} (hash {:016x})",
-                meta.data.len,
-                meta.data.shape,
-                meta.data.hash,
-                plan.fingerprint.len,
-                plan.fingerprint.shape,
-                plan.fingerprint.hash
-            ),
-        ));
-    }
-    if checkpoint.history.len() as u64 != meta.step {
-        return Err(CheckpointError::Corrupt {
-            path,
-            reason: format!(
-                "{} history points for {} steps",
-                checkpoint.history.len(),
-                meta.step
-            ),
+
+    /// Negative training against `negative`'s OOD images when given (see
+    /// [`crate::negative`]); the checkpoints record it, and resuming needs the same OOD
+    /// images (and none for a run that had none).
+    pub fn negative(self, negative: impl Into<Option<NegativeData<'a>>>) -> Self {
+        Self {
+            negative: negative.into(),
+            ..self
         }
-        .into());
     }
-    let state = RunState {
-        trainer: FlowTrainer::with_state(
-            checkpoint.model,
-            meta.train.optim.clone(),
-            checkpoint.optimizer,
-            meta.step,
-        )?,
-        history: checkpoint.history,
-        elapsed_before: Duration::from_secs_f64(meta.elapsed_secs.max(0.0)),
-        images_before: meta.images_seen,
-        checkpoint: Some(path),
-    };
-    let options = RunOptions {
-        checkpoint_dir: Some(dir.to_path_buf()),
-        ..options.clone()
-    };
-    let setup = RunSetup {
-        flow: &meta.flow,
-        train: &meta.train,
-        plan: &plan,
-    };
-    drive(setup, state, data, negative, device, &options)
-}
 
-/// Resumes the run in `options.checkpoint_dir` if a checkpoint is there, else starts
-/// it. A checkpoint of a different `flow` or `train` configuration is an error rather
-/// than being overwritten.
-pub fn run_or_resume<B: FlowAutodiffBackend>(
-    flow: &FlowConfig,
-    train: &TrainConfig,
-    data: &ImageDataset,
-    device: &B::Device,
-    options: &RunOptions,
-) -> Result<TrainOutcome<B>, TrainError> {
-    run_or_resume_with(flow, train, data, None, device, options)
-}
+    /// Checkpoints, output and early stops.
+    pub fn options(self, options: RunOptions) -> Self {
+        Self { options, ..self }
+    }
 
-/// As [`run_or_resume`], with negative training when `negative` is given.
-pub fn run_or_resume_with<B: FlowAutodiffBackend>(
-    flow: &FlowConfig,
-    train: &TrainConfig,
-    data: &ImageDataset,
-    negative: Option<NegativeData<'_>>,
-    device: &B::Device,
-    options: &RunOptions,
-) -> Result<TrainOutcome<B>, TrainError> {
-    let Some(dir) = &options.checkpoint_dir else {
-        return run_with(flow, train, data, negative, device, options);
-    };
-    let path = checkpoint_path(dir);
-    if !path.is_file() {
-        return run_with(flow, train, data, negative, device, options);
+    /// Reports progress to `callback` instead of the console.
+    pub fn on_progress(self, callback: impl FnMut(&TrainEvent) + 'a) -> Self {
+        Self {
+            progress: Some(Box::new(callback)),
+            ..self
+        }
     }
-    let (meta, _) = read_checkpoint_meta(&path)?;
-    if &meta.flow != flow {
-        return Err(mismatch(&path, "its flow configuration differs".into()));
+
+    /// Trains a fresh model. A checkpoint already in the checkpoint folder is replaced
+    /// by this run's first one; [`start_or_resume`](Self::start_or_resume) continues it
+    /// instead.
+    ///
+    /// # Errors
+    /// A configuration that cannot train on this data, a checkpoint that cannot be
+    /// written, or a non-finite step ([`TrainError::NonFinite`] names the step, the
+    /// layer and the last good checkpoint).
+    pub fn start<B: FlowAutodiffBackend>(
+        self,
+        device: &B::Device,
+    ) -> Result<TrainOutcome<B>, TrainError> {
+        let plan = RunPlan::new(self.flow, self.train, self.data, self.negative)?;
+        let mut model = self.flow.init::<B>(self.train.seed, device)?;
+        if has_actnorm(&model) {
+            // Glow's data-dependent initialisation, on the first step's batch.
+            let x = plan.batch::<B>(0, self.data, device)?;
+            model = model.initialize_actnorm(x)?;
+        }
+        let state = RunState {
+            trainer: FlowTrainer::new(model, self.train.optim.clone()),
+            history: Vec::new(),
+            elapsed_before: Duration::ZERO,
+            images_before: 0,
+            checkpoint: None,
+        };
+        self.drive(&plan, state, device)
     }
-    if &meta.train != train {
-        return Err(mismatch(&path, "its training configuration differs".into()));
+
+    /// Continues the run whose checkpoint is in the options' checkpoint folder, on the
+    /// same data, until its planned end (or an early stop in the options). The result
+    /// equals, bit for bit, that of the run never interrupted.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start); [`CheckpointError::Missing`] without a checkpoint,
+    /// [`CheckpointError::Mismatch`] when the checkpoint is another run's (other
+    /// configurations, training set or negative-training settings).
+    pub fn resume<B: FlowAutodiffBackend>(
+        self,
+        device: &B::Device,
+    ) -> Result<TrainOutcome<B>, TrainError> {
+        let Some(dir) = self.options.checkpoint_dir.clone() else {
+            return Err(TrainError::Config(
+                "resuming needs RunOptions::checkpoint_dir".into(),
+            ));
+        };
+        let path = checkpoint_path(&dir);
+        if !path.is_file() {
+            return Err(CheckpointError::Missing { dir }.into());
+        }
+        let checkpoint = read_checkpoint::<B>(&path, device)?;
+        let meta = checkpoint.meta;
+        if &meta.flow != self.flow {
+            return Err(mismatch(&path, "its flow configuration differs".into()));
+        }
+        if &meta.train != self.train {
+            return Err(mismatch(&path, "its training configuration differs".into()));
+        }
+        let plan = RunPlan::new(&meta.flow, &meta.train, self.data, self.negative)?;
+        if plan.negative_meta() != meta.negative {
+            return Err(mismatch(
+                &path,
+                "its negative-training settings or OOD images differ from this run's".into(),
+            ));
+        }
+        if plan.fingerprint != meta.data {
+            return Err(mismatch(
+                &path,
+                format!(
+                    "it was trained on {} images of {:?} (hash {:016x}), this dataset has {} of {:?} (hash {:016x})",
+                    meta.data.len,
+                    meta.data.shape,
+                    meta.data.hash,
+                    plan.fingerprint.len,
+                    plan.fingerprint.shape,
+                    plan.fingerprint.hash
+                ),
+            ));
+        }
+        if checkpoint.history.len() as u64 != meta.step {
+            return Err(CheckpointError::Corrupt {
+                path,
+                reason: format!(
+                    "{} history points for {} steps",
+                    checkpoint.history.len(),
+                    meta.step
+                ),
+            }
+            .into());
+        }
+        let state = RunState {
+            trainer: FlowTrainer::with_state(
+                checkpoint.model,
+                meta.train.optim.clone(),
+                checkpoint.optimizer,
+                meta.step,
+            )?,
+            history: checkpoint.history,
+            elapsed_before: Duration::from_secs_f64(meta.elapsed_secs.max(0.0)),
+            images_before: meta.images_seen,
+            checkpoint: Some(path),
+        };
+        self.drive(&plan, state, device)
     }
-    resume_with(dir, data, negative, device, options)
+
+    /// [`resume`](Self::resume)s when the checkpoint folder holds a checkpoint, else
+    /// [`start`](Self::start)s. A checkpoint of other configurations is an error rather
+    /// than being overwritten.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start) and [`resume`](Self::resume).
+    pub fn start_or_resume<B: FlowAutodiffBackend>(
+        self,
+        device: &B::Device,
+    ) -> Result<TrainOutcome<B>, TrainError> {
+        let has_checkpoint = self
+            .options
+            .checkpoint_dir
+            .as_deref()
+            .is_some_and(|dir| checkpoint_path(dir).is_file());
+        if has_checkpoint {
+            self.resume(device)
+        } else {
+            self.start(device)
+        }
+    }
 }
 
 fn mismatch(path: &Path, reason: String) -> TrainError {
@@ -521,6 +574,35 @@ struct RunSetup<'a> {
     plan: &'a RunPlan,
 }
 
+impl Training<'_> {
+    /// The loop from `state` to the planned end or an early stop.
+    fn drive<B: FlowAutodiffBackend>(
+        self,
+        plan: &RunPlan,
+        state: RunState<B>,
+        device: &B::Device,
+    ) -> Result<TrainOutcome<B>, TrainError> {
+        let setup = RunSetup {
+            flow: self.flow,
+            train: self.train,
+            plan,
+        };
+        let report = match self.progress {
+            Some(callback) => Reporter::Callback(callback, ReportPlan::of(plan)),
+            None => Reporter::console(&self.options, plan, state.trainer.steps()),
+        };
+        drive(
+            setup,
+            state,
+            self.data,
+            self.negative,
+            device,
+            &self.options,
+            report,
+        )
+    }
+}
+
 fn drive<B: FlowAutodiffBackend>(
     setup: RunSetup<'_>,
     mut state: RunState<B>,
@@ -528,13 +610,13 @@ fn drive<B: FlowAutodiffBackend>(
     negative: Option<NegativeData<'_>>,
     device: &B::Device,
     options: &RunOptions,
+    mut report: Reporter<'_>,
 ) -> Result<TrainOutcome<B>, TrainError> {
     let RunSetup { plan, .. } = setup;
     let started = Instant::now();
     let stop_at = options
         .stop_after_steps
         .map_or(plan.total_steps, |s| s.min(plan.total_steps));
-    let report = Reporter::new(options, plan, state.trainer.steps());
     let mut images_now: u64 = 0;
     let mut order: Option<(u64, BatchPlan)> = None;
     let mut epoch_clock = EpochClock::new(started);
@@ -690,16 +772,36 @@ impl EpochClock {
     }
 }
 
-/// The progress bar and the epoch log lines.
-struct Reporter {
-    bar: ProgressBar,
-    quiet: bool,
-    label: String,
+/// Steps and epochs a run plans, for its reports.
+#[derive(Debug, Clone, Copy)]
+struct ReportPlan {
+    total_steps: u64,
     epochs: u64,
 }
 
-impl Reporter {
-    fn new(options: &RunOptions, plan: &RunPlan, start_step: u64) -> Self {
+impl ReportPlan {
+    fn of(plan: &RunPlan) -> Self {
+        Self {
+            total_steps: plan.total_steps,
+            epochs: plan.total_steps.div_ceil(plan.steps_per_epoch.max(1)),
+        }
+    }
+}
+
+/// Where a run's progress goes: the console (a progress bar and a line per epoch), or
+/// the caller's callback.
+enum Reporter<'a> {
+    Console {
+        bar: ProgressBar,
+        quiet: bool,
+        label: String,
+        plan: ReportPlan,
+    },
+    Callback(ProgressCallback<'a>, ReportPlan),
+}
+
+impl Reporter<'_> {
+    fn console(options: &RunOptions, plan: &RunPlan, start_step: u64) -> Self {
         let visible = !options.quiet && std::io::stderr().is_terminal();
         let bar = if visible {
             ProgressBar::with_draw_target(Some(plan.total_steps), ProgressDrawTarget::stderr())
@@ -716,48 +818,84 @@ impl Reporter {
             bar.set_prefix(format!("{label} "));
         }
         bar.set_position(start_step);
-        Self {
+        Reporter::Console {
             bar,
             quiet: options.quiet,
             label,
-            epochs: plan.total_steps.div_ceil(plan.steps_per_epoch.max(1)),
+            plan: ReportPlan::of(plan),
         }
     }
 
-    fn step(&self, done: u64, bits_per_dim: f64, images_per_sec: f64) {
-        self.bar.set_position(done);
-        self.bar.set_message(format!(
-            "{bits_per_dim:.3} bits/dim, {images_per_sec:.1} images/s"
-        ));
+    fn step(&mut self, done: u64, bits_per_dim: f64, images_per_sec: f64) {
+        match self {
+            Reporter::Console { bar, .. } => {
+                bar.set_position(done);
+                bar.set_message(format!(
+                    "{bits_per_dim:.3} bits/dim, {images_per_sec:.1} images/s"
+                ));
+            }
+            Reporter::Callback(callback, plan) => callback(&TrainEvent::Step {
+                done,
+                total: plan.total_steps,
+                bits_per_dim,
+                images_per_sec,
+            }),
+        }
     }
 
-    fn epoch_line(&self, epoch: u64, bits_per_dim: f64, images_per_sec: f64, elapsed: Duration) {
-        if self.quiet {
-            return;
-        }
-        let prefix = if self.label.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", self.label)
-        };
-        let line = format!(
-            "{prefix}epoch {epoch}/{}: {bits_per_dim:.4} bits/dim, {images_per_sec:.1} images/s, elapsed {}",
-            self.epochs,
-            format_duration(elapsed)
-        );
-        if self.bar.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.bar.println(line);
+    fn epoch_line(
+        &mut self,
+        epoch: u64,
+        bits_per_dim: f64,
+        images_per_sec: f64,
+        elapsed: Duration,
+    ) {
+        match self {
+            Reporter::Console {
+                bar,
+                quiet,
+                label,
+                plan,
+            } => {
+                if *quiet {
+                    return;
+                }
+                let prefix = if label.is_empty() {
+                    String::new()
+                } else {
+                    format!("{label}: ")
+                };
+                let line = format!(
+                    "{prefix}epoch {epoch}/{}: {bits_per_dim:.4} bits/dim, {images_per_sec:.1} images/s, elapsed {}",
+                    plan.epochs,
+                    format_duration(elapsed)
+                );
+                if bar.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    bar.println(line);
+                }
+            }
+            Reporter::Callback(callback, plan) => callback(&TrainEvent::Epoch {
+                epoch,
+                epochs: plan.epochs,
+                bits_per_dim,
+                images_per_sec,
+                elapsed,
+            }),
         }
     }
 
     fn abandon(&self) {
-        self.bar.abandon();
+        if let Reporter::Console { bar, .. } = self {
+            bar.abandon();
+        }
     }
 
     fn finish(&self) {
-        self.bar.finish_and_clear();
+        if let Reporter::Console { bar, .. } = self {
+            bar.finish_and_clear();
+        }
     }
 }
 

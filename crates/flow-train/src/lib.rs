@@ -1,13 +1,15 @@
-//! Training: the reference's optimiser step, the seeded training loop, checkpoints and
-//! the NaN/Inf guard.
+//! Training flows-ood's pixel flows: the reference's optimiser step, the seeded training
+//! loop, checkpoints and the NaN/Inf guard.
 //!
-//! - [`run`], [`resume`], [`run_or_resume`]: train a flow from a [`FlowConfig`] on an
+//! - [`Training`]: one run of a flow from a [`FlowConfig`] on an
 //!   [`ImageDataset`](flow_data::ImageDataset) under a [`TrainConfig`], with
-//!   [`RunOptions`] for checkpoints, output and early stops;
+//!   [`RunOptions`] for checkpoints, output and early stops and an optional progress
+//!   callback ([`TrainEvent`]); [`Training::start`], [`Training::resume`] and
+//!   [`Training::start_or_resume`] run it;
 //! - [`checkpoint`]: the atomic, self-checking checkpoint file;
 //! - [`guard`]: where a diverging step's non-finite values first appear;
-//! - [`negative`]: negative training (paper, appendix B), through [`run_with`] and
-//!   friends, with the same checkpoints, resumption and guard;
+//! - [`negative`]: negative training (paper, appendix B), through
+//!   [`Training::negative`], with the same checkpoints, resumption and guard;
 //! - [`FlowTrainer`]: one optimiser step (Adam or RMSprop after the reference's
 //!   gradient clipping and weight decay; see [`OptimConfig`]).
 //!
@@ -24,18 +26,21 @@
 //!   the stream `"dequantization noise/s"` (streams by `flow_data::stream_seed`).
 //!
 //! So no random-number state needs saving: a checkpoint at step `k` plus the seed
-//! determine every later batch, and [`resume`] reaches bit for bit the parameters of an
+//! determine every later batch, and [`Training::resume`] reaches bit for bit the parameters of an
 //! uninterrupted run (on the same backend and machine; the tests check this on flex
 //! for single-scale, RealNVP and Glow flows).
 //!
 //! # Reporting
 //!
-//! An indicatif bar on stderr shows step, loss in bits/dim and images/s (hidden when
-//! stderr is not a terminal or [`RunOptions::quiet`] is set), and each completed epoch
-//! logs one line to stderr (unless quiet) with its mean bits/dim, images/s and the
-//! elapsed time.
+//! By default an indicatif bar on stderr shows step, loss in bits/dim and images/s
+//! (hidden when stderr is not a terminal or [`RunOptions::quiet`] is set), and each
+//! completed epoch logs one line to stderr (unless quiet) with its mean bits/dim,
+//! images/s and the elapsed time. [`Training::on_progress`] sends the same to a
+//! callback instead.
 //!
 //! [`FlowConfig`]: flow_core::FlowConfig
+
+#![warn(missing_docs)]
 
 pub mod checkpoint;
 mod grads;
@@ -52,11 +57,13 @@ pub use flow_core::schedule::LrSchedule;
 pub use grads::{clip_and_decay, global_grad_norm, ClipScope, DecayScope, GradientRule};
 pub use guard::{locate_non_finite, NonFiniteSite};
 pub use negative::{negative_loss, NegativeConfig, NegativeData, FASHION_MNIST_HINGE_NATS};
-pub use run::{
-    resume, resume_with, run, run_or_resume, run_or_resume_with, run_with, HistoryPoint,
-    RunOptions, TrainConfig, TrainOutcome,
-};
+pub use run::{HistoryPoint, RunOptions, TrainConfig, TrainEvent, TrainOutcome, Training};
 pub use step::{
     AdamOptimizer, FlowOptimizer, FlowTrainer, NonFiniteQuantity, OptimConfig, OptimizerKind,
     OptimizerRecord, RmsPropOptimizer, StepStats, TrainError, RMSPROP_ALPHA,
 };
+
+// Runs the README's example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

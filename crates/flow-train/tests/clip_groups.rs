@@ -8,7 +8,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{ElementConversion, Tensor};
 use flow_core::nn::WEIGHT_NORM_SCALE;
-use flow_lab::train::{clip_and_decay, ClipScope, DecayScope, GradientRule};
+use flow_train::{clip_and_decay, ClipScope, DecayScope, GradientRule};
 use train_support::{synthetic_images, tiny_flow, B};
 
 /// The squared gradient norms of `[weight-norm scales, the rest]`, computed here

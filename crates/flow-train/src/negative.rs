@@ -123,23 +123,19 @@ mod tests {
         v.iter().map(|x| f64::from(*x)).sum::<f64>() / v.len() as f64
     }
 
-    fn setup() -> (
-        flow_core::FlowConfig,
-        crate::train::TrainConfig,
-        NegativeConfig,
-    ) {
+    fn setup() -> (flow_core::FlowConfig, crate::TrainConfig, NegativeConfig) {
         let flow = flow_core::FlowConfig::single_scale(
             [1, 4, 4],
             flow_masks::MaskSchedule::checkerboard(2),
             1,
             4,
         );
-        let train = crate::train::TrainConfig {
+        let train = crate::TrainConfig {
             seed: 5,
             batch_size: 8,
             epochs: None,
             max_steps: Some(30),
-            optim: crate::train::OptimConfig {
+            optim: crate::OptimConfig {
                 learning_rate: 3e-3,
                 ..Default::default()
             },
@@ -153,7 +149,7 @@ mod tests {
 
     #[test]
     fn negative_training_separates_what_plain_training_does_not() {
-        use crate::train::{run, run_with, RunOptions};
+        use crate::{RunOptions, Training};
         let (flow, train, negative) = setup();
         let (data, ood) = (ramps(32, false), ramps(24, true));
         let quiet = RunOptions {
@@ -161,14 +157,19 @@ mod tests {
             ..RunOptions::default()
         };
         let device = Default::default();
-        let plain = run::<B>(&flow, &train, &data, &device, &quiet)
+        let plain = Training::new(&flow, &train, &data)
+            .options(quiet.clone())
+            .start::<B>(&device)
             .unwrap()
             .model;
         let neg = NegativeData {
             config: &negative,
             images: &ood,
         };
-        let pushed = run_with::<B>(&flow, &train, &data, Some(neg), &device, &quiet)
+        let pushed = Training::new(&flow, &train, &data)
+            .negative(neg)
+            .options(quiet)
+            .start::<B>(&device)
             .unwrap()
             .model;
         let gap = |m: &flow_core::FlowNet<B>| mean_log_p(m, &data) - mean_log_p(m, &ood);
@@ -181,7 +182,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_negative_run_resumes_to_the_same_model_and_refuses_other_ood_data() {
-        use crate::train::{resume_with, run_with, RunOptions};
+        use crate::{RunOptions, Training};
         let (flow, train, negative) = setup();
         let (data, ood) = (ramps(32, false), ramps(24, true));
         let device = Default::default();
@@ -189,18 +190,14 @@ mod tests {
             config: &negative,
             images: &ood,
         });
-        let whole = run_with::<B>(
-            &flow,
-            &train,
-            &data,
-            neg,
-            &device,
-            &RunOptions {
+        let whole = Training::new(&flow, &train, &data)
+            .negative(neg)
+            .options(RunOptions {
                 quiet: true,
                 ..RunOptions::default()
-            },
-        )
-        .unwrap();
+            })
+            .start::<B>(&device)
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let stopped = RunOptions {
             quiet: true,
@@ -208,22 +205,33 @@ mod tests {
             stop_after_steps: Some(11),
             ..RunOptions::default()
         };
-        let first = run_with::<B>(&flow, &train, &data, neg, &device, &stopped).unwrap();
+        let first = Training::new(&flow, &train, &data)
+            .negative(neg)
+            .options(stopped)
+            .start::<B>(&device)
+            .unwrap();
         assert_eq!(first.steps, 11);
         let quiet = RunOptions {
             quiet: true,
+            checkpoint_dir: Some(dir.path().to_path_buf()),
             ..RunOptions::default()
+        };
+        let resume = |negative: Option<NegativeData<'_>>| {
+            Training::new(&flow, &train, &data)
+                .negative(negative)
+                .options(quiet.clone())
+                .resume::<B>(&device)
         };
         let other = ramps(24, false);
         let wrong = NegativeData {
             config: &negative,
             images: &other,
         };
-        assert!(resume_with::<B>(dir.path(), &data, Some(wrong), &device, &quiet).is_err());
-        assert!(resume_with::<B>(dir.path(), &data, None, &device, &quiet).is_err());
-        let resumed = resume_with::<B>(dir.path(), &data, neg, &device, &quiet).unwrap();
+        assert!(resume(Some(wrong)).is_err());
+        assert!(resume(None).is_err());
+        let resumed = resume(neg).unwrap();
         assert_eq!(resumed.steps, 30);
-        let curve = |h: &[crate::train::HistoryPoint]| {
+        let curve = |h: &[crate::HistoryPoint]| {
             h.iter()
                 .map(|p| p.bits_per_dim.to_bits())
                 .collect::<Vec<_>>()

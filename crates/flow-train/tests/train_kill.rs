@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use flow_core::FlowConfig;
-use flow_lab::train::{read_checkpoint, resume, run, RunOptions, CHECKPOINT_FILE};
 use flow_masks::MaskSchedule;
+use flow_train::{read_checkpoint, RunOptions, Training, CHECKPOINT_FILE};
 use train_support::{train_config, B};
 
 const CHILD_DIR: &str = "FLOW_LAB_TEST_CHECKPOINT_CHILD_DIR";
@@ -40,14 +40,10 @@ fn checkpointing_child() {
         quiet: true,
         ..RunOptions::default()
     };
-    run::<B>(
-        &flow(),
-        &train_config(0, None, Some(1_000_000)),
-        &data(),
-        &Default::default(),
-        &options,
-    )
-    .unwrap();
+    Training::new(&flow(), &train_config(0, None, Some(1_000_000)), &data())
+        .options(options.clone())
+        .start::<B>(&Default::default())
+        .unwrap();
 }
 
 #[test]
@@ -93,17 +89,17 @@ fn killing_a_run_at_any_moment_leaves_a_loadable_checkpoint() {
         let step = checkpoint.meta.step;
         assert_eq!(checkpoint.history.len() as u64, step);
         // And the run continues from it.
-        let resumed = resume::<B>(
-            dir.path(),
-            &data(),
-            &device,
-            &RunOptions {
-                quiet: true,
-                stop_after_steps: Some(step + 1),
-                ..RunOptions::default()
-            },
-        )
-        .unwrap();
+        let resumed = Training::new(&flow(), &train_config(0, None, Some(1_000_000)), &data())
+            .options(RunOptions {
+                checkpoint_dir: Some(dir.path().to_path_buf()),
+                ..RunOptions {
+                    quiet: true,
+                    stop_after_steps: Some(step + 1),
+                    ..RunOptions::default()
+                }
+            })
+            .resume::<B>(&device)
+            .unwrap();
         assert_eq!(resumed.steps, step + 1);
     }
     eprintln!(
