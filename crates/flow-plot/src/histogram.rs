@@ -90,6 +90,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Bins every series on `bins` equal-width bins over `range` (a value equal to the upper
 /// edge goes into the last bin). A degenerate range is widened by ±0.5 so a constant
 /// series still gets one visible bar; `bins` of 0 is treated as 1.
+///
+/// The edges and counts are flow-ood's [`SharedHistogram`](flow_ood::SharedHistogram)
+/// (NumPy's binning, golden-tested there), so a figure shows exactly the bins the
+/// metrics crate reports; this adds what a figure needs: non-finite values counted and
+/// left out, and densities over all finite values of a series (the clipped tails
+/// included), so the bars of a series with far outliers do not grow to make up for them.
 pub fn shared_histogram(series: &[Series], bins: usize, range: (f64, f64)) -> SharedHistogram {
     let bins = bins.max(1);
     let (lo, hi) = if range.1 > range.0 {
@@ -97,10 +103,34 @@ pub fn shared_histogram(series: &[Series], bins: usize, range: (f64, f64)) -> Sh
     } else {
         (range.0 - 0.5, range.0 + 0.5)
     };
-    let width = (hi - lo) / bins as f64;
-    let edges: Vec<f64> = (0..=bins)
-        .map(|i| if i == bins { hi } else { lo + width * i as f64 })
+    let finite_values: Vec<Vec<f64>> = series
+        .iter()
+        .map(|s| s.values.iter().copied().filter(|v| v.is_finite()).collect())
         .collect();
+    let options = flow_ood::HistogramOptions {
+        bins,
+        range: Some((lo, hi)),
+    };
+    // flow-ood refuses an empty set: bin the others (or, with none, the range's own ends
+    // for the edges) and give the empty ones no bars.
+    let present: Vec<&[f64]> = finite_values
+        .iter()
+        .filter(|v| !v.is_empty())
+        .map(Vec::as_slice)
+        .collect();
+    let ends = [lo, hi];
+    let binned = if present.is_empty() {
+        flow_ood::SharedHistogram::new(&[&ends[..]], options)
+    } else {
+        flow_ood::SharedHistogram::new(&present, options)
+    };
+    let (edges, mut counts, mut outside) = match binned {
+        Ok(h) => (h.edges, h.counts.into_iter(), h.outside.into_iter()),
+        // Only a range that is not finite gets here: no bars at all.
+        Err(_) => (vec![lo, hi], Vec::new().into_iter(), Vec::new().into_iter()),
+    };
+    let bins = edges.len() - 1;
+    let widths: Vec<f64> = edges.windows(2).map(|w| w[1] - w[0]).collect();
     let mut out = SharedHistogram {
         edges,
         densities: Vec::with_capacity(series.len()),
@@ -108,32 +138,32 @@ pub fn shared_histogram(series: &[Series], bins: usize, range: (f64, f64)) -> Sh
         non_finite: Vec::with_capacity(series.len()),
         outside: Vec::with_capacity(series.len()),
     };
-    for s in series {
-        let mut counts = vec![0usize; bins];
-        let (mut finite, mut non_finite, mut outside) = (0, 0, 0);
-        for &v in &s.values {
-            if !v.is_finite() {
-                non_finite += 1;
-                continue;
-            }
-            finite += 1;
-            if v < lo || v > hi {
-                outside += 1;
-                continue;
-            }
-            let i = (((v - lo) / width) as usize).min(bins - 1);
-            counts[i] += 1;
-        }
-        let scale = if finite > 0 {
-            1.0 / (finite as f64 * width)
+    for (s, finite) in series.iter().zip(&finite_values) {
+        let n = finite.len();
+        let (set_counts, set_outside) = if n > 0 {
+            (
+                counts.next().unwrap_or_else(|| vec![0; bins]),
+                outside.next().unwrap_or(0),
+            )
         } else {
-            0.0
+            (vec![0; bins], 0)
         };
-        out.densities
-            .push(counts.iter().map(|&c| c as f64 * scale).collect());
-        out.finite.push(finite);
-        out.non_finite.push(non_finite);
-        out.outside.push(outside);
+        out.densities.push(
+            set_counts
+                .iter()
+                .zip(&widths)
+                .map(|(&c, w)| {
+                    if n > 0 {
+                        c as f64 / (n as f64 * w)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        );
+        out.finite.push(n);
+        out.non_finite.push(s.values.len() - n);
+        out.outside.push(set_outside as usize);
     }
     out
 }

@@ -34,6 +34,7 @@ pub use report::{
     evaluate, evaluate_oriented, evaluate_table, BootstrapSummary, EvaluateOptions, MetricReport,
     MetricValue,
 };
+#[cfg(feature = "flow")]
 pub(crate) use rng::uniform_below;
 pub use rng::Xoshiro256PlusPlus;
 pub use roc::{roc_curve, RocCurve, RocOptions, RocPoint};
