@@ -62,18 +62,7 @@ fn every_truncation_is_a_corrupt_checkpoint_error_naming_the_file() {
     }
     // Through resume the error is the same, wrapped.
     fs::write(&path, &bytes[..len / 2]).unwrap();
-    let err = Training::new(
-        &tiny_flow(),
-        &train_config(0, None, Some(4)),
-        &synthetic_images(16),
-    )
-    .options(RunOptions {
-        checkpoint_dir: Some(dir.path().to_path_buf()),
-        ..RunOptions::default()
-    })
-    .resume::<B>(&Default::default())
-    .err()
-    .unwrap();
+    let err = resume_error(dir.path(), 16);
     match err {
         TrainError::Checkpoint(inner) => assert_names_file(&inner, &path),
         other => panic!("expected a checkpoint error, got {other}"),
@@ -123,18 +112,7 @@ fn a_flipped_byte_or_trailing_garbage_is_detected() {
 #[test]
 fn a_missing_checkpoint_names_the_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Training::new(
-        &tiny_flow(),
-        &train_config(0, None, Some(4)),
-        &synthetic_images(8),
-    )
-    .options(RunOptions {
-        checkpoint_dir: Some(dir.path().to_path_buf()),
-        ..RunOptions::default()
-    })
-    .resume::<B>(&Default::default())
-    .err()
-    .unwrap();
+    let err = resume_error(dir.path(), 8);
     match err {
         TrainError::Checkpoint(CheckpointError::Missing { dir: missing }) => {
             assert_eq!(missing, dir.path())
@@ -182,4 +160,20 @@ fn configuration_floats_survive_the_checkpoint_exactly() {
         .start_or_resume::<B>(&Default::default())
         .unwrap();
     assert_eq!(done.steps, 2);
+}
+
+/// The error of resuming the tiny flow from `dir` on `images` synthetic images.
+fn resume_error(dir: &std::path::Path, images: usize) -> TrainError {
+    Training::new(
+        &tiny_flow(),
+        &train_config(0, None, Some(4)),
+        &synthetic_images(images),
+    )
+    .options(RunOptions {
+        checkpoint_dir: Some(dir.to_path_buf()),
+        ..RunOptions::default()
+    })
+    .resume::<B>(&Default::default())
+    .err()
+    .expect("resuming fails")
 }
