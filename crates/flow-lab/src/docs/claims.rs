@@ -10,7 +10,7 @@ use flow_ood::MetricValue;
 
 use super::DocsError;
 use crate::experiment::with_interval;
-use crate::experiment::{ExperimentResults, ModelResult, OodResult, SetSummary};
+use crate::experiment::{ExperimentResults, ModelResult, OodByRole, OodResult, SetSummary};
 
 /// The pairs of claim 3, `(baseline, changed)`: the checkerboard stack against the
 /// cycle-mask stack of the same depth, and the RealNVP without against with an
@@ -111,7 +111,7 @@ fn bits(model: &ModelResult, name: &str) -> String {
 /// The detection of the natural OOD set: the first entry (negative-training models put
 /// their held-out split there).
 fn natural(model: &ModelResult) -> Option<&OodResult> {
-    model.ood.first()
+    model.natural_ood()
 }
 
 /// The models trained by maximum likelihood alone.
@@ -282,10 +282,10 @@ pub fn bias_table(results: &ExperimentResults) -> Result<String, DocsError> {
 /// # Errors
 /// [`DocsError::NoResults`] when no model scored a synthetic set.
 pub fn synthetic_table(results: &ExperimentResults) -> Result<String, DocsError> {
-    let Some(first) = plain_models(results).find(|m| m.ood.len() > 1) else {
+    let Some(first) = plain_models(results).find(|m| !m.further_ood().is_empty()) else {
         return Err(DocsError::NoResults("synthetic".into()));
     };
-    let names: Vec<&str> = first.ood[1..].iter().map(|o| o.set.as_str()).collect();
+    let names: Vec<&str> = first.further_ood().iter().map(|o| o.set.as_str()).collect();
     let mut table = format!("| model | {} |\n|---|", names.join(" | "));
     table.push_str(&"---|".repeat(names.len()));
     table.push('\n');
@@ -501,7 +501,7 @@ pub fn embedding_table(results: &ExperimentResults) -> Result<String, DocsError>
     table.push_str(&"---|".repeat(names.len()));
     table.push('\n');
     for d in &embedding.detectors {
-        let natural = d.ood.first();
+        let natural = d.natural_ood();
         let _ = writeln!(
             table,
             "| {} | {} | {} | {} |",

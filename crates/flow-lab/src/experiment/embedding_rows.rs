@@ -12,7 +12,7 @@ use super::config::ExperimentConfig;
 use super::detect::{detect, Detection};
 use super::run::{EvalSets, RunContext, RunData};
 use super::sets::ScoredSets;
-use super::{ExperimentError, OodResult};
+use super::{ExperimentError, OodByRole, OodResult};
 use crate::embedding::{
     run_embedding_study, Detector, DetectorScores, EmbeddingStudyConfig, EmbeddingStudySummary,
     StudyData,
@@ -172,5 +172,11 @@ fn score_axis(detector: Detector) -> &'static str {
         Detector::Mahalanobis | Detector::ClassConditionalMahalanobis => {
             "-(squared Mahalanobis distance) (higher = closer)"
         }
+    }
+}
+
+impl OodByRole for DetectorResult {
+    fn ood_results(&self) -> &[OodResult] {
+        &self.ood
     }
 }

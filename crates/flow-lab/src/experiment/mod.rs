@@ -25,7 +25,9 @@ pub use embedding_rows::{DetectorResult, EmbeddingResults, ScoreSummary};
 pub use error::ExperimentError;
 pub use eval::{evenly_spaced, score_set, ScoredSet};
 pub use report::with_interval;
-pub use report::{ExperimentResults, ModelResult, NegativeResult, OodResult, SetSummary};
+pub use report::{
+    ExperimentResults, ModelResult, NegativeResult, OodByRole, OodResult, SetSummary,
+};
 pub use run::{ExperimentJob, ExperimentOptions, RUN_CONFIG_FILE};
 pub use sets::{NamedSet, ScoredSets};
 pub use validate::validate;

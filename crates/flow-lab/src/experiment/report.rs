@@ -40,6 +40,30 @@ pub struct OodResult {
     pub metrics: MetricReport,
 }
 
+/// Detection results by role. Results files keep one list per row, the natural OOD set
+/// first (then the synthetic sets, then any further named set of the data); this is the
+/// one place that knows the order.
+pub trait OodByRole {
+    /// Every OOD set's detection, in the file's order.
+    fn ood_results(&self) -> &[OodResult];
+
+    /// The natural OOD set's detection (MNIST for a FashionMNIST run).
+    fn natural_ood(&self) -> Option<&OodResult> {
+        self.ood_results().first()
+    }
+
+    /// The detection of every OOD set after the natural one.
+    fn further_ood(&self) -> &[OodResult] {
+        self.ood_results().get(1..).unwrap_or(&[])
+    }
+}
+
+impl OodByRole for ModelResult {
+    fn ood_results(&self) -> &[OodResult] {
+        &self.ood
+    }
+}
+
 /// Everything measured for one model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelResult {
@@ -233,7 +257,7 @@ impl ExperimentResults {
             self.config.eval.bootstrap_resamples,
             self.models
                 .first()
-                .and_then(|m| m.ood.first())
+                .and_then(|m| m.natural_ood())
                 .and_then(|o| o.metrics.fpr_at_tpr.first())
                 .map_or_else(|| "n/a".to_string(), |v| v.convention.clone())
         );

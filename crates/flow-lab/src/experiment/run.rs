@@ -20,6 +20,7 @@ use super::report::{ExperimentResults, ModelResult, SetSummary};
 use super::scores::{held_out_problem, StudyContext};
 use super::sets::{NamedSet, ScoredSets};
 use super::ExperimentError;
+use super::OodByRole;
 use crate::device::{BackendJob, BackendKind};
 use flow_train::{
     NegativeData, RunOptions as TrainRunOptions, TrainConfig, TrainOutcome, Training,
@@ -347,7 +348,7 @@ impl BackendJob for ExperimentJob {
                     eprintln!(
                         "    {}: AUROC {:.3}",
                         d.name,
-                        d.ood.first().map_or(f64::NAN, |o| o.metrics.auroc.value)
+                        d.natural_ood().map_or(f64::NAN, |o| o.metrics.auroc.value)
                     );
                 }
                 Some(rows)
@@ -374,7 +375,8 @@ impl BackendJob for ExperimentJob {
                         direction.in_distribution,
                         direction.out_of_distribution,
                         row.score,
-                        row.ood.first().map_or(f64::NAN, |o| o.metrics.auroc.value)
+                        row.natural_ood()
+                            .map_or(f64::NAN, |o| o.metrics.auroc.value)
                     );
                 }
             }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::result::{DirectionScores, ScoreRow, ScoresResults};
 use crate::experiment::report::headline;
-use crate::experiment::OodResult;
+use crate::experiment::{OodByRole, OodResult};
 
 impl ScoresResults {
     /// The section: one table per direction, with the background grid.
@@ -60,7 +60,7 @@ impl DirectionScores {
     fn natural_name(&self) -> String {
         self.rows
             .first()
-            .and_then(|r| r.ood.first())
+            .and_then(|r| r.natural_ood())
             .map_or("natural OOD".to_string(), |o| o.set.clone())
     }
 
@@ -70,7 +70,7 @@ impl DirectionScores {
         self.rows
             .iter()
             .filter(|r| r.single_sample)
-            .filter_map(|r| r.ood.first().map(|o| (r, o)))
+            .filter_map(|r| r.natural_ood().map(|o| (r, o)))
             .max_by(|a, b| a.1.metrics.auroc.value.total_cmp(&b.1.metrics.auroc.value))
     }
 
@@ -90,7 +90,7 @@ impl DirectionScores {
         let synthetic: Vec<&str> = self
             .rows
             .first()
-            .map(|r| r.ood.iter().skip(1).map(|o| o.set.as_str()).collect())
+            .map(|r| r.further_ood().iter().map(|o| o.set.as_str()).collect())
             .unwrap_or_default();
         if !synthetic.is_empty() {
             let _ = writeln!(md, "AUROC on the synthetic sets:\n");
@@ -98,9 +98,8 @@ impl DirectionScores {
             let _ = writeln!(md, "|---|{}", "---|".repeat(synthetic.len()));
             for row in &self.rows {
                 let cells: Vec<String> = row
-                    .ood
+                    .further_ood()
                     .iter()
-                    .skip(1)
                     .map(|o| format!("{:.3}", o.metrics.auroc.value))
                     .collect();
                 let _ = writeln!(md, "| {} | {} |", row.score, cells.join(" | "));

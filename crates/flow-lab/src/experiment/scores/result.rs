@@ -82,3 +82,9 @@ pub struct GridPoint {
     /// test OOD set would see; reported, never used.
     pub oracle_natural_auroc: f64,
 }
+
+impl crate::experiment::OodByRole for ScoreRow {
+    fn ood_results(&self) -> &[OodResult] {
+        &self.ood
+    }
+}
