@@ -52,6 +52,9 @@ pub enum EmbedError {
     /// An image dataset or a `.npy` file could not be read or batched.
     #[error(transparent)]
     Data(#[from] flow_data::DataError),
+    /// The optimisation step failed other than by diverging (which is [`Self::Diverged`]).
+    #[error(transparent)]
+    Train(Box<flow_train::TrainError>),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -71,6 +74,13 @@ pub enum EmbedError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+impl From<flow_train::TrainError> for EmbedError {
+    fn from(error: flow_train::TrainError) -> Self {
+        // Boxed: a training error is large and rare, the crate's results are many.
+        EmbedError::Train(Box::new(error))
+    }
 }
 
 impl EmbedError {

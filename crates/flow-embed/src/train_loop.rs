@@ -1,6 +1,7 @@
-//! The loop both fits run: Adam over shuffled batches with an optional cosine decay and
-//! global gradient-norm clipping, a divergence check on the loss and the gradient norm,
-//! and a [`FitProgress`] report after every step.
+//! The loop both fits run: flow-train's optimisation step (Adam, an optional cosine
+//! decay, global gradient-norm clipping, the divergence check on the loss and the
+//! gradient norm) over shuffled batches of rows, and a [`FitProgress`] report after
+//! every step.
 //!
 //! [`fit_flow`](crate::fit_flow) and [`fit_classifier`](crate::fit_classifier) differ only
 //! in how a batch becomes a loss, which they hand in as a closure.
@@ -9,11 +10,12 @@ use flow_kernels::FlowAutodiffBackend;
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::{ElementConversion, Int, Tensor};
-use flow_core::grads::clip_global_norm;
 use flow_core::schedule::LrSchedule;
 use flow_data::BatchPlan;
+use flow_train::{
+    ClipScope, DecayScope, NonFiniteQuantity, OptimConfig, OptimizerKind, TrainError, Trainer,
+};
 
 use crate::error::{DivergedQuantity, EmbedError, Result, Trained};
 use crate::progress::FitProgress;
@@ -36,6 +38,31 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// The optimiser of `total` steps: Adam with PyTorch's epsilon 1e-8 (so that the fits
+    /// match a PyTorch reference), no weight decay, one global gradient-norm clip, and
+    /// the learning rate constant or along a half cosine to zero.
+    pub fn optim_config(&self, total: u64) -> OptimConfig {
+        OptimConfig {
+            optimizer: OptimizerKind::Adam,
+            learning_rate: self.learning_rate,
+            schedule: if self.cosine_decay {
+                LrSchedule::Cosine {
+                    steps: total,
+                    final_fraction: 0.0,
+                }
+            } else {
+                LrSchedule::Constant
+            },
+            grad_clip_norm: self.grad_clip_norm,
+            grad_clip_scope: ClipScope::Global,
+            weight_decay: 0.0,
+            decay_scope: DecayScope::All,
+            epsilon: 1e-8,
+            beta_1: 0.9,
+            beta_2: 0.999,
+        }
+    }
+
     /// Checks the settings; `context` opens the error message ("flow fit").
     pub fn validate(&self, context: &str) -> Result<()> {
         if self.batch_size == 0 || self.epochs == 0 {
@@ -60,30 +87,19 @@ pub(crate) struct BatchLoss<B: FlowAutodiffBackend> {
     pub correct: Option<Tensor<B, 1, Int>>,
 }
 
-/// The learning rate of step `step` of `total`: `peak`, or `peak` along a half cosine
-/// to zero when `cosine` is set.
-fn scheduled_lr(peak: f64, cosine: bool, step: u64, total: u64) -> f64 {
-    if !cosine || total == 0 {
-        return peak;
-    }
-    let decay = LrSchedule::Cosine {
-        steps: total,
-        final_fraction: 0.0,
-    };
-    peak * decay.factor(step)
-}
-
 /// Trains `model` on `rows` rows under `schedule`: the batch order of epoch `e` is
 /// `BatchPlan::shuffled(rows, batch_size, seed, e)`, `batch_loss` turns a batch's row
-/// indices into its loss, and `progress` hears after every step. `what` names the
-/// model in a divergence error.
+/// indices into its loss, and `progress` hears after every step. Each step is
+/// flow-train's [`Trainer`] step (the one the pixel flows train with): Adam with
+/// PyTorch's epsilon, the global gradient norm clipped, the learning rate along the
+/// schedule. `what` names the model in a divergence error.
 ///
 /// # Errors
 /// What `batch_loss` returns, a bad batch plan, or [`EmbedError::Diverged`] naming the
 /// step where the loss or gradient norm turned non-finite.
 pub(crate) fn train<B, M>(
     what: Trained,
-    mut model: M,
+    model: M,
     schedule: &Schedule,
     rows: usize,
     mut batch_loss: impl FnMut(&M, &[usize]) -> Result<BatchLoss<B>>,
@@ -93,50 +109,63 @@ where
     B: FlowAutodiffBackend,
     M: AutodiffModule<B>,
 {
-    // PyTorch's epsilon, so that the fits match a PyTorch reference.
-    let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init::<B, M>();
     let steps_per_epoch = rows.div_ceil(schedule.batch_size) as u64;
     let total = steps_per_epoch * schedule.epochs as u64;
+    let mut trainer = Trainer::new(model, schedule.optim_config(total));
     let started = Instant::now();
-    let (mut step, mut seen) = (0u64, 0usize);
+    let mut seen = 0usize;
     for epoch in 0..schedule.epochs as u64 {
         let plan = BatchPlan::shuffled(rows, schedule.batch_size, schedule.seed, epoch)?;
         for indices in plan.batches() {
-            let BatchLoss { loss, correct } = batch_loss(&model, indices)?;
-            let loss_value: f64 = loss.clone().into_scalar().elem();
-            let diverged = |quantity, value| EmbedError::Diverged {
-                what,
-                step,
-                quantity,
-                value,
-            };
-            if !loss_value.is_finite() {
-                return Err(diverged(DivergedQuantity::Loss, loss_value));
-            }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            let grad_norm = clip_global_norm(&model, &mut grads, schedule.grad_clip_norm);
-            if !grad_norm.is_finite() {
-                return Err(diverged(DivergedQuantity::GradientNorm, grad_norm));
-            }
-            let lr = scheduled_lr(schedule.learning_rate, schedule.cosine_decay, step, total);
-            model = optimizer.step(lr, model, grads);
-            step += 1;
+            let mut correct = None;
+            let step = trainer
+                .step_on(|model| {
+                    let batch = batch_loss(model, indices)?;
+                    correct = batch.correct;
+                    Ok(batch.loss)
+                })
+                .map_err(|e| diverged(what, e))?;
             seen += indices.len();
             let batch_accuracy = correct.map(|correct| {
                 let correct: i64 = correct.into_scalar().elem();
                 correct as f64 / indices.len() as f64
             });
             progress(&FitProgress {
-                step,
+                step: trainer.steps(),
                 total_steps: total,
                 epoch,
-                loss: loss_value,
+                loss: step.loss,
                 batch_accuracy,
-                learning_rate: lr,
-                grad_norm,
+                learning_rate: step.learning_rate,
+                grad_norm: step.grad_norm,
                 samples_per_sec: seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
             });
         }
     }
-    Ok(model)
+    Ok(trainer.into_model())
+}
+
+/// A step's divergence as this crate reports it, naming what was trained; other
+/// errors unchanged.
+fn diverged(what: Trained, error: EmbedError) -> EmbedError {
+    let EmbedError::Train(train) = error else {
+        return error;
+    };
+    match *train {
+        TrainError::NonFinite {
+            step,
+            what: quantity,
+            value,
+            ..
+        } => EmbedError::Diverged {
+            what,
+            step,
+            quantity: match quantity {
+                NonFiniteQuantity::Loss => DivergedQuantity::Loss,
+                NonFiniteQuantity::GradientNorm => DivergedQuantity::GradientNorm,
+            },
+            value,
+        },
+        other => other.into(),
+    }
 }

@@ -59,8 +59,9 @@ pub use guard::{locate_non_finite, NonFiniteSite};
 pub use negative::{negative_loss, NegativeConfig, NegativeData, FASHION_MNIST_HINGE_NATS};
 pub use run::{HistoryPoint, RunOptions, TrainConfig, TrainEvent, TrainOutcome, Training};
 pub use step::{
-    AdamOptimizer, FlowOptimizer, FlowTrainer, NonFiniteQuantity, OptimConfig, OptimizerKind,
-    OptimizerRecord, RmsPropOptimizer, StepStats, TrainError, RMSPROP_ALPHA,
+    AdamOptimizer, FlowTrainer, GradientStep, ModelOptimizer, NonFiniteQuantity, OptimConfig,
+    OptimizerKind, OptimizerRecord, RmsPropOptimizer, StepStats, TrainError, Trainer,
+    RMSPROP_ALPHA,
 };
 
 // Runs the README's example as a doctest.

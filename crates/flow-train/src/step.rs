@@ -1,8 +1,10 @@
-//! One optimiser step on a flow, and the error type of training.
+//! One optimiser step on any model ([`Trainer`]; for flows [`FlowTrainer`], whose loss is
+//! the likelihood), and the error type of training.
 
 use flow_kernels::FlowAutodiffBackend;
 use std::path::PathBuf;
 
+use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer, RmsProp, RmsPropConfig};
 use burn::tensor::{ElementConversion, Tensor};
@@ -18,16 +20,16 @@ use crate::grads::{clip_and_decay, ClipScope, DecayScope, GradientRule};
 use crate::guard::{first_non_finite_gradient, NonFiniteSite};
 use crate::negative::negative_loss;
 
-/// burn's Adam adapted to a [`FlowNet`].
-pub type AdamOptimizer<B> = OptimizerAdaptor<Adam, FlowNet<B>, B>;
+/// burn's Adam adapted to a model (a [`FlowNet`] unless named).
+pub type AdamOptimizer<B, M = FlowNet<B>> = OptimizerAdaptor<Adam, M, B>;
 
-/// burn's RMSprop adapted to a [`FlowNet`].
-pub type RmsPropOptimizer<B> = OptimizerAdaptor<RmsProp, FlowNet<B>, B>;
+/// burn's RMSprop adapted to a model (a [`FlowNet`] unless named).
+pub type RmsPropOptimizer<B, M = FlowNet<B>> = OptimizerAdaptor<RmsProp, M, B>;
 
 /// RMSprop's smoothing constant: PyTorch's default, which the reference's Glow keeps.
 pub const RMSPROP_ALPHA: f64 = 0.99;
 
-/// Which update rule a [`FlowTrainer`] applies.
+/// Which update rule a [`Trainer`] applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OptimizerKind {
@@ -54,26 +56,26 @@ impl OptimizerKind {
     }
 }
 
-/// The optimiser [`FlowTrainer`] runs, one of [`OptimizerKind`].
-pub enum FlowOptimizer<B: FlowAutodiffBackend> {
+/// The optimiser a [`Trainer`] runs, one of [`OptimizerKind`].
+pub enum ModelOptimizer<B: FlowAutodiffBackend, M: AutodiffModule<B> = FlowNet<B>> {
     /// Adam.
-    Adam(AdamOptimizer<B>),
+    Adam(AdamOptimizer<B, M>),
     /// RMSprop.
-    RmsProp(RmsPropOptimizer<B>),
+    RmsProp(RmsPropOptimizer<B, M>),
 }
 
 /// The optimiser's state (moments and step count per parameter), as saved in
 /// checkpoints; which variant a checkpoint holds follows the `optimizer` of its
 /// configuration.
 #[derive(Clone)]
-pub enum OptimizerRecord<B: FlowAutodiffBackend> {
+pub enum OptimizerRecord<B: FlowAutodiffBackend, M: AutodiffModule<B> = FlowNet<B>> {
     /// Adam's first and second moments.
-    Adam(<AdamOptimizer<B> as Optimizer<FlowNet<B>, B>>::Record),
+    Adam(<AdamOptimizer<B, M> as Optimizer<M, B>>::Record),
     /// RMSprop's running mean of squared gradients.
-    RmsProp(<RmsPropOptimizer<B> as Optimizer<FlowNet<B>, B>>::Record),
+    RmsProp(<RmsPropOptimizer<B, M> as Optimizer<M, B>>::Record),
 }
 
-impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
+impl<B: FlowAutodiffBackend, M: AutodiffModule<B>> ModelOptimizer<B, M> {
     /// A fresh optimiser as `config` describes it.
     fn new(config: &OptimConfig) -> Self {
         match config.optimizer {
@@ -98,7 +100,7 @@ impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
     }
 
     /// Its state.
-    fn to_record(&self) -> OptimizerRecord<B> {
+    fn to_record(&self) -> OptimizerRecord<B, M> {
         match self {
             Self::Adam(o) => OptimizerRecord::Adam(o.to_record()),
             Self::RmsProp(o) => OptimizerRecord::RmsProp(o.to_record()),
@@ -106,7 +108,7 @@ impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
     }
 
     /// The same optimiser continuing from `record`, which must be of its kind.
-    fn load_record(self, record: OptimizerRecord<B>) -> Result<Self, TrainError> {
+    fn load_record(self, record: OptimizerRecord<B, M>) -> Result<Self, TrainError> {
         match (self, record) {
             (Self::Adam(o), OptimizerRecord::Adam(r)) => Ok(Self::Adam(o.load_record(r))),
             (Self::RmsProp(o), OptimizerRecord::RmsProp(r)) => Ok(Self::RmsProp(o.load_record(r))),
@@ -126,12 +128,7 @@ impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
         }
     }
 
-    fn step(
-        &mut self,
-        learning_rate: f64,
-        model: FlowNet<B>,
-        grads: GradientsParams,
-    ) -> FlowNet<B> {
+    fn step(&mut self, learning_rate: f64, model: M, grads: GradientsParams) -> M {
         match self {
             Self::Adam(o) => o.step(learning_rate, model, grads),
             Self::RmsProp(o) => o.step(learning_rate, model, grads),
@@ -139,7 +136,7 @@ impl<B: FlowAutodiffBackend> FlowOptimizer<B> {
     }
 }
 
-impl<B: FlowAutodiffBackend> OptimizerRecord<B> {
+impl<B: FlowAutodiffBackend, M: AutodiffModule<B>> OptimizerRecord<B, M> {
     /// The optimiser this state belongs to.
     pub fn kind(&self) -> OptimizerKind {
         match self {
@@ -303,18 +300,37 @@ fn kept_checkpoint(checkpoint: &Option<PathBuf>) -> String {
     }
 }
 
-/// A flow with its optimiser.
-pub struct FlowTrainer<B: FlowAutodiffBackend> {
-    model: Option<FlowNet<B>>,
-    optimizer: FlowOptimizer<B>,
+/// A model with its optimiser: the one optimisation step of every training in the
+/// workspace (pixel flows here, the tabular flow and the classifier in flow-embed). A
+/// step takes the model's loss and then, in the reference's order, backpropagates,
+/// checks the gradient norm, clips and decays ([`OptimConfig::gradient_rule`]) and
+/// updates at the scheduled learning rate; a non-finite loss or gradient norm stops it
+/// with [`TrainError::NonFinite`] and leaves the model as it was.
+pub struct Trainer<B: FlowAutodiffBackend, M: AutodiffModule<B>> {
+    model: Option<M>,
+    optimizer: ModelOptimizer<B, M>,
     config: OptimConfig,
     step: u64,
 }
 
-impl<B: FlowAutodiffBackend> FlowTrainer<B> {
+/// A flow with its optimiser; its steps are maximum likelihood (or negative training).
+pub type FlowTrainer<B> = Trainer<B, FlowNet<B>>;
+
+/// What a [`Trainer::step_on`] step measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradientStep {
+    /// The loss that was minimised.
+    pub loss: f64,
+    /// The global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// The learning rate of the update.
+    pub learning_rate: f64,
+}
+
+impl<B: FlowAutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
     /// A trainer for `model` with a fresh optimiser.
-    pub fn new(model: FlowNet<B>, config: OptimConfig) -> Self {
-        let optimizer = FlowOptimizer::new(&config);
+    pub fn new(model: M, config: OptimConfig) -> Self {
+        let optimizer = ModelOptimizer::new(&config);
         Self {
             model: Some(model),
             optimizer,
@@ -330,12 +346,12 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
     /// [`TrainError::Config`] when `record` is another optimiser's state than the one
     /// `config` asks for.
     pub fn with_state(
-        model: FlowNet<B>,
+        model: M,
         config: OptimConfig,
-        record: OptimizerRecord<B>,
+        record: OptimizerRecord<B, M>,
         steps: u64,
     ) -> Result<Self, TrainError> {
-        let optimizer = FlowOptimizer::new(&config).load_record(record)?;
+        let optimizer = ModelOptimizer::new(&config).load_record(record)?;
         Ok(Self {
             model: Some(model),
             optimizer,
@@ -345,7 +361,7 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
     }
 
     /// The optimiser's state, for checkpoints.
-    pub fn optimizer_record(&self) -> OptimizerRecord<B> {
+    pub fn optimizer_record(&self) -> OptimizerRecord<B, M> {
         self.optimizer.to_record()
     }
 
@@ -355,7 +371,7 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
     }
 
     /// The model.
-    pub fn model(&self) -> &FlowNet<B> {
+    pub fn model(&self) -> &M {
         match &self.model {
             Some(model) => model,
             None => unreachable!("the model is only taken out during a step"),
@@ -367,6 +383,83 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
         self.step
     }
 
+    /// One step on the loss `loss_of` computes from the model (a scalar tensor to
+    /// minimise). An error of `loss_of` (of the caller's error type) passes through and
+    /// leaves the model as it was.
+    ///
+    /// # Errors
+    /// What `loss_of` returns, or [`TrainError::NonFinite`] for a non-finite loss or
+    /// gradient norm (a gradient's parameter is named in its `site`).
+    pub fn step_on<E: From<TrainError>>(
+        &mut self,
+        loss_of: impl FnOnce(&M) -> Result<Tensor<B, 1>, E>,
+    ) -> Result<GradientStep, E> {
+        let model = self
+            .model
+            .take()
+            .unwrap_or_else(|| unreachable!("model present between steps"));
+        let loss = match loss_of(&model) {
+            Ok(loss) => loss,
+            Err(e) => {
+                self.model = Some(model);
+                return Err(e);
+            }
+        };
+        let loss_value: f64 = loss.clone().into_scalar().elem();
+        if !loss_value.is_finite() {
+            self.model = Some(model);
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: NonFiniteQuantity::Loss,
+                value: loss_value,
+                site: NonFiniteSite::Unlocated,
+                checkpoint: None,
+            }
+            .into());
+        }
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let grad_norm = clip_and_decay(&model, &mut grads, self.config.gradient_rule());
+        if !grad_norm.is_finite() {
+            let site = first_non_finite_gradient(&model, &grads)
+                .map_or(NonFiniteSite::Unlocated, |param| NonFiniteSite::Gradient {
+                    param,
+                });
+            self.model = Some(model);
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: NonFiniteQuantity::GradientNorm,
+                value: grad_norm,
+                site,
+                checkpoint: None,
+            }
+            .into());
+        }
+        let learning_rate = self.config.learning_rate_at(self.step);
+        self.model = Some(self.optimizer.step(learning_rate, model, grads));
+        self.step += 1;
+        Ok(GradientStep {
+            loss: loss_value,
+            grad_norm,
+            learning_rate,
+        })
+    }
+
+    /// Gives the model and the optimiser's state back.
+    pub fn into_parts(self) -> (M, OptimizerRecord<B, M>) {
+        let record = self.optimizer.to_record();
+        (self.into_model(), record)
+    }
+
+    /// Gives the model back.
+    pub fn into_model(self) -> M {
+        match self.model {
+            Some(model) => model,
+            None => unreachable!("the model is only taken out during a step"),
+        }
+    }
+}
+
+impl<B: FlowAutodiffBackend> FlowTrainer<B> {
     /// One step of maximum likelihood on the batch `x` (dequantized, `[0, 1)`).
     pub fn step(&mut self, x: Tensor<B, 4>) -> Result<StepStats, TrainError> {
         self.step_with(x, None)
@@ -389,85 +482,41 @@ impl<B: FlowAutodiffBackend> FlowTrainer<B> {
         x: Tensor<B, 4>,
         ood: Option<(Tensor<B, 4>, f64)>,
     ) -> Result<StepStats, TrainError> {
-        let model = self
-            .model
-            .take()
-            .unwrap_or_else(|| unreachable!("model present between steps"));
         let n = x.dims()[0];
         let (input, hinge) = match ood {
             Some((ood, hinge)) => (Tensor::cat(vec![x, ood], 0), Some(hinge)),
             None => (x, None),
         };
-        let likelihood = match model.log_likelihood(input) {
-            Ok(l) => l,
-            Err(e) => {
-                self.model = Some(model);
-                return Err(e.into());
-            }
+        // The in-distribution part of the loss, reported whatever is optimised.
+        let mut reported = None;
+        let step = self.step_on(|model| -> Result<_, TrainError> {
+            let likelihood = model.log_likelihood(input)?;
+            let dims = likelihood.dims;
+            let nats = likelihood.nats();
+            let (loss, in_loss) = match hinge {
+                Some(hinge) => {
+                    let total = nats.dims()[0];
+                    let in_nats = nats.clone().narrow(0, 0, n);
+                    let (loss, _) =
+                        negative_loss(in_nats.clone(), nats.narrow(0, n, total - n), hinge);
+                    (loss, in_nats.mean().neg())
+                }
+                None => {
+                    let loss = nats.mean().neg();
+                    (loss.clone(), loss)
+                }
+            };
+            reported = Some((in_loss, dims));
+            Ok(loss)
+        })?;
+        let Some((in_loss, dims)) = reported else {
+            unreachable!("a step that succeeded computed its loss")
         };
-        let dims = likelihood.dims;
-        let nats = likelihood.nats();
-        let (loss, in_loss) = match hinge {
-            Some(hinge) => {
-                let total = nats.dims()[0];
-                let in_nats = nats.clone().narrow(0, 0, n);
-                let (loss, _) = negative_loss(in_nats.clone(), nats.narrow(0, n, total - n), hinge);
-                (loss, in_nats.mean().neg())
-            }
-            None => {
-                let loss = nats.mean().neg();
-                (loss.clone(), loss)
-            }
-        };
-        let loss_value: f64 = loss.clone().into_scalar().elem();
         let loss_nats: f64 = in_loss.into_scalar().elem();
-        if !loss_value.is_finite() {
-            self.model = Some(model);
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: NonFiniteQuantity::Loss,
-                value: loss_value,
-                site: NonFiniteSite::Unlocated,
-                checkpoint: None,
-            });
-        }
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        let grad_norm = clip_and_decay(&model, &mut grads, self.config.gradient_rule());
-        if !grad_norm.is_finite() {
-            let site = first_non_finite_gradient(&model, &grads)
-                .map_or(NonFiniteSite::Unlocated, |param| NonFiniteSite::Gradient {
-                    param,
-                });
-            self.model = Some(model);
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: NonFiniteQuantity::GradientNorm,
-                value: grad_norm,
-                site,
-                checkpoint: None,
-            });
-        }
-        let learning_rate = self.config.learning_rate_at(self.step);
-        self.model = Some(self.optimizer.step(learning_rate, model, grads));
-        self.step += 1;
         Ok(StepStats {
             loss_nats,
             loss_bits_per_dim: bits_per_dim(-loss_nats, dims),
-            grad_norm,
+            grad_norm: step.grad_norm,
         })
-    }
-
-    /// Gives the model and the optimiser's state back.
-    pub fn into_parts(self) -> (FlowNet<B>, OptimizerRecord<B>) {
-        let record = self.optimizer.to_record();
-        (self.into_model(), record)
-    }
-
-    /// Gives the model back.
-    pub fn into_model(self) -> FlowNet<B> {
-        match self.model {
-            Some(model) => model,
-            None => unreachable!("the model is only taken out during a step"),
-        }
     }
 }
