@@ -8,12 +8,7 @@
 /// the run seed mixed with the FNV-1a hash of the name. Fixed here, so a name means the
 /// same stream on every platform and in every release.
 pub fn stream_seed(run_seed: u64, name: &str) -> u64 {
-    let mut hash: u64 = 0xCBF2_9CE4_8422_2325;
-    for byte in name.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    let mut z = run_seed ^ hash;
+    let mut z = run_seed ^ flow_fs::container::fnv64(name.as_bytes());
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

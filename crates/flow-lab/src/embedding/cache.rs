@@ -36,10 +36,7 @@ pub fn classifier_cache_key(
     };
     // Serialising plain data to a Vec cannot fail; an empty key would still be stable.
     let bytes = serde_json::to_vec(&key).unwrap_or_default();
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    format!("{:016x}", flow_fs::container::fnv64(&bytes))
 }
 
 /// Where the classifier with cache key `key` lives under `cache_dir`.
