@@ -579,154 +579,138 @@ impl Training<'_> {
     fn drive<B: FlowAutodiffBackend>(
         self,
         plan: &RunPlan,
-        state: RunState<B>,
+        mut state: RunState<B>,
         device: &B::Device,
     ) -> Result<TrainOutcome<B>, TrainError> {
-        let setup = RunSetup {
-            flow: self.flow,
-            train: self.train,
-            plan,
-        };
-        let report = match self.progress {
+        let Training {
+            flow,
+            train,
+            data,
+            negative,
+            options,
+            progress,
+        } = self;
+        let setup = RunSetup { flow, train, plan };
+        let mut report = match progress {
             Some(callback) => Reporter::Callback(callback, ReportPlan::of(plan)),
-            None => Reporter::console(&self.options, plan, state.trainer.steps()),
+            None => Reporter::console(&options, plan, state.trainer.steps()),
         };
-        drive(
-            setup,
-            state,
-            self.data,
-            self.negative,
-            device,
-            &self.options,
-            report,
-        )
-    }
-}
+        let started = Instant::now();
+        let stop_at = options
+            .stop_after_steps
+            .map_or(plan.total_steps, |s| s.min(plan.total_steps));
+        let mut images_now: u64 = 0;
+        let mut order: Option<(u64, BatchPlan)> = None;
+        let mut epoch_clock = EpochClock::new(started);
+        let mut written_at = None;
 
-fn drive<B: FlowAutodiffBackend>(
-    setup: RunSetup<'_>,
-    mut state: RunState<B>,
-    data: &ImageDataset,
-    negative: Option<NegativeData<'_>>,
-    device: &B::Device,
-    options: &RunOptions,
-    mut report: Reporter<'_>,
-) -> Result<TrainOutcome<B>, TrainError> {
-    let RunSetup { plan, .. } = setup;
-    let started = Instant::now();
-    let stop_at = options
-        .stop_after_steps
-        .map_or(plan.total_steps, |s| s.min(plan.total_steps));
-    let mut images_now: u64 = 0;
-    let mut order: Option<(u64, BatchPlan)> = None;
-    let mut epoch_clock = EpochClock::new(started);
-    let mut written_at = None;
-
-    while state.trainer.steps() < stop_at {
-        if options
-            .time_limit
-            .is_some_and(|limit| started.elapsed() >= limit)
-        {
-            break;
-        }
-        let step = state.trainer.steps();
-        let epoch = step / plan.steps_per_epoch;
-        let epoch_order = match order.take() {
-            Some((e, o)) if e == epoch => order.insert((e, o)),
-            _ => order.insert((epoch, plan.epoch_order(epoch)?)),
-        };
-        let x = plan.batch_from::<B>(step, &epoch_order.1, data, device)?;
-        let batch = x.dims()[0] as u64;
-        let ood = match negative {
-            Some(neg) => plan.ood_batch::<B>(step, neg.images, device)?,
-            None => None,
-        };
-        let result = match ood {
-            Some((ood, hinge)) => state.trainer.step_negative(x.clone(), ood, hinge),
-            None => state.trainer.step(x.clone()),
-        };
-        let stats = match result {
-            Ok(stats) => stats,
-            Err(TrainError::NonFinite {
-                step,
-                what,
-                value,
-                site,
-                ..
-            }) => {
-                report.abandon();
-                let site = if what == NonFiniteQuantity::Loss {
-                    locate_non_finite(state.trainer.model(), x)
-                } else {
-                    site
-                };
-                return Err(TrainError::NonFinite {
+        while state.trainer.steps() < stop_at {
+            if options
+                .time_limit
+                .is_some_and(|limit| started.elapsed() >= limit)
+            {
+                break;
+            }
+            let step = state.trainer.steps();
+            let epoch = step / plan.steps_per_epoch;
+            let epoch_order = match order.take() {
+                Some((e, o)) if e == epoch => order.insert((e, o)),
+                _ => order.insert((epoch, plan.epoch_order(epoch)?)),
+            };
+            let x = plan.batch_from::<B>(step, &epoch_order.1, data, device)?;
+            let batch = x.dims()[0] as u64;
+            let ood = match negative {
+                Some(neg) => plan.ood_batch::<B>(step, neg.images, device)?,
+                None => None,
+            };
+            let result = match ood {
+                Some((ood, hinge)) => state.trainer.step_negative(x.clone(), ood, hinge),
+                None => state.trainer.step(x.clone()),
+            };
+            let stats = match result {
+                Ok(stats) => stats,
+                Err(TrainError::NonFinite {
                     step,
                     what,
                     value,
                     site,
-                    checkpoint: state.checkpoint,
-                });
-            }
-            Err(other) => {
-                report.abandon();
-                return Err(other);
-            }
-        };
-        state.history.push(HistoryPoint {
-            step,
-            bits_per_dim: stats.loss_bits_per_dim,
-            grad_norm: stats.grad_norm,
-        });
-        images_now += batch;
-        epoch_clock.images += batch;
-        report.step(
-            step + 1,
-            stats.loss_bits_per_dim,
-            images_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
-        );
-        if (step + 1).is_multiple_of(plan.steps_per_epoch) {
-            let first = epoch * plan.steps_per_epoch;
-            let epoch_points = state.history.iter().rev().take_while(|p| p.step >= first);
-            let (sum, n) = epoch_points.fold((0.0, 0u64), |(s, n), p| (s + p.bits_per_dim, n + 1));
-            report.epoch_line(
-                epoch + 1,
-                sum / n.max(1) as f64,
-                epoch_clock.images_per_sec(),
-                state.elapsed_before + started.elapsed(),
+                    ..
+                }) => {
+                    report.abandon();
+                    let site = if what == NonFiniteQuantity::Loss {
+                        locate_non_finite(state.trainer.model(), x)
+                    } else {
+                        site
+                    };
+                    return Err(TrainError::NonFinite {
+                        step,
+                        what,
+                        value,
+                        site,
+                        checkpoint: state.checkpoint,
+                    });
+                }
+                Err(other) => {
+                    report.abandon();
+                    return Err(other);
+                }
+            };
+            state.history.push(HistoryPoint {
+                step,
+                bits_per_dim: stats.loss_bits_per_dim,
+                grad_norm: stats.grad_norm,
+            });
+            images_now += batch;
+            epoch_clock.images += batch;
+            report.step(
+                step + 1,
+                stats.loss_bits_per_dim,
+                images_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
             );
-            epoch_clock = EpochClock::new(Instant::now());
-        }
-        let due = options
-            .checkpoint_every
-            .is_some_and(|every| every > 0 && (step + 1).is_multiple_of(every));
-        if due {
-            if let Some(dir) = &options.checkpoint_dir {
-                state.checkpoint = Some(save(dir, setup, &state, started, images_now)?);
-                written_at = Some(step + 1);
+            if (step + 1).is_multiple_of(plan.steps_per_epoch) {
+                let first = epoch * plan.steps_per_epoch;
+                let epoch_points = state.history.iter().rev().take_while(|p| p.step >= first);
+                let (sum, n) =
+                    epoch_points.fold((0.0, 0u64), |(s, n), p| (s + p.bits_per_dim, n + 1));
+                report.epoch_line(
+                    epoch + 1,
+                    sum / n.max(1) as f64,
+                    epoch_clock.images_per_sec(),
+                    state.elapsed_before + started.elapsed(),
+                );
+                epoch_clock = EpochClock::new(Instant::now());
+            }
+            let due = options
+                .checkpoint_every
+                .is_some_and(|every| every > 0 && (step + 1).is_multiple_of(every));
+            if due {
+                if let Some(dir) = &options.checkpoint_dir {
+                    state.checkpoint = Some(save(dir, setup, &state, started, images_now)?);
+                    written_at = Some(step + 1);
+                }
             }
         }
-    }
-    report.finish();
+        report.finish();
 
-    if let Some(dir) = &options.checkpoint_dir {
-        if written_at != Some(state.trainer.steps()) {
-            state.checkpoint = Some(save(dir, setup, &state, started, images_now)?);
+        if let Some(dir) = &options.checkpoint_dir {
+            if written_at != Some(state.trainer.steps()) {
+                state.checkpoint = Some(save(dir, setup, &state, started, images_now)?);
+            }
         }
+        let steps = state.trainer.steps();
+        let (model, optimizer) = state.trainer.into_parts();
+        Ok(TrainOutcome {
+            model,
+            optimizer,
+            history: state.history,
+            steps,
+            total_steps: plan.total_steps,
+            steps_per_epoch: plan.steps_per_epoch,
+            wall_time: state.elapsed_before + started.elapsed(),
+            images_seen: state.images_before + images_now,
+            checkpoint: state.checkpoint,
+        })
     }
-    let steps = state.trainer.steps();
-    let (model, optimizer) = state.trainer.into_parts();
-    Ok(TrainOutcome {
-        model,
-        optimizer,
-        history: state.history,
-        steps,
-        total_steps: plan.total_steps,
-        steps_per_epoch: plan.steps_per_epoch,
-        wall_time: state.elapsed_before + started.elapsed(),
-        images_seen: state.images_before + images_now,
-        checkpoint: state.checkpoint,
-    })
 }
 
 fn save<B: FlowAutodiffBackend>(
