@@ -6,7 +6,7 @@
 //!
 //! [`clip_global_norm`] does the whole job; [`global_grad_norm`] and [`clip_scale`] are
 //! its two halves, for a caller that folds the scale into its own pass over the
-//! gradients (flow-lab adds weight decay in the same pass).
+//! gradients (flow-train adds weight decay in the same pass).
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
