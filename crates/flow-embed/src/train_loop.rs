@@ -1,7 +1,7 @@
-//! The loop both fits run: flow-train's optimisation step (Adam, an optional cosine
-//! decay, global gradient-norm clipping, the divergence check on the loss and the
-//! gradient norm) over shuffled batches of rows, and a [`FitProgress`] report after
-//! every step.
+//! How both fits train: flow-train's [`RowFit`] (shuffled batches of rows, the
+//! optimisation step with Adam, an optional cosine decay, global gradient-norm clipping
+//! and the divergence check on the loss and the gradient norm), with a [`FitProgress`]
+//! report after every step.
 //!
 //! [`fit_flow`](crate::fit_flow) and [`fit_classifier`](crate::fit_classifier) differ only
 //! in how a batch becomes a loss, which they hand in as a closure.
@@ -12,9 +12,9 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::tensor::{ElementConversion, Int, Tensor};
 use flow_core::schedule::LrSchedule;
-use flow_data::BatchPlan;
 use flow_train::{
-    ClipScope, DecayScope, NonFiniteQuantity, OptimConfig, OptimizerKind, TrainError, Trainer,
+    ClipScope, DecayScope, NonFiniteQuantity, OptimConfig, OptimizerKind, RowFit, RowStep,
+    TrainError,
 };
 
 use crate::error::{DivergedQuantity, EmbedError, Result, Trained};
@@ -87,16 +87,15 @@ pub(crate) struct BatchLoss<B: FlowAutodiffBackend> {
     pub correct: Option<Tensor<B, 1, Int>>,
 }
 
-/// Trains `model` on `rows` rows under `schedule`: the batch order of epoch `e` is
-/// `BatchPlan::shuffled(rows, batch_size, seed, e)`, `batch_loss` turns a batch's row
-/// indices into its loss, and `progress` hears after every step. Each step is
-/// flow-train's [`Trainer`] step (the one the pixel flows train with): Adam with
-/// PyTorch's epsilon, the global gradient norm clipped, the learning rate along the
-/// schedule. `what` names the model in a divergence error.
+/// Trains `model` on `rows` rows under `schedule` with flow-train's [`RowFit`] (the
+/// batch order and optimisation step the pixel flows train with): the batch order of
+/// epoch `e` is `BatchPlan::shuffled(rows, batch_size, seed, e)`, `batch_loss` turns a
+/// batch's row indices into its loss, and `progress` hears after every step. `what`
+/// names the model in a divergence error.
 ///
 /// # Errors
-/// What `batch_loss` returns, a bad batch plan, or [`EmbedError::Diverged`] naming the
-/// step where the loss or gradient norm turned non-finite.
+/// What `batch_loss` returns, or [`EmbedError::Diverged`] naming the step where the
+/// loss or gradient norm turned non-finite.
 pub(crate) fn train<B, M>(
     what: Trained,
     model: M,
@@ -109,40 +108,40 @@ where
     B: FlowAutodiffBackend,
     M: AutodiffModule<B>,
 {
-    let steps_per_epoch = rows.div_ceil(schedule.batch_size) as u64;
-    let total = steps_per_epoch * schedule.epochs as u64;
-    let mut trainer = Trainer::new(model, schedule.optim_config(total));
+    let fit = RowFit {
+        rows,
+        batch_size: schedule.batch_size,
+        epochs: schedule.epochs as u64,
+        seed: schedule.seed,
+    };
     let started = Instant::now();
     let mut seen = 0usize;
-    for epoch in 0..schedule.epochs as u64 {
-        let plan = BatchPlan::shuffled(rows, schedule.batch_size, schedule.seed, epoch)?;
-        for indices in plan.batches() {
-            let mut correct = None;
-            let step = trainer
-                .step_on(|model| {
-                    let batch = batch_loss(model, indices)?;
-                    correct = batch.correct;
-                    Ok(batch.loss)
-                })
-                .map_err(|e| diverged(what, e))?;
-            seen += indices.len();
-            let batch_accuracy = correct.map(|correct| {
+    fit.run(
+        model,
+        schedule.optim_config(fit.total_steps()),
+        |model, indices| {
+            let batch = batch_loss(model, indices)?;
+            Ok((batch.loss, batch.correct))
+        },
+        |step: RowStep<Option<Tensor<B, 1, Int>>>| {
+            seen += step.batch_rows;
+            let batch_accuracy = step.aux.map(|correct| {
                 let correct: i64 = correct.into_scalar().elem();
-                correct as f64 / indices.len() as f64
+                correct as f64 / step.batch_rows as f64
             });
             progress(&FitProgress {
-                step: trainer.steps(),
-                total_steps: total,
-                epoch,
-                loss: step.loss,
+                step: step.step,
+                total_steps: step.total_steps,
+                epoch: step.epoch,
+                loss: step.gradient.loss,
                 batch_accuracy,
-                learning_rate: step.learning_rate,
-                grad_norm: step.grad_norm,
+                learning_rate: step.gradient.learning_rate,
+                grad_norm: step.gradient.grad_norm,
                 samples_per_sec: seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
             });
-        }
-    }
-    Ok(trainer.into_model())
+        },
+    )
+    .map_err(|e| diverged(what, e))
 }
 
 /// A step's divergence as this crate reports it, naming what was trained; other

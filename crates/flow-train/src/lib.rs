@@ -10,6 +10,8 @@
 //! - [`guard`]: where a diverging step's non-finite values first appear;
 //! - [`negative`]: negative training (paper, appendix B), through
 //!   [`Training::negative`], with the same checkpoints, resumption and guard;
+//! - [`RowFit`]: a fit to rows held in memory (flow-embed's tabular flow and
+//!   classifier), on the same batch order ([`StepOrder`]) and step ([`Trainer`]);
 //! - [`FlowTrainer`]: one optimiser step (Adam or RMSprop after the reference's
 //!   gradient clipping and weight decay; see [`OptimConfig`]).
 //!
@@ -43,9 +45,11 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+mod fit;
 mod grads;
 pub mod guard;
 pub mod negative;
+mod order;
 mod run;
 mod step;
 
@@ -53,10 +57,12 @@ pub use checkpoint::{
     checkpoint_path, read_checkpoint, read_checkpoint_meta, write_checkpoint, Checkpoint,
     CheckpointError, CheckpointMeta, DataFingerprint, NegativeMeta, CHECKPOINT_FILE,
 };
+pub use fit::{RowFit, RowStep};
 pub use flow_core::schedule::LrSchedule;
 pub use grads::{clip_and_decay, global_grad_norm, ClipScope, DecayScope, GradientRule};
 pub use guard::{locate_non_finite, NonFiniteSite};
 pub use negative::{negative_loss, NegativeConfig, NegativeData, FASHION_MNIST_HINGE_NATS};
+pub use order::StepOrder;
 pub use run::{HistoryPoint, RunOptions, TrainConfig, TrainEvent, TrainOutcome, Training};
 pub use step::{
     AdamOptimizer, FlowTrainer, GradientStep, ModelOptimizer, NonFiniteQuantity, OptimConfig,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use burn::tensor::Tensor;
 use flow_core::models::FlowStep;
 use flow_core::{FlowConfig, FlowNet};
-use flow_data::{BatchPlan, Batcher, ImageDataset};
+use flow_data::{Batcher, ImageDataset};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,7 @@ use crate::checkpoint::{
 };
 use crate::guard::locate_non_finite;
 use crate::negative::{NegativeConfig, NegativeData};
+use crate::order::StepOrder;
 use crate::step::{FlowTrainer, NonFiniteQuantity, OptimConfig, OptimizerRecord, TrainError};
 
 /// What to train for and how: the part of a run that decides its result.
@@ -276,7 +277,7 @@ impl<'a> Training<'a> {
         let mut model = self.flow.init::<B>(self.train.seed, device)?;
         if has_actnorm(&model) {
             // Glow's data-dependent initialisation, on the first step's batch.
-            let x = plan.batch::<B>(0, self.data, device)?;
+            let x = plan.batch::<B>(0, &mut plan.order()?, self.data, device)?;
             model = model.initialize_actnorm(x)?;
         }
         let state = RunState {
@@ -412,7 +413,6 @@ struct RunPlan {
 struct NegativePlan {
     config: NegativeConfig,
     len: usize,
-    steps_per_epoch: u64,
     fingerprint: DataFingerprint,
 }
 
@@ -456,7 +456,6 @@ impl RunPlan {
                 Some(NegativePlan {
                     config: neg.config.clone(),
                     len: neg.images.len(),
-                    steps_per_epoch: neg.images.len().div_ceil(neg.config.batch_size) as u64,
                     fingerprint: DataFingerprint::of(neg.images),
                 })
             }
@@ -481,68 +480,63 @@ impl RunPlan {
     }
 
     /// The dequantized OOD batch of `step` (negative training only).
-    fn ood_batch<B: FlowAutodiffBackend>(
-        &self,
-        step: u64,
-        images: &ImageDataset,
-        device: &B::Device,
-    ) -> Result<Option<(Tensor<B, 4>, f64)>, TrainError> {
-        let Some(neg) = &self.negative else {
-            return Ok(None);
-        };
-        let order = BatchPlan::shuffled(
-            neg.len,
-            neg.config.batch_size,
-            stream_seed(self.seed, "negative batch order"),
-            step / neg.steps_per_epoch,
-        )?;
-        let index = (step % neg.steps_per_epoch) as usize;
-        let indices = order.batches().nth(index).ok_or_else(|| {
-            TrainError::Config(format!("step {step} has no OOD batch in its epoch"))
-        })?;
-        let mut batcher =
-            Batcher::dequantized(stream_seed(self.seed, &format!("negative noise/{step}")));
-        let x = batcher.batch::<B>(images, indices, device)?.images;
-        Ok(Some((x, neg.config.hinge_nats)))
-    }
-
-    fn epoch_order(&self, epoch: u64) -> Result<BatchPlan, TrainError> {
-        Ok(BatchPlan::shuffled(
+    /// The in-distribution batch order: the stream `"batch order"` of the run's seed.
+    fn order(&self) -> Result<StepOrder, TrainError> {
+        StepOrder::new(
             self.len,
             self.batch_size,
             stream_seed(self.seed, "batch order"),
-            epoch,
-        )?)
+        )
     }
 
-    /// The dequantized batch of `step`, from the epoch's order.
-    fn batch_from<B: FlowAutodiffBackend>(
+    /// The OOD batch order of negative training (the stream `"negative batch order"`),
+    /// or `None` without it.
+    fn ood_order(&self) -> Result<Option<StepOrder>, TrainError> {
+        self.negative
+            .as_ref()
+            .map(|neg| {
+                StepOrder::new(
+                    neg.len,
+                    neg.config.batch_size,
+                    stream_seed(self.seed, "negative batch order"),
+                )
+            })
+            .transpose()
+    }
+
+    /// The dequantized OOD batch of `step` with the hinge, or `None` without negative
+    /// training.
+    fn ood_batch<B: FlowAutodiffBackend>(
         &self,
         step: u64,
-        order: &BatchPlan,
+        order: Option<&mut StepOrder>,
+        images: &ImageDataset,
+        device: &B::Device,
+    ) -> Result<Option<(Tensor<B, 4>, f64)>, TrainError> {
+        let (Some(neg), Some(order)) = (&self.negative, order) else {
+            return Ok(None);
+        };
+        let mut batcher =
+            Batcher::dequantized(stream_seed(self.seed, &format!("negative noise/{step}")));
+        let x = batcher
+            .batch::<B>(images, order.batch(step)?, device)?
+            .images;
+        Ok(Some((x, neg.config.hinge_nats)))
+    }
+
+    /// The dequantized batch of `step`, from the run's order.
+    fn batch<B: FlowAutodiffBackend>(
+        &self,
+        step: u64,
+        order: &mut StepOrder,
         data: &ImageDataset,
         device: &B::Device,
     ) -> Result<Tensor<B, 4>, TrainError> {
-        let index = (step % self.steps_per_epoch) as usize;
-        let indices = order
-            .batches()
-            .nth(index)
-            .ok_or_else(|| TrainError::Config(format!("step {step} has no batch in its epoch")))?;
         let mut batcher = Batcher::dequantized(stream_seed(
             self.seed,
             &format!("dequantization noise/{step}"),
         ));
-        Ok(batcher.batch::<B>(data, indices, device)?.images)
-    }
-
-    fn batch<B: FlowAutodiffBackend>(
-        &self,
-        step: u64,
-        data: &ImageDataset,
-        device: &B::Device,
-    ) -> Result<Tensor<B, 4>, TrainError> {
-        let order = self.epoch_order(step / self.steps_per_epoch)?;
-        self.batch_from(step, &order, data, device)
+        Ok(batcher.batch::<B>(data, order.batch(step)?, device)?.images)
     }
 }
 
@@ -600,7 +594,8 @@ impl Training<'_> {
             .stop_after_steps
             .map_or(plan.total_steps, |s| s.min(plan.total_steps));
         let mut images_now: u64 = 0;
-        let mut order: Option<(u64, BatchPlan)> = None;
+        let mut order = plan.order()?;
+        let mut ood_order = plan.ood_order()?;
         let mut epoch_clock = EpochClock::new(started);
         let mut written_at = None;
 
@@ -613,14 +608,10 @@ impl Training<'_> {
             }
             let step = state.trainer.steps();
             let epoch = step / plan.steps_per_epoch;
-            let epoch_order = match order.take() {
-                Some((e, o)) if e == epoch => order.insert((e, o)),
-                _ => order.insert((epoch, plan.epoch_order(epoch)?)),
-            };
-            let x = plan.batch_from::<B>(step, &epoch_order.1, data, device)?;
+            let x = plan.batch::<B>(step, &mut order, data, device)?;
             let batch = x.dims()[0] as u64;
             let ood = match negative {
-                Some(neg) => plan.ood_batch::<B>(step, neg.images, device)?,
+                Some(neg) => plan.ood_batch::<B>(step, ood_order.as_mut(), neg.images, device)?,
                 None => None,
             };
             let result = match ood {

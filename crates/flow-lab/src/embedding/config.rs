@@ -1,5 +1,6 @@
 //! What the embedding study runs.
 
+use flow_data::stream_seed;
 use flow_embed::{ClassifierConfig, ClassifierTrainConfig, FlowFitConfig, TabularFlowConfig};
 use serde::{Deserialize, Serialize};
 
@@ -12,14 +13,16 @@ use super::EmbeddingStudyError;
 pub struct EmbeddingStudyConfig {
     /// The feature extractor's architecture.
     pub classifier: ClassifierConfig,
-    /// How it is trained (its seed included).
+    /// How it is trained. In an experiment its seed picks a stream of the run's seed
+    /// (see [`under_run_seed`](Self::under_run_seed)).
     pub classifier_train: ClassifierTrainConfig,
     /// Train the classifier on an evenly spaced subset of this many training images
     /// (`None`: all of them).
     pub classifier_train_limit: Option<usize>,
     /// The tabular flow; its `dim` must equal the classifier's `embedding_dim`.
     pub flow: TabularFlowConfig,
-    /// How the flow is fitted.
+    /// How the flow is fitted. In an experiment its seed picks a stream of the run's
+    /// seed (see [`under_run_seed`](Self::under_run_seed)).
     pub flow_fit: FlowFitConfig,
     /// Fit the flow and the baselines on an evenly spaced subset of this many training
     /// embeddings (`None`: all of them).
@@ -75,6 +78,25 @@ impl Default for EmbeddingStudyConfig {
 }
 
 impl EmbeddingStudyConfig {
+    /// The study as an experiment runs it under its seed `run_seed`: the classifier's
+    /// seed `c` becomes the stream `embedding classifier/c` of `run_seed`, the flow fit's
+    /// seed `f` the stream `embedding flow fit/f` (by `flow_data::stream_seed`, the one
+    /// derivation of every random stream of a run). So a run's `--seed` changes the
+    /// classifier, its embeddings and the flow like everything else it draws, and the
+    /// configured seeds still pick one stream among many.
+    pub fn under_run_seed(&self, run_seed: u64) -> Self {
+        let mut study = self.clone();
+        study.classifier_train.seed = stream_seed(
+            run_seed,
+            &format!("embedding classifier/{}", self.classifier_train.seed),
+        );
+        study.flow_fit.seed = stream_seed(
+            run_seed,
+            &format!("embedding flow fit/{}", self.flow_fit.seed),
+        );
+        study
+    }
+
     /// The `standard` preset's study: a wider extractor (blocks of 32 and 64 channels)
     /// trained six epochs, for the test accuracy of a classifier worth its name
     /// (FashionMNIST at 92% and above); flow and baselines as in the default study,
@@ -142,5 +164,36 @@ impl EmbeddingStudyConfig {
             .validate()
             .and_then(|()| self.flow.validate())
             .map_err(|e| EmbeddingStudyError::Config(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod seed_tests {
+    use super::EmbeddingStudyConfig;
+
+    #[test]
+    fn the_run_seed_and_the_configured_seeds_each_change_the_study_seeds() {
+        let study = EmbeddingStudyConfig::smoke();
+        let run_0 = study.under_run_seed(0);
+        let run_1 = study.under_run_seed(1);
+        assert_ne!(run_0.classifier_train.seed, run_1.classifier_train.seed);
+        assert_ne!(run_0.flow_fit.seed, run_1.flow_fit.seed);
+        assert_ne!(run_0.classifier_train.seed, run_0.flow_fit.seed);
+        assert_eq!(
+            run_0,
+            study.under_run_seed(0),
+            "a pure function of the run seed"
+        );
+
+        let mut other = study.clone();
+        other.classifier_train.seed = 9;
+        let other_0 = other.under_run_seed(0);
+        assert_ne!(other_0.classifier_train.seed, run_0.classifier_train.seed);
+        assert_eq!(other_0.flow_fit.seed, run_0.flow_fit.seed);
+        // Only the seeds move.
+        let mut reseeded = run_0.clone();
+        reseeded.classifier_train.seed = study.classifier_train.seed;
+        reseeded.flow_fit.seed = study.flow_fit.seed;
+        assert_eq!(reseeded, study);
     }
 }

@@ -73,6 +73,7 @@ pub(super) fn run_embedding_rows<B: FlowAutodiffBackend>(
             .iter()
             .map(|set| (set.name.as_str(), &set.images)),
     );
+    let study = &study.under_run_seed(config.seed);
     let study_result = run_embedding_study::<B>(
         study,
         StudyData {

@@ -85,25 +85,19 @@ pub fn score_set<B: FlowBackend>(
     let mut layers = LayerSums::default();
     for draw in 0..draws {
         let mut batcher = Batcher::dequantized(stream_seed(seed, &format!("draw/{draw}")));
-        let mut offset = 0;
-        for indices in plan.batches() {
-            let batch = batcher.batch::<B>(data, indices, device)?;
-            let stats = FlowStatistics::of(model, batch.images)?;
-            for (i, v) in stats.log_likelihood().iter().enumerate() {
-                total[offset + i] += v / draws as f64;
-            }
-            let per_layer: Vec<(String, Vec<f64>)> = stats
-                .layers()
-                .map(|(name, log_det)| (name.to_string(), log_det.to_vec()))
-                .collect();
-            layers
-                .add(&per_layer, stats.prior(), stats.constant)
-                .map_err(|reason| ExperimentError::Explain {
-                    model: name.to_string(),
-                    reason,
-                })?;
-            offset += indices.len();
+        let batches = batcher
+            .iter::<B>(data, &plan, device)
+            .map(|batch| batch.map(|b| b.images).map_err(ExperimentError::from));
+        let stats = FlowStatistics::of_batches(model, batches)?;
+        for (sum, v) in total.iter_mut().zip(stats.log_likelihood()) {
+            *sum += v / draws as f64;
         }
+        layers
+            .add(&stats)
+            .map_err(|reason| ExperimentError::Explain {
+                model: name.to_string(),
+                reason,
+            })?;
     }
     let dims = model.dims();
     let bits_per_dim = total.iter().map(|&ll| bits_per_dim(ll, dims)).collect();

@@ -47,6 +47,24 @@ impl FlowStatistics {
         })
     }
 
+    /// The statistics of every input of every batch, in order: [`of`](Self::of) over a
+    /// set, as [`score_all`](super::score_all) is for a [`Score`](super::Score). The
+    /// batches may fail (a data loader's error); the error type `E` takes both theirs and
+    /// a [`ScoreError`].
+    ///
+    /// # Errors
+    /// The first failing batch's error, or the [`ScoreError`] of a forward pass.
+    pub fn of_batches<B: FlowBackend, E: From<ScoreError>>(
+        model: &FlowNet<B>,
+        batches: impl IntoIterator<Item = Result<Tensor<B, 4>, E>>,
+    ) -> Result<Self, E> {
+        let mut stats = Self::default();
+        for batch in batches {
+            stats.extend(Self::of(model, batch?)?)?;
+        }
+        Ok(stats)
+    }
+
     /// Appends the inputs of `other` (the same statistics, another batch).
     ///
     /// # Errors
@@ -71,6 +89,14 @@ impl FlowStatistics {
     /// The log-likelihood column, `log p(x)` in nats (empty before any input).
     pub fn log_likelihood(&self) -> &[f64] {
         self.values.first().map_or(&[], Vec::as_slice)
+    }
+
+    /// The log-likelihood column, taken out (empty before any input).
+    pub fn into_log_likelihood(mut self) -> Vec<f64> {
+        if self.values.is_empty() {
+            return Vec::new();
+        }
+        self.values.swap_remove(0)
     }
 
     /// The prior column, `log N(z)` in nats (empty before any input).
@@ -112,5 +138,34 @@ mod tests {
             );
         }
         assert!(stats.constant < 0.0, "-D log 256 dominates");
+    }
+
+    #[test]
+    fn statistics_of_batches_are_those_of_each_batch_in_order() {
+        let flow = tiny_flow(3);
+        let (a, b) = (random_images(3, 1), random_images(2, 2));
+        let mut expected = FlowStatistics::of(&flow, a.clone()).unwrap();
+        expected
+            .extend(FlowStatistics::of(&flow, b.clone()).unwrap())
+            .unwrap();
+        let batches = [Ok::<_, ScoreError>(a.clone()), Ok(b)];
+        let stats = FlowStatistics::of_batches(&flow, batches).unwrap();
+        assert_eq!(stats, expected);
+        assert_eq!(
+            stats.clone().into_log_likelihood(),
+            stats.log_likelihood().to_vec()
+        );
+        assert!(FlowStatistics::default().into_log_likelihood().is_empty());
+
+        // A failing batch stops the pass with its own error.
+        let failing = [
+            Ok(a),
+            Err(ScoreError::Readback {
+                score: "loader".into(),
+                message: "disk".into(),
+            }),
+        ];
+        let error = FlowStatistics::of_batches(&flow, failing).unwrap_err();
+        assert!(error.to_string().contains("disk"), "{error}");
     }
 }

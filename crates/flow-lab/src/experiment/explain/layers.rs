@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use flow_ood::scores::FlowStatistics;
 use flow_plot::Series;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +33,7 @@ impl LayerBreakdown {
     }
 }
 
-/// Sums per-layer terms batch by batch; [`LayerSums::finish`] gives the means.
+/// Sums per-layer terms set by set (one set per dequantization draw); [`LayerSums::finish`] gives the means.
 #[derive(Debug, Clone, Default)]
 pub struct LayerSums {
     layers: Vec<String>,
@@ -43,37 +44,36 @@ pub struct LayerSums {
 }
 
 impl LayerSums {
-    /// Adds one batch: each layer's per-sample log-det (`layers[i].1`, all of one
-    /// length), the per-sample prior term and the constant. The layer names must be
-    /// the same, in the same order, on every call.
-    pub fn add(
-        &mut self,
-        layers: &[(String, Vec<f64>)],
-        prior: &[f64],
-        constant: f64,
-    ) -> Result<(), String> {
+    /// Adds the statistics of a set of images (flow-ood's traced forward passes): each
+    /// layer's per-image log-det, the prior term and the constant. The layer names must
+    /// be the same, in the same order, on every call.
+    pub fn add(&mut self, stats: &FlowStatistics) -> Result<(), String> {
         if self.layers.is_empty() && self.samples == 0 {
-            self.layers = layers.iter().map(|(name, _)| name.clone()).collect();
-            self.log_det = vec![0.0; layers.len()];
+            self.layers = stats.layers().map(|(name, _)| name.to_string()).collect();
+            self.log_det = vec![0.0; self.layers.len()];
         }
-        let same = self.layers.len() == layers.len()
-            && self.layers.iter().zip(layers).all(|(a, (b, _))| a == b);
+        let same = self.layers.len() == stats.layers().count()
+            && self
+                .layers
+                .iter()
+                .zip(stats.layers())
+                .all(|(a, (b, _))| a == b);
         if !same {
             return Err("the traced layers differ from batch to batch".into());
         }
-        if let Some((name, v)) = layers.iter().find(|(_, v)| v.len() != prior.len()) {
+        let images = stats.prior().len();
+        if let Some((name, v)) = stats.layers().find(|(_, v)| v.len() != images) {
             return Err(format!(
-                "layer {name} has {} values for {} samples",
-                v.len(),
-                prior.len()
+                "layer {name} has {} values for {images} images",
+                v.len()
             ));
         }
-        for (sum, (_, values)) in self.log_det.iter_mut().zip(layers) {
+        for (sum, (_, values)) in self.log_det.iter_mut().zip(stats.layers()) {
             *sum += values.iter().sum::<f64>();
         }
-        self.prior += prior.iter().sum::<f64>();
-        self.constant = constant;
-        self.samples += prior.len();
+        self.prior += stats.prior().iter().sum::<f64>();
+        self.constant = stats.constant;
+        self.samples += images;
         Ok(())
     }
 
@@ -181,21 +181,32 @@ pub fn write_layer_figures(
 mod tests {
     use super::*;
 
-    fn batch(a: Vec<f64>, b: Vec<f64>) -> Vec<(String, Vec<f64>)> {
-        vec![("preprocess".into(), a), ("coupling0".into(), b)]
+    /// Statistics of images whose `preprocess` and `coupling0` log-dets are `a` and `b`.
+    fn stats(a: Vec<f64>, b: Vec<f64>, prior: Vec<f64>, constant: f64) -> FlowStatistics {
+        let log_p = (0..prior.len())
+            .map(|i| a[i] + b[i] + prior[i] + constant)
+            .collect();
+        FlowStatistics {
+            names: ["log p(x)", "log N(z)", "preprocess", "coupling0"]
+                .map(String::from)
+                .to_vec(),
+            values: vec![log_p, prior, a, b],
+            constant,
+        }
     }
 
     #[test]
     fn means_add_up_to_the_mean_log_likelihood() {
         let mut sums = LayerSums::default();
         assert!(sums.finish().is_none());
-        sums.add(
-            &batch(vec![1.0, 3.0], vec![-2.0, 0.0]),
-            &[-10.0, -12.0],
+        sums.add(&stats(
+            vec![1.0, 3.0],
+            vec![-2.0, 0.0],
+            vec![-10.0, -12.0],
             -5.0,
-        )
+        ))
         .unwrap();
-        sums.add(&batch(vec![5.0], vec![2.0]), &[-8.0], -5.0)
+        sums.add(&stats(vec![5.0], vec![2.0], vec![-8.0], -5.0))
             .unwrap();
         let b = sums.finish().unwrap();
         assert_eq!(b.samples, 3);
@@ -207,14 +218,17 @@ mod tests {
     }
 
     #[test]
-    fn mismatched_batches_are_refused() {
+    fn mismatched_sets_are_refused() {
         let mut sums = LayerSums::default();
-        sums.add(&batch(vec![1.0], vec![1.0]), &[0.0], 0.0).unwrap();
-        let other = vec![("preprocess".to_string(), vec![1.0])];
-        assert!(sums.add(&other, &[0.0], 0.0).is_err());
-        assert!(sums
-            .add(&batch(vec![1.0, 2.0], vec![1.0]), &[0.0, 0.0], 0.0)
-            .is_err());
+        sums.add(&stats(vec![1.0], vec![1.0], vec![0.0], 0.0))
+            .unwrap();
+        let mut fewer_layers = stats(vec![1.0], vec![1.0], vec![0.0], 0.0);
+        fewer_layers.names.pop();
+        fewer_layers.values.pop();
+        assert!(sums.add(&fewer_layers).is_err());
+        let mut short_column = stats(vec![1.0, 2.0], vec![1.0, 1.0], vec![0.0, 0.0], 0.0);
+        short_column.values[3].pop();
+        assert!(sums.add(&short_column).is_err());
     }
 
     #[test]

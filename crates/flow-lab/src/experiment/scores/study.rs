@@ -399,12 +399,10 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
     ) -> Result<FlowStatistics, ExperimentError> {
         let plan = BatchPlan::sequential(images.len(), self.config.eval.batch_size)?;
         let mut batcher = Batcher::dequantized(seed);
-        let mut stats = FlowStatistics::default();
-        for indices in plan.batches() {
-            let batch = batcher.batch::<B::InnerBackend>(images, indices, self.device)?;
-            stats.extend(FlowStatistics::of(flow, batch.images)?)?;
-        }
-        Ok(stats)
+        let batches = batcher
+            .iter::<B::InnerBackend>(images, &plan, self.device)
+            .map(|batch| batch.map(|b| b.images).map_err(ExperimentError::from));
+        FlowStatistics::of_batches(flow, batches)
     }
 
     /// The log-likelihood of every image of `images`.
@@ -414,8 +412,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         images: &ImageDataset,
         seed: u64,
     ) -> Result<Vec<f64>, ExperimentError> {
-        let mut stats = self.statistics(flow, images, seed)?;
-        Ok(stats.values.swap_remove(0))
+        Ok(self.statistics(flow, images, seed)?.into_log_likelihood())
     }
 
     /// A row: the metrics of `values` on every OOD set against the in-distribution test
