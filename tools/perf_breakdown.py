@@ -31,8 +31,9 @@ from collections import OrderedDict
 # (group, pattern on "dso symbol"), first match wins; order matters.
 GROUPS = [
     ("convolution: gemm micro-kernels and packing", r"gemm_f32|gemm_common|gemm::"),
-    ("convolution: im2col (forward and kernel gradient)", r"cpu_conv::im2col"),
-    ("convolution: col2im (input gradient)", r"cpu_conv::col2im"),
+    ("convolution: im2col (forward and kernel gradient)", r"cpu_conv::(columns::)?im2col"),
+    # At opt-level 3 col2im is inlined into `input_grad`, whose own samples are its loop.
+    ("convolution: col2im (input gradient)", r"cpu_conv::(columns::)?(col2im|input_grad\b)"),
     ("convolution: the rest (bias, per-thread sums, buffers)", r"flow_kernels::"),
     (
         "element-wise and broadcast ops (batch norm, activations, couplings, optimiser)",

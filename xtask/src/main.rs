@@ -11,6 +11,7 @@ mod data;
 mod docs;
 mod experiment;
 mod explain;
+mod heap;
 mod score;
 
 /// The flows-ood command line.
@@ -58,6 +59,7 @@ pub(crate) fn parse_dataset(name: &str) -> Result<flow_data::Dataset, String> {
 }
 
 fn main() -> std::process::ExitCode {
+    heap::keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Data(args) => data::run(args),
         Command::Bench(args) => bench::run(args),
