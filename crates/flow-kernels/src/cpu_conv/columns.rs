@@ -8,6 +8,63 @@ use super::{matmul, ConvShape, Operand, Real};
 /// Copies image `x` (`[C, H, W]`) into the column matrix `col` (`[C*K*K, Ho*Wo]`),
 /// zeros where the kernel reaches into the padding.
 pub(super) fn im2col<T: Real>(shape: &ConvShape, x: &[T], col: &mut [T]) {
+    if shape.out_width() == shape.width && shape.padding < shape.width {
+        im2col_same_width(shape, x, col);
+    } else {
+        im2col_by_rows(shape, x, col);
+    }
+}
+
+/// [`im2col`] for a padding that keeps the width (`2 padding + 1 = kernel`, the 3x3
+/// convolutions of the st-networks): a kernel tap's rows then lie back to back in the
+/// image as in the column matrix, shifted by `kx - padding`, so each tap is one copy of
+/// a block of rows, then a zero at the `|kx - padding|` positions per row where the
+/// copy wrapped into the neighbouring row. Row-by-row copies of 28 values cost a call
+/// each and took as long as the forward product (perf, DEVELOPERS.md).
+fn im2col_same_width<T: Real>(shape: &ConvShape, x: &[T], col: &mut [T]) {
+    let (h, w, k, p) = (shape.height, shape.width, shape.kernel, shape.padding);
+    let ho = shape.out_height();
+    let mut rows = col.chunks_exact_mut(ho * w);
+    for plane in x.chunks_exact(h * w) {
+        for ky in 0..k {
+            // Output rows oy whose input row oy + ky - p lies inside the image.
+            let first_row = p.saturating_sub(ky);
+            let end_row = (h + p).saturating_sub(ky).min(ho);
+            for kx in 0..k {
+                let Some(row) = rows.next() else { return };
+                if first_row >= end_row {
+                    row.fill(T::ZERO);
+                    continue;
+                }
+                let (above, rest) = row.split_at_mut(first_row * w);
+                let (block, below) = rest.split_at_mut((end_row - first_row) * w);
+                above.fill(T::ZERO);
+                below.fill(T::ZERO);
+                let source = &plane[(first_row + ky - p) * w..];
+                let len = block.len();
+                if kx >= p {
+                    // Output column ox reads input column ox + shift: the last `shift`
+                    // columns of each row fall outside the image.
+                    let shift = kx - p;
+                    block[..len - shift].copy_from_slice(&source[shift..len]);
+                    for out_row in block.chunks_exact_mut(w) {
+                        out_row[w - shift..].fill(T::ZERO);
+                    }
+                } else {
+                    // Output column ox reads input column ox - shift: the first `shift`.
+                    let shift = p - kx;
+                    block[shift..].copy_from_slice(&source[..len - shift]);
+                    for out_row in block.chunks_exact_mut(w) {
+                        out_row[..shift].fill(T::ZERO);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`im2col`] one output row at a time (any padding).
+fn im2col_by_rows<T: Real>(shape: &ConvShape, x: &[T], col: &mut [T]) {
     let (h, w, k, p) = (shape.height, shape.width, shape.kernel, shape.padding);
     let (ho, wo) = (shape.out_height(), shape.out_width());
     let mut rows = col.chunks_exact_mut(ho * wo);
@@ -134,4 +191,38 @@ pub(super) fn input_grad<T: Real>(
         Operand::new(g_n, p, 1),
     );
     col2im_add(shape, col, dx_n);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The block copies give the row-by-row columns wherever they apply, at the edges
+    /// included (images one or two pixels wide, kernels wider than the image is tall).
+    #[test]
+    fn same_width_columns_equal_the_row_by_row_columns() {
+        for (k, p) in [(3, 1), (5, 2), (1, 0), (7, 3)] {
+            for (c, h, w) in [(2, 5, 4), (1, 1, 1), (3, 2, 7), (2, 6, 2), (1, 9, 3)] {
+                let shape = ConvShape {
+                    batch: 1,
+                    channels_in: c,
+                    channels_out: 1,
+                    height: h,
+                    width: w,
+                    kernel: k,
+                    padding: p,
+                };
+                if p >= w || shape.out_height() == 0 {
+                    continue;
+                }
+                let x: Vec<f64> = (0..c * h * w).map(|i| i as f64 + 1.0).collect();
+                let len = shape.col_rows() * shape.out_plane();
+                let mut by_rows = vec![f64::NAN; len];
+                let mut by_blocks = vec![f64::NAN; len];
+                im2col_by_rows(&shape, &x, &mut by_rows);
+                im2col_same_width(&shape, &x, &mut by_blocks);
+                assert_eq!(by_blocks, by_rows, "{shape:?}");
+            }
+        }
+    }
 }
