@@ -384,7 +384,7 @@ impl<T: Real> BackwardScratch<T> {
             Lowering::Shifted => {
                 Self::Shifted(shifted::Backward::new(shape, wanted.x, wanted.weight))
             }
-            Lowering::Columns => Self::Columns(vec![T::ZERO; shape.col_rows() * shape.out_plane()]),
+            Lowering::Columns => Self::Columns(vec![T::ZERO; columns::backward_col_len(shape)]),
         }
     }
 
@@ -399,11 +399,23 @@ impl<T: Real> BackwardScratch<T> {
         }
     }
 
-    fn input_grad(&mut self, shape: &ConvShape, weight: &[T], g_n: &[T], dx_n: &mut [T]) {
+    /// `flipped`: the input gradient's kernel, when it is a convolution (column
+    /// matrices only; see `columns::input_grad_is_convolution`).
+    fn input_grad(
+        &mut self,
+        shape: &ConvShape,
+        weight: &[T],
+        flipped: Option<&[T]>,
+        g_n: &[T],
+        dx_n: &mut [T],
+    ) {
         match self {
             Self::Pointwise => columns::input_grad_pointwise(shape, weight, g_n, dx_n),
             Self::Shifted(scratch) => scratch.input_grad(shape, weight, g_n, dx_n),
-            Self::Columns(col) => columns::input_grad(shape, weight, g_n, col, dx_n),
+            Self::Columns(col) => match flipped {
+                Some(flipped) => columns::input_grad_by_convolution(shape, flipped, g_n, col, dx_n),
+                None => columns::input_grad(shape, weight, g_n, col, dx_n),
+            },
         }
     }
 }
@@ -461,6 +473,9 @@ pub fn conv2d_backward_lowered<T: Real>(
         };
     }
     let per_task = images_per_task(shape.batch);
+    let flipped =
+        (lowering == Lowering::Columns && wanted.x && columns::input_grad_is_convolution(shape))
+            .then(|| columns::flipped_transposed(shape, weight));
     let task = |x_images: &[T], g_images: &[T], mut dx_images: Option<&mut [T]>| {
         let mut partial = PartialGrads {
             weight: zeros_if(w_len, wanted.weight),
@@ -484,7 +499,7 @@ pub fn conv2d_backward_lowered<T: Real>(
             }
             if let Some(dx_images) = dx_images.as_deref_mut() {
                 let dx_n = &mut dx_images[n * in_image..(n + 1) * in_image];
-                scratch.input_grad(shape, weight, g_n, dx_n);
+                scratch.input_grad(shape, weight, flipped.as_deref(), g_n, dx_n);
             }
         }
         partial
