@@ -479,7 +479,6 @@ impl RunPlan {
         })
     }
 
-    /// The dequantized OOD batch of `step` (negative training only).
     /// The in-distribution batch order: the stream `"batch order"` of the run's seed.
     fn order(&self) -> Result<StepOrder, TrainError> {
         StepOrder::new(

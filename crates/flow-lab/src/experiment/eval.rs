@@ -67,6 +67,23 @@ pub fn evenly_spaced(len: usize, limit: Option<usize>) -> Vec<usize> {
     }
 }
 
+/// The traced statistics (flow-ood's [`FlowStatistics`], log-likelihood first) of every
+/// image of `data`, dequantized with the noise of `seed`, in batches of `batch_size`.
+pub fn dequantized_statistics<B: FlowBackend>(
+    model: &FlowNet<B>,
+    data: &ImageDataset,
+    batch_size: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Result<FlowStatistics, ExperimentError> {
+    let plan = BatchPlan::sequential(data.len(), batch_size)?;
+    let mut batcher = Batcher::dequantized(seed);
+    let batches = batcher
+        .iter::<B>(data, &plan, device)
+        .map(|batch| batch.map(|b| b.images).map_err(ExperimentError::from));
+    FlowStatistics::of_batches(model, batches)
+}
+
 /// Scores `data` with `model`: the log-likelihood of each image, averaged over `draws`
 /// dequantization draws (seeded by `seed`), and its bits/dim; the same forward passes
 /// are traced, giving the mean contribution of each layer and of the prior.
@@ -80,15 +97,11 @@ pub fn score_set<B: FlowBackend>(
     device: &B::Device,
 ) -> Result<ScoredSet, ExperimentError> {
     let draws = draws.max(1);
-    let plan = BatchPlan::sequential(data.len(), batch_size)?;
     let mut total = vec![0.0; data.len()];
     let mut layers = LayerSums::default();
     for draw in 0..draws {
-        let mut batcher = Batcher::dequantized(stream_seed(seed, &format!("draw/{draw}")));
-        let batches = batcher
-            .iter::<B>(data, &plan, device)
-            .map(|batch| batch.map(|b| b.images).map_err(ExperimentError::from));
-        let stats = FlowStatistics::of_batches(model, batches)?;
+        let draw_seed = stream_seed(seed, &format!("draw/{draw}"));
+        let stats = dequantized_statistics(model, data, batch_size, draw_seed, device)?;
         for (sum, v) in total.iter_mut().zip(stats.log_likelihood()) {
             *sum += v / draws as f64;
         }

@@ -24,7 +24,7 @@ use super::validation::{auroc_or_nan, held_out_problem, twin_in_train_limit, Val
 use crate::experiment::config::{ExperimentConfig, ModelSpec};
 use crate::experiment::data::DataConfig;
 use crate::experiment::detect::detect;
-use crate::experiment::eval::evenly_spaced;
+use crate::experiment::eval::{dequantized_statistics, evenly_spaced};
 use crate::experiment::run::{
     eval_sets, load_data, model_seed, train_model, EvalSets, RunContext, RunData,
 };
@@ -397,12 +397,7 @@ impl<B: FlowAutodiffBackend> StudyContext<'_, B> {
         images: &ImageDataset,
         seed: u64,
     ) -> Result<FlowStatistics, ExperimentError> {
-        let plan = BatchPlan::sequential(images.len(), self.config.eval.batch_size)?;
-        let mut batcher = Batcher::dequantized(seed);
-        let batches = batcher
-            .iter::<B::InnerBackend>(images, &plan, self.device)
-            .map(|batch| batch.map(|b| b.images).map_err(ExperimentError::from));
-        FlowStatistics::of_batches(flow, batches)
+        dequantized_statistics(flow, images, self.config.eval.batch_size, seed, self.device)
     }
 
     /// The log-likelihood of every image of `images`.
