@@ -17,8 +17,9 @@
 use std::cell::Cell;
 
 use burn::module::{Module, Param, RunningState};
-use burn::tensor::backend::Backend;
+use burn::tensor::activation::relu;
 use burn::tensor::Tensor;
+use flow_kernels::{FlowBackend, NormOptions};
 
 use crate::broadcast::{add_channels, affine_channels, channel_mean};
 use crate::init::constant_param;
@@ -51,7 +52,7 @@ pub fn with_running_statistics<R>(f: impl FnOnce() -> R) -> R {
 
 /// Batch normalisation over the channels of `[N, C, H, W]`.
 #[derive(Module, Debug)]
-pub struct BatchNorm2d<B: Backend> {
+pub struct BatchNorm2d<B: FlowBackend> {
     /// Scale per channel.
     pub gamma: Param<Tensor<B, 1>>,
     /// Shift per channel.
@@ -62,7 +63,7 @@ pub struct BatchNorm2d<B: Backend> {
     pub running_var: RunningState<Tensor<B, 1>>,
 }
 
-impl<B: Backend> BatchNorm2d<B> {
+impl<B: FlowBackend> BatchNorm2d<B> {
     /// Identity-initialised batch normalisation over `channels`.
     pub fn new(channels: usize, device: &B::Device) -> Self {
         Self {
@@ -75,40 +76,69 @@ impl<B: Backend> BatchNorm2d<B> {
 
     /// Normalises `x`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let [n, _, h, w] = x.dims();
+        self.forward_then(x, false)
+    }
+
+    /// `relu(self.forward(x))`, in one operation where the backend fuses the two
+    /// ([`FlowBackend::batch_norm_train`]).
+    pub fn forward_relu(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.forward_then(x, true)
+    }
+
+    fn forward_then(&self, x: Tensor<B, 4>, then_relu: bool) -> Tensor<B, 4> {
         let device = x.device();
         let training = B::ad_enabled(&device) && !RUNNING_STATISTICS.with(Cell::get);
-        let (mean, var) = if training {
+        if !training {
+            let mean = self.running_mean.value().to_device(&device);
+            let var = self.running_var.value().to_device(&device);
+            let y = self.affine(x, mean, var);
+            return if then_relu { relu(y) } else { y };
+        }
+        let [n, _, h, w] = x.dims();
+        let (y, batch_mean, batch_var) = if flow_kernels::fast_paths_enabled() {
+            let options = NormOptions {
+                epsilon: EPSILON,
+                relu: then_relu,
+            };
+            flow_kernels::batch_norm_train(x, self.gamma.val(), self.beta.val(), options)
+        } else {
+            // burn's own operations end to end (FLOWS_OOD_KERNELS=burn), the graph
+            // autodiff records from them.
             let mean = channel_mean(x.clone());
             let var = channel_mean(add_channels(x.clone(), mean.clone().neg()).square());
-            let count = (n * h * w) as f64;
-            let unbiased = if count > 1.0 {
-                count / (count - 1.0)
-            } else {
-                1.0
-            };
-            let batch_mean = mean.clone().detach();
-            let batch_var = var.clone().detach().mul_scalar(unbiased);
-            let running_mean = self.running_mean.value_sync().to_device(&device);
-            let running_var = self.running_var.value_sync().to_device(&device);
-            self.running_mean.update(
-                (running_mean.mul_scalar(1.0 - MOMENTUM) + batch_mean.mul_scalar(MOMENTUM))
-                    .detach(),
-            );
-            self.running_var.update(
-                (running_var.mul_scalar(1.0 - MOMENTUM) + batch_var.mul_scalar(MOMENTUM)).detach(),
-            );
-            (mean, var)
-        } else {
-            (
-                self.running_mean.value().to_device(&device),
-                self.running_var.value().to_device(&device),
-            )
+            let y = self.affine(x, mean.clone(), var.clone());
+            let y = if then_relu { relu(y) } else { y };
+            (y, mean.detach(), var.detach())
         };
-        // (x - mean) * gamma / std + beta as one per-channel affine map.
+        self.update_running_statistics(batch_mean, batch_var, n * h * w);
+        y
+    }
+
+    /// `(x - mean) * gamma / std + beta` as one per-channel affine map.
+    fn affine(&self, x: Tensor<B, 4>, mean: Tensor<B, 1>, var: Tensor<B, 1>) -> Tensor<B, 4> {
         let scale = self.gamma.val() / var.add_scalar(EPSILON).sqrt();
         let shift = self.beta.val() - mean * scale.clone();
         affine_channels(x, scale, shift)
+    }
+
+    /// Folds a batch's mean and biased variance, taken over `count` values per
+    /// channel, into the running estimates (the variance made unbiased, as PyTorch's).
+    fn update_running_statistics(&self, mean: Tensor<B, 1>, var: Tensor<B, 1>, count: usize) {
+        let device = mean.device();
+        let unbiased = if count > 1 {
+            count as f64 / (count as f64 - 1.0)
+        } else {
+            1.0
+        };
+        let batch_var = var.detach().mul_scalar(unbiased);
+        let running_mean = self.running_mean.value_sync().to_device(&device);
+        let running_var = self.running_var.value_sync().to_device(&device);
+        self.running_mean.update(
+            (running_mean.mul_scalar(1.0 - MOMENTUM) + mean.detach().mul_scalar(MOMENTUM)).detach(),
+        );
+        self.running_var.update(
+            (running_var.mul_scalar(1.0 - MOMENTUM) + batch_var.mul_scalar(MOMENTUM)).detach(),
+        );
     }
 }
 
@@ -121,7 +151,7 @@ mod tests {
 
     type Ad = Autodiff<NdArray>;
 
-    fn values<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    fn values<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
         t.into_data().convert::<f32>().to_vec().unwrap()
     }
 

@@ -152,11 +152,12 @@ pub struct ConvBlock<B: FlowBackend> {
 
 impl<B: FlowBackend> ConvBlock<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let mut y = self.conv.forward(x);
-        if let Some(norm) = &self.norm {
-            y = norm.forward(y);
-        }
-        max_pool2d(relu(y), [2, 2], [2, 2], [0, 0], [1, 1], false)
+        let y = self.conv.forward(x);
+        let y = match &self.norm {
+            Some(norm) => norm.forward_relu(y),
+            None => relu(y),
+        };
+        max_pool2d(y, [2, 2], [2, 2], [0, 0], [1, 1], false)
     }
 }
 

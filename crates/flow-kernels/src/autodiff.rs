@@ -1,5 +1,6 @@
-//! [`FlowBackend`] for `Autodiff<B>`: one graph node per convolution, whose backward
-//! asks the inner backend for every wanted gradient in one call.
+//! [`FlowBackend`] for `Autodiff<B>`: one graph node per convolution and per
+//! training-mode batch normalisation, whose backward asks the inner backend for every
+//! wanted gradient in one call.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -7,9 +8,10 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::NodeId;
 use burn::backend::Autodiff;
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::ops::FloatTensor;
 
-use crate::{FlowBackend, WantedGrads};
+use crate::{FlowBackend, NormOptions, NormOutput, NormStatistics, WantedGrads, WantedNormGrads};
 
 /// The backward step of a convolution with a bias (three parents: x, kernel, bias).
 #[derive(Debug)]
@@ -82,7 +84,89 @@ impl<B: FlowBackend> Backward<B, 2> for ConvNoBias {
     }
 }
 
+/// The backward step of a training-mode batch normalisation (three parents: x, gamma,
+/// beta).
+#[derive(Debug)]
+struct BatchNormTrain;
+
+/// What its backward step needs: the checkpointed input, scale and shift, the batch's
+/// statistics and the options.
+type NormState<B> = (NodeId, NodeId, NodeId, NormStatistics<B>, NormOptions);
+
+impl<B: FlowBackend> Backward<B, 3> for BatchNormTrain {
+    type State = NormState<B>;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x_state, gamma_state, beta_state, statistics, options) = ops.state;
+        let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x_state);
+        let gamma = checkpointer.retrieve_node_output::<FloatTensor<B>>(gamma_state);
+        let beta = checkpointer.retrieve_node_output::<FloatTensor<B>>(beta_state);
+        let wanted = WantedNormGrads {
+            x: node_x.is_some(),
+            gamma: node_gamma.is_some(),
+            beta: node_beta.is_some(),
+        };
+        let computed =
+            B::batch_norm_train_backward(x, gamma, beta, statistics, grad, options, wanted);
+        for (node, value) in [
+            (node_x, computed.x),
+            (node_gamma, computed.gamma),
+            (node_beta, computed.beta),
+        ] {
+            if let (Some(node), Some(value)) = (node, value) {
+                grads.register::<B>(node.id, value);
+            }
+        }
+    }
+}
+
 impl<B: FlowBackend, C: CheckpointStrategy> FlowBackend for Autodiff<B, C> {
+    fn batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        options: NormOptions,
+    ) -> NormOutput<Self> {
+        let parents = [x.node.clone(), gamma.node.clone(), beta.node.clone()];
+        let (output, statistics) = match BatchNormTrain
+            .prepare::<C>(parents)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let ids = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&gamma),
+                    prep.checkpoint(&beta),
+                );
+                let inner =
+                    B::batch_norm_train(x.primitive, gamma.primitive, beta.primitive, options);
+                let state = (ids.0, ids.1, ids.2, inner.statistics.clone(), options);
+                (prep.finish(state, inner.output), inner.statistics)
+            }
+            OpsKind::UnTracked(prep) => {
+                let inner =
+                    B::batch_norm_train(x.primitive, gamma.primitive, beta.primitive, options);
+                (prep.finish(inner.output), inner.statistics)
+            }
+        };
+        // The statistics feed running estimates only: no gradient flows through them.
+        NormOutput {
+            output,
+            statistics: NormStatistics {
+                mean: <Self as AutodiffBackend>::from_inner(statistics.mean),
+                variance: <Self as AutodiffBackend>::from_inner(statistics.variance),
+            },
+        }
+    }
+
     fn conv2d_unit_stride(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,

@@ -9,7 +9,12 @@ mod flex {
     use bytemuck::Pod;
 
     use crate::cpu_conv::{self, ConvShape, Real};
-    use crate::{unit_stride_options, ConvGrads, FlowBackend, WantedGrads};
+    use crate::cpu_norm::{self, BatchStatistics, NormLayer, NormShape};
+    use crate::{
+        burn_batch_norm_backward, burn_batch_norm_train, unit_stride_options, ConvGrads,
+        FlowBackend, NormGrads, NormOptions, NormOutput, NormStatistics, WantedGrads,
+        WantedNormGrads,
+    };
 
     impl FlowBackend for Flex {
         fn conv2d_unit_stride(
@@ -50,6 +55,159 @@ mod flex {
                 None => crate::burn_conv2d_backward::<Self>(x, weight, grad, padding, wanted),
             }
         }
+
+        fn batch_norm_train(
+            x: FlexTensor,
+            gamma: FlexTensor,
+            beta: FlexTensor,
+            options: NormOptions,
+        ) -> NormOutput<Self> {
+            let fast = norm_shape(&x, &gamma, &beta)
+                .filter(|_| crate::fast_paths_enabled())
+                .and_then(|shape| match x.dtype() {
+                    DType::F32 => norm_forward::<f32>(&shape, &x, &gamma, &beta, options),
+                    DType::F64 => norm_forward::<f64>(&shape, &x, &gamma, &beta, options),
+                    _ => None,
+                });
+            match fast {
+                Some(out) => out,
+                None => burn_batch_norm_train::<Self>(x, gamma, beta, options),
+            }
+        }
+
+        fn batch_norm_train_backward(
+            x: FlexTensor,
+            gamma: FlexTensor,
+            beta: FlexTensor,
+            statistics: NormStatistics<Self>,
+            grad: FlexTensor,
+            options: NormOptions,
+            wanted: WantedNormGrads,
+        ) -> NormGrads<Self> {
+            let parts = NormParts {
+                x: &x,
+                gamma: &gamma,
+                beta: &beta,
+                statistics: &statistics,
+                grad: &grad,
+            };
+            let fast = norm_shape(&x, &gamma, &beta)
+                .filter(|_| grad.dtype() == x.dtype() && crate::fast_paths_enabled())
+                .and_then(|shape| match x.dtype() {
+                    DType::F32 => norm_backward::<f32>(&shape, parts, options, wanted),
+                    DType::F64 => norm_backward::<f64>(&shape, parts, options, wanted),
+                    _ => None,
+                });
+            match fast {
+                Some(grads) => grads,
+                None => burn_batch_norm_backward::<Self>(
+                    x, gamma, beta, statistics, grad, options, wanted,
+                ),
+            }
+        }
+    }
+
+    /// The kernel's view of a batch normalisation, or `None` where the fast path does not
+    /// apply (another dtype, mixed dtypes, mismatched shapes).
+    fn norm_shape(x: &FlexTensor, gamma: &FlexTensor, beta: &FlexTensor) -> Option<NormShape> {
+        let dtype = x.dtype();
+        let same_dtype = gamma.dtype() == dtype && beta.dtype() == dtype;
+        let xs = x.layout().shape();
+        if !matches!(dtype, DType::F32 | DType::F64) || !same_dtype || xs.num_dims() != 4 {
+            return None;
+        }
+        let channels = xs[1];
+        let per_channel = |t: &FlexTensor| t.layout().shape().num_elements() == channels;
+        (per_channel(gamma) && per_channel(beta)).then_some(NormShape {
+            batch: xs[0],
+            channels,
+            plane: xs[2] * xs[3],
+        })
+    }
+
+    fn norm_forward<T: Real + Element + Pod>(
+        shape: &NormShape,
+        x: &FlexTensor,
+        gamma: &FlexTensor,
+        beta: &FlexTensor,
+        options: NormOptions,
+    ) -> Option<NormOutput<Flex>> {
+        let (x, gamma, beta) = (
+            x.to_contiguous(),
+            gamma.to_contiguous(),
+            beta.to_contiguous(),
+        );
+        let layer = NormLayer {
+            gamma: gamma.as_slice::<T>()?,
+            beta: beta.as_slice::<T>()?,
+            epsilon: options.epsilon,
+            relu: options.relu,
+        };
+        let mut out = vec![T::ZERO; shape.len()];
+        let stats = cpu_norm::batch_norm_forward(shape, x.as_slice::<T>()?, &layer, &mut out);
+        Some(NormOutput {
+            output: tensor_of(out, x.layout().shape()),
+            statistics: NormStatistics {
+                mean: tensor_of(stats.mean, &[shape.channels]),
+                variance: tensor_of(stats.variance, &[shape.channels]),
+            },
+        })
+    }
+
+    /// The tensors a batch normalisation's backward pass reads.
+    #[derive(Clone, Copy)]
+    struct NormParts<'a> {
+        x: &'a FlexTensor,
+        gamma: &'a FlexTensor,
+        beta: &'a FlexTensor,
+        statistics: &'a NormStatistics<Flex>,
+        grad: &'a FlexTensor,
+    }
+
+    fn norm_backward<T: Real + Element + Pod>(
+        shape: &NormShape,
+        parts: NormParts<'_>,
+        options: NormOptions,
+        wanted: WantedNormGrads,
+    ) -> Option<NormGrads<Flex>> {
+        let contiguous = |t: &FlexTensor| t.to_contiguous();
+        let (x, gamma, beta, grad) = (
+            contiguous(parts.x),
+            contiguous(parts.gamma),
+            contiguous(parts.beta),
+            contiguous(parts.grad),
+        );
+        let (mean, variance) = (
+            contiguous(&parts.statistics.mean),
+            contiguous(&parts.statistics.variance),
+        );
+        let stats = BatchStatistics {
+            mean: mean.as_slice::<T>()?.to_vec(),
+            variance: variance.as_slice::<T>()?.to_vec(),
+        };
+        let per_channel = |v: &[T]| v.len() == shape.channels;
+        if !per_channel(&stats.mean) || !per_channel(&stats.variance) {
+            return None;
+        }
+        let layer = NormLayer {
+            gamma: gamma.as_slice::<T>()?,
+            beta: beta.as_slice::<T>()?,
+            epsilon: options.epsilon,
+            relu: options.relu,
+        };
+        let values = cpu_norm::batch_norm_backward(
+            shape,
+            x.as_slice::<T>()?,
+            &layer,
+            &stats,
+            grad.as_slice::<T>()?,
+            wanted,
+        );
+        Some(NormGrads {
+            x: values.x.map(|v| tensor_of(v, x.layout().shape())),
+            gamma: values.gamma.map(|v| tensor_of(v, &[shape.channels])),
+            beta: values.beta.map(|v| tensor_of(v, &[shape.channels])),
+        })
     }
 
     /// The kernel's view of a convolution, or `None` where the fast path does not

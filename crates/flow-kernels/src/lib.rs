@@ -31,9 +31,18 @@
 //! [`FlowBackend`] for them.
 
 pub mod cpu_conv;
+pub mod cpu_norm;
+pub mod norm;
 
 mod autodiff;
 mod backends;
+mod real;
+
+pub use norm::{
+    batch_norm_train, burn_batch_norm_backward, burn_batch_norm_train, NormGrads, NormOptions,
+    NormOutput, NormStatistics, WantedNormGrads,
+};
+pub use real::Real;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ops::{ConvOptions, FloatTensor};
@@ -117,6 +126,33 @@ pub trait FlowBackend: Backend {
         wanted: WantedGrads,
     ) -> ConvGrads<Self> {
         burn_conv2d_backward::<Self>(x, weight, grad, padding, wanted)
+    }
+
+    /// Batch normalisation of `x` `[N, C, H, W]` with the batch's own statistics (the
+    /// training mode), scale `gamma` and shift `beta` (`[C]`), followed by a ReLU when
+    /// `options.relu`; returns the statistics with the output.
+    fn batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        options: NormOptions,
+    ) -> NormOutput<Self> {
+        burn_batch_norm_train::<Self>(x, gamma, beta, options)
+    }
+
+    /// The gradients of [`batch_norm_train`](FlowBackend::batch_norm_train) given the
+    /// output gradient `grad` and the statistics the forward pass returned; only the
+    /// `wanted` ones are computed.
+    fn batch_norm_train_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        statistics: NormStatistics<Self>,
+        grad: FloatTensor<Self>,
+        options: NormOptions,
+        wanted: WantedNormGrads,
+    ) -> NormGrads<Self> {
+        burn_batch_norm_backward::<Self>(x, gamma, beta, statistics, grad, options, wanted)
     }
 }
 

@@ -32,17 +32,17 @@ impl<B: FlowBackend> ResidualBlock<B> {
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let skip = x.clone();
-        let x = normalise(&self.in_norm, x);
-        let x = self.in_conv.forward(relu(x));
-        let x = normalise(&self.out_norm, x);
-        self.out_conv.forward(relu(x)) + skip
+        let x = self.in_conv.forward(normalise_relu(&self.in_norm, x));
+        self.out_conv.forward(normalise_relu(&self.out_norm, x)) + skip
     }
 }
 
-fn normalise<B: FlowBackend>(norm: &Option<BatchNorm2d<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+/// `relu(norm(x))`, or `relu(x)` without a norm: one fused operation where the
+/// backend has one.
+fn normalise_relu<B: FlowBackend>(norm: &Option<BatchNorm2d<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     match norm {
-        Some(norm) => norm.forward(x),
-        None => x,
+        Some(norm) => norm.forward_relu(x),
+        None => relu(x),
     }
 }
 
@@ -178,7 +178,6 @@ impl<B: FlowBackend> ResNetStNet<B> {
             }
         }
         let x = acc.unwrap_or(x);
-        let x = normalise(&self.out_norm, x);
-        self.out_conv.forward(relu(x))
+        self.out_conv.forward(normalise_relu(&self.out_norm, x))
     }
 }

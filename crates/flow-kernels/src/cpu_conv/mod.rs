@@ -20,25 +20,7 @@ mod shifted;
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-/// The element types the kernels run on (the ones `gemm` multiplies natively).
-pub trait Real:
-    Copy + Send + Sync + 'static + std::ops::Add<Output = Self> + std::ops::AddAssign + PartialEq
-{
-    /// Additive identity.
-    const ZERO: Self;
-    /// Multiplicative identity.
-    const ONE: Self;
-}
-
-impl Real for f32 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-}
-
-impl Real for f64 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-}
+pub use crate::real::Real;
 
 /// The shape of one convolution: input `[batch, channels_in, height, width]`, kernel
 /// `[channels_out, channels_in, kernel, kernel]`, zero `padding` on every side.

@@ -73,7 +73,8 @@ fn values(len: usize, seed: u64) -> Vec<f64> {
 }
 
 /// A tensor of the device's default float type (f32, or f64 where a test binary set it).
-fn tensor<B: Backend, const D: usize>(dims: [usize; D], seed: u64) -> Tensor<B, D> {
+/// Deterministic values in [-1, 1) of `dims`.
+pub fn tensor<B: Backend, const D: usize>(dims: [usize; D], seed: u64) -> Tensor<B, D> {
     let len = dims.iter().product();
     Tensor::from_data(
         TensorData::new(values(len, seed), dims),
