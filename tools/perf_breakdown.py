@@ -34,6 +34,10 @@ GROUPS = [
     ("convolution: im2col (forward and kernel gradient)", r"cpu_conv::(columns::)?im2col"),
     # At opt-level 3 col2im is inlined into `input_grad`, whose own samples are its loop.
     ("convolution: col2im (input gradient)", r"cpu_conv::(columns::)?(col2im|input_grad\b)"),
+    (
+        "batch norm and its ReLU, fused (flow-kernels' cpu_norm)",
+        r"flow_kernels::(cpu_norm|norm|backends::flex::(affine|norm))",
+    ),
     ("convolution: the rest (bias, per-thread sums, buffers)", r"flow_kernels::"),
     (
         "element-wise and broadcast ops (batch norm, activations, couplings, optimiser)",

@@ -91,8 +91,14 @@ impl<B: FlowBackend> BatchNorm2d<B> {
         if !training {
             let mean = self.running_mean.value().to_device(&device);
             let var = self.running_var.value().to_device(&device);
-            let y = self.affine(x, mean, var);
-            return if then_relu { relu(y) } else { y };
+            if B::ad_enabled(&device) || !flow_kernels::fast_paths_enabled() {
+                // Gradients through the running statistics (flow-ood's gradient
+                // scores), or burn's own operations: the composed map.
+                let y = self.affine(x, mean, var);
+                return if then_relu { relu(y) } else { y };
+            }
+            let (scale, shift) = self.affine_terms(mean, var);
+            return flow_kernels::channel_affine(x, scale, shift, then_relu);
         }
         let [n, _, h, w] = x.dims();
         let (y, batch_mean, batch_var) = if flow_kernels::fast_paths_enabled() {
@@ -116,9 +122,16 @@ impl<B: FlowBackend> BatchNorm2d<B> {
 
     /// `(x - mean) * gamma / std + beta` as one per-channel affine map.
     fn affine(&self, x: Tensor<B, 4>, mean: Tensor<B, 1>, var: Tensor<B, 1>) -> Tensor<B, 4> {
+        let (scale, shift) = self.affine_terms(mean, var);
+        affine_channels(x, scale, shift)
+    }
+
+    /// The per-channel `(scale, shift)` that normalises with `mean`, `var` and applies
+    /// gamma and beta.
+    fn affine_terms(&self, mean: Tensor<B, 1>, var: Tensor<B, 1>) -> (Tensor<B, 1>, Tensor<B, 1>) {
         let scale = self.gamma.val() / var.add_scalar(EPSILON).sqrt();
         let shift = self.beta.val() - mean * scale.clone();
-        affine_channels(x, scale, shift)
+        (scale, shift)
     }
 
     /// Folds a batch's mean and biased variance, taken over `count` values per

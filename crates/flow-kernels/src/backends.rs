@@ -56,6 +56,24 @@ mod flex {
             }
         }
 
+        fn channel_affine(
+            x: FlexTensor,
+            scale: FlexTensor,
+            shift: FlexTensor,
+            relu: bool,
+        ) -> FlexTensor {
+            let shape = norm_shape(&x, &scale, &shift).filter(|_| crate::fast_paths_enabled());
+            match (shape, x.dtype()) {
+                (Some(shape), DType::F32) => {
+                    affine_in_place::<f32>(&shape, x, &scale, &shift, relu)
+                }
+                (Some(shape), DType::F64) => {
+                    affine_in_place::<f64>(&shape, x, &scale, &shift, relu)
+                }
+                _ => crate::burn_channel_affine::<Self>(x, scale, shift, relu),
+            }
+        }
+
         fn batch_norm_train(
             x: FlexTensor,
             gamma: FlexTensor,
@@ -123,6 +141,34 @@ mod flex {
             channels,
             plane: xs[2] * xs[3],
         })
+    }
+
+    /// The affine map in `x`'s own buffer when nothing else holds it (the usual case:
+    /// a convolution's output read by the norm alone), else in a copy.
+    fn affine_in_place<T: Real + Element + Pod>(
+        shape: &NormShape,
+        x: FlexTensor,
+        scale: &FlexTensor,
+        shift: &FlexTensor,
+        relu: bool,
+    ) -> FlexTensor {
+        let (scale, shift) = (scale.to_contiguous(), shift.to_contiguous());
+        let (Some(scale_values), Some(shift_values)) =
+            (scale.as_slice::<T>(), shift.as_slice::<T>())
+        else {
+            return crate::burn_channel_affine::<Flex>(x, scale, shift, relu);
+        };
+        // `to_contiguous` returns a second handle on a buffer that already is exactly
+        // the tensor; dropping the first leaves it unique, so no copy is made.
+        let mut out = {
+            let contiguous = x.to_contiguous();
+            drop(x);
+            contiguous
+        };
+        // A copy only when another tensor still reads this buffer.
+        let values = out.storage_mut::<T>();
+        cpu_norm::channel_affine_in_place(shape, values, scale_values, shift_values, relu);
+        out
     }
 
     fn norm_forward<T: Real + Element + Pod>(

@@ -39,8 +39,8 @@ mod backends;
 mod real;
 
 pub use norm::{
-    batch_norm_train, burn_batch_norm_backward, burn_batch_norm_train, NormGrads, NormOptions,
-    NormOutput, NormStatistics, WantedNormGrads,
+    batch_norm_train, burn_batch_norm_backward, burn_batch_norm_train, burn_channel_affine,
+    channel_affine, NormGrads, NormOptions, NormOutput, NormStatistics, WantedNormGrads,
 };
 pub use real::Real;
 
@@ -126,6 +126,17 @@ pub trait FlowBackend: Backend {
         wanted: WantedGrads,
     ) -> ConvGrads<Self> {
         burn_conv2d_backward::<Self>(x, weight, grad, padding, wanted)
+    }
+
+    /// `relu?(x * scale + shift)` per channel of `x` `[N, C, H, W]` (`scale`, `shift`:
+    /// `[C]`): a batch normalisation in evaluation mode and the ReLU after it.
+    fn channel_affine(
+        x: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        relu: bool,
+    ) -> FloatTensor<Self> {
+        burn_channel_affine::<Self>(x, scale, shift, relu)
     }
 
     /// Batch normalisation of `x` `[N, C, H, W]` with the batch's own statistics (the

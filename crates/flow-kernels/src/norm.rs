@@ -140,6 +140,36 @@ pub fn burn_batch_norm_backward<B: Backend>(
     }
 }
 
+/// burn's own operations for [`FlowBackend::channel_affine`].
+pub fn burn_channel_affine<B: Backend>(
+    x: FloatTensor<B>,
+    scale: FloatTensor<B>,
+    shift: FloatTensor<B>,
+    then_relu: bool,
+) -> FloatTensor<B> {
+    let x = float::<B, 4>(x);
+    let [n, c, h, w] = x.dims();
+    let y = x.reshape([n, c, h * w]) * per_channel::<B>(scale) + per_channel::<B>(shift);
+    let y = if then_relu { relu(y) } else { y };
+    primitive(y.reshape([n, c, h, w]))
+}
+
+/// [`FlowBackend::channel_affine`] on tensors: `relu?(x * scale + shift)` per channel
+/// of `[N, C, H, W]` (a batch normalisation in evaluation mode, and the ReLU after it).
+pub fn channel_affine<B: FlowBackend>(
+    x: Tensor<B, 4>,
+    scale: Tensor<B, 1>,
+    shift: Tensor<B, 1>,
+    then_relu: bool,
+) -> Tensor<B, 4> {
+    float(B::channel_affine(
+        primitive(x),
+        primitive(scale),
+        primitive(shift),
+        then_relu,
+    ))
+}
+
 /// [`FlowBackend::batch_norm_train`] on tensors: `relu?(gamma (x - mean) / sqrt(var +
 /// eps) + beta)` per channel of `[N, C, H, W]` with the batch's mean and biased
 /// variance, which it returns too (detached) for the caller's running statistics.

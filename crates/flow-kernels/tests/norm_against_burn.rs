@@ -11,7 +11,9 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use common::{assert_close, tensor, Ad};
-use flow_kernels::{batch_norm_train, FlowBackend, NormOptions};
+use flow_kernels::{
+    batch_norm_train, burn_channel_affine, channel_affine, FlowBackend, NormOptions,
+};
 use proptest::prelude::*;
 
 const EPSILON: f64 = 1e-5;
@@ -139,6 +141,34 @@ fn st_network_shapes_match_burn() {
                 seed: channels as u64,
             };
             check::<Ad>(&case, 1e-4);
+        }
+    }
+}
+
+/// The evaluation-mode map on flex against burn's operations, and a tensor that still
+/// shares its buffer with another is not changed under that other one's feet.
+#[test]
+fn flex_channel_affine_matches_burn_and_leaves_shared_buffers_alone() {
+    type Fx = burn::backend::Flex;
+    for (batch, channels, size) in [(3, 5, 7), (2, 32, 28), (1, 1, 1)] {
+        for relu in [false, true] {
+            let dims = [batch, channels, size, size];
+            let x = tensor::<Fx, 4>(dims, channels as u64);
+            let scale = tensor::<Fx, 1>([channels], 11);
+            let shift = tensor::<Fx, 1>([channels], 12);
+            let kept = x.clone();
+            let before = kept.to_data();
+            let ours = channel_affine(x.clone(), scale.clone(), shift.clone(), relu);
+            let theirs = Tensor::from_primitive(burn::tensor::TensorPrimitive::Float(
+                burn_channel_affine::<Fx>(
+                    x.into_primitive().tensor(),
+                    scale.into_primitive().tensor(),
+                    shift.into_primitive().tensor(),
+                    relu,
+                ),
+            ));
+            assert_close("channel affine", ours, theirs, 1e-6);
+            assert_eq!(kept.to_data(), before, "the shared input changed");
         }
     }
 }
