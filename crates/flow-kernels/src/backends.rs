@@ -309,14 +309,11 @@ mod flex {
             Some(b) => Some(b.as_slice::<T>()?),
             None => None,
         };
-        let (_, _, out_len) = shape.lens();
-        let mut out = vec![T::ZERO; out_len];
-        cpu_conv::conv2d_forward(
+        let out = cpu_conv::conv2d_forward_vec(
             shape,
             x.as_slice::<T>()?,
             weight.as_slice::<T>()?,
             bias_values,
-            &mut out,
         );
         let dims = [
             shape.batch,

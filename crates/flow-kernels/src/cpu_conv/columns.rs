@@ -3,7 +3,9 @@
 //! gradient. It takes any padding; [`super::shifted`] is faster where it applies. A 1x1
 //! kernel without padding uses these products with the image itself as the columns.
 
-use super::{matmul, ConvShape, Operand, Real};
+use std::mem::MaybeUninit;
+
+use super::{as_uninit, assume_init, matmul, matmul_into, ConvShape, Operand, Real};
 
 /// Copies image `x` (`[C, H, W]`) into the column matrix `col` (`[C*K*K, Ho*Wo]`),
 /// zeros where the kernel reaches into the padding.
@@ -127,21 +129,24 @@ pub(super) fn forward_image<T: Real>(
     col_n: &[T],
     weight: &[T],
     bias: Option<&[T]>,
-    out_n: &mut [T],
+    out_n: &mut [MaybeUninit<T>],
 ) {
     let (rows, p) = (shape.col_rows(), shape.out_plane());
-    if let Some(bias) = bias {
-        for (plane, b) in out_n.chunks_exact_mut(p).zip(bias) {
-            plane.fill(*b);
+    let dims = (shape.channels_out, p, rows);
+    let (lhs, rhs) = (Operand::new(weight, rows, 1), Operand::new(col_n, p, 1));
+    match bias {
+        Some(bias) => {
+            for (plane, b) in out_n.chunks_exact_mut(p).zip(bias) {
+                for v in plane {
+                    v.write(*b);
+                }
+            }
+            // SAFETY: the loop above wrote every plane of the image.
+            let out_n = unsafe { assume_init(out_n) };
+            matmul(dims, (out_n, p, 1), true, lhs, rhs);
         }
+        None => matmul_into(dims, (out_n, p, 1), lhs, rhs),
     }
-    matmul(
-        (shape.channels_out, p, rows),
-        (out_n, p, 1),
-        bias.is_some(),
-        Operand::new(weight, rows, 1),
-        Operand::new(col_n, p, 1),
-    );
 }
 
 /// `dw[Co, C*K*K] += g_n[Co, P] · col_nᵀ[P, C*K*K]`.
@@ -235,7 +240,7 @@ pub(super) fn input_grad_by_convolution<T: Real>(
     let transposed = transposed(shape);
     let col = &mut col[..transposed.col_rows() * transposed.out_plane()];
     im2col(&transposed, g_n, col);
-    forward_image(&transposed, col, flipped, None, dx_n);
+    forward_image(&transposed, col, flipped, None, as_uninit(dx_n));
 }
 
 /// The input gradient through the columns: `dcol[C*K*K, P] = Wᵀ · g_n`, scattered back

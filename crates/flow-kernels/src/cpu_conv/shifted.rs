@@ -17,6 +17,8 @@
 //! step) for a pad and a crop of each image. It needs `p <= K - 1` for the input
 //! gradient; [`super::columns`] covers larger paddings.
 
+use std::mem::MaybeUninit;
+
 use super::{matmul, zeros_if, ConvShape, Operand, Real};
 
 /// The geometry of one image on the padded and wide grids.
@@ -111,7 +113,7 @@ impl<T: Real> Forward<T> {
         x_n: &[T],
         weight: &[T],
         bias: Option<&[T]>,
-        out_n: &mut [T],
+        out_n: &mut [MaybeUninit<T>],
     ) {
         let g = self.grid;
         let (c, co, k) = (shape.channels_in, shape.channels_out, shape.kernel);
@@ -137,7 +139,7 @@ impl<T: Real> Forward<T> {
             let b = bias.map_or(T::ZERO, |b| b[ch]);
             for (row, wide_row) in plane.chunks_exact_mut(g.wo).zip(wide.chunks(g.wp)) {
                 for (o, v) in row.iter_mut().zip(wide_row) {
-                    *o = *v + b;
+                    o.write(*v + b);
                 }
             }
         }
