@@ -15,11 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::real::Real;
-
-/// Lanes of the partial sums: wide enough for the compiler to keep a vector register
-/// of `f32` busy, and for several independent additions in flight.
-const LANES: usize = 16;
+use crate::real::{lane_sum, Real, LANES};
 
 /// A batch `[batch, channels, plane]`, `plane` being the height times the width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,21 +98,6 @@ pub struct NormGradValues<T> {
     pub gamma: Option<Vec<T>>,
     /// `[C]`.
     pub beta: Option<Vec<T>>,
-}
-
-/// `sum f(a_i)` over a slice, in [`LANES`] independent partial sums (which the compiler
-/// turns into vector additions), returned in `f64`.
-#[inline(always)]
-fn lane_sum<T: Real>(a: &[T], f: impl Fn(T) -> T) -> f64 {
-    let mut lanes = [T::ZERO; LANES];
-    let mut chunks = a.chunks_exact(LANES);
-    for chunk in &mut chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane += f(v);
-        }
-    }
-    let tail: f64 = chunks.remainder().iter().map(|&v| f(v).to_f64()).sum();
-    lanes.iter().map(|v| v.to_f64()).sum::<f64>() + tail
 }
 
 /// `(sum f(a_i, b_i).0, sum f(a_i, b_i).1)` over two slices of one length, in one pass

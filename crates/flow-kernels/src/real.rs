@@ -53,3 +53,24 @@ impl Real for f64 {
         v
     }
 }
+
+/// Lanes of the kernels' partial sums: wide enough for the compiler to keep a vector
+/// register of `f32` busy, and for several independent additions in flight (a plain
+/// `iter().sum()` of floats is one dependent chain, since float addition does not
+/// reassociate).
+pub(crate) const LANES: usize = 16;
+
+/// `sum f(a_i)` over a slice, in [`LANES`] independent partial sums (which the compiler
+/// turns into vector additions), returned in `f64`.
+#[inline(always)]
+pub(crate) fn lane_sum<T: Real>(a: &[T], f: impl Fn(T) -> T) -> f64 {
+    let mut lanes = [T::ZERO; LANES];
+    let mut chunks = a.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += f(v);
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&v| f(v).to_f64()).sum();
+    lanes.iter().map(|v| v.to_f64()).sum::<f64>() + tail
+}

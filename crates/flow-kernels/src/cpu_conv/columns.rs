@@ -49,18 +49,25 @@ fn im2col_same_width<T: Real>(shape: &ConvShape, x: &[T], col: &mut [T]) {
                     // columns of each row fall outside the image.
                     let shift = kx - p;
                     block[..len - shift].copy_from_slice(&source[shift..len]);
-                    for out_row in block.chunks_exact_mut(w) {
-                        out_row[w - shift..].fill(T::ZERO);
-                    }
+                    zero_columns(block, w, w - shift..w);
                 } else {
                     // Output column ox reads input column ox - shift: the first `shift`.
                     let shift = p - kx;
                     block[shift..].copy_from_slice(&source[..len - shift]);
-                    for out_row in block.chunks_exact_mut(w) {
-                        out_row[..shift].fill(T::ZERO);
-                    }
+                    zero_columns(block, w, 0..shift);
                 }
             }
+        }
+    }
+}
+
+/// Zeros columns `columns` of every `width`-long row of `block`, as strided stores: a
+/// `fill` per row of one or two values was a `memset` call each, 2% of a training
+/// step on `small` (perf call graphs).
+fn zero_columns<T: Real>(block: &mut [T], width: usize, columns: std::ops::Range<usize>) {
+    for column in columns {
+        for v in block[column..].iter_mut().step_by(width) {
+            *v = T::ZERO;
         }
     }
 }

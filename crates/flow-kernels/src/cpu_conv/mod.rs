@@ -576,9 +576,7 @@ pub fn conv2d_backward_lowered<T: Real>(
             }
             if wanted.bias {
                 for (b, plane) in partial.bias.iter_mut().zip(g_n.chunks_exact(out_plane)) {
-                    for v in plane {
-                        *b += *v;
-                    }
+                    *b += T::from_f64(crate::real::lane_sum(plane, |v| v));
                 }
             }
             if let Some(dx_images) = dx_images.as_deref_mut() {
