@@ -156,12 +156,14 @@ pub(super) fn forward_image<T: Real>(
     }
 }
 
-/// `dw[Co, C*K*K] += g_n[Co, P] · col_nᵀ[P, C*K*K]`.
-pub(super) fn weight_grad<T: Real>(shape: &ConvShape, col_n: &[T], g_n: &[T], dw: &mut [T]) {
+/// `dw[Co, C*K*K] += g_n[Co, P] · col_nᵀ[P, C*K*K]`, into `dw_t` laid out transposed,
+/// `[C*K*K, Co]`: gemm then reads the column matrix in place instead of packing it
+/// (about 70 GFLOP/s -> 107 on `small`'s shapes, measured alone).
+pub(super) fn weight_grad<T: Real>(shape: &ConvShape, col_n: &[T], g_n: &[T], dw_t: &mut [T]) {
     let (rows, p) = (shape.col_rows(), shape.out_plane());
     matmul(
         (shape.channels_out, rows, p),
-        (dw, rows, 1),
+        (dw_t, 1, shape.channels_out),
         true,
         Operand::new(g_n, p, 1),
         Operand::new(col_n, 1, p),

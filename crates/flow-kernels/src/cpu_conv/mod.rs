@@ -450,8 +450,24 @@ pub struct ConvGradValues<T> {
 
 /// What one rayon task adds up: its partial kernel and bias gradients.
 struct PartialGrads<T> {
-    weight: Vec<T>,
+    /// The kernel gradient transposed, `[C*K*K, Co]`: with the output channels as the
+    /// destination's contiguous axis, gemm multiplies the column matrix without packing
+    /// it first, which was the largest cost of the backward pass after the products
+    /// themselves (`columns::weight_grad`).
+    weight_t: Vec<T>,
     bias: Vec<T>,
+}
+
+/// `[C*K*K, Co]` -> `[Co, C*K*K]`.
+fn untranspose_weight<T: Real>(shape: &ConvShape, weight_t: &[T]) -> Vec<T> {
+    let (rows, co) = (shape.col_rows(), shape.channels_out);
+    let mut weight = vec![T::ZERO; weight_t.len()];
+    for (r, row) in weight_t.chunks_exact(co).enumerate() {
+        for (o, v) in row.iter().enumerate() {
+            weight[o * rows + r] = *v;
+        }
+    }
+    weight
 }
 
 /// One task's backward buffers, by lowering.
@@ -472,13 +488,13 @@ impl<T: Real> BackwardScratch<T> {
         }
     }
 
-    fn weight_grad(&mut self, shape: &ConvShape, x_n: &[T], g_n: &[T], dw: &mut [T]) {
+    fn weight_grad(&mut self, shape: &ConvShape, x_n: &[T], g_n: &[T], dw_t: &mut [T]) {
         match self {
-            Self::Pointwise => columns::weight_grad(shape, x_n, g_n, dw),
-            Self::Shifted(scratch) => scratch.weight_grad(shape, x_n, g_n, dw),
+            Self::Pointwise => columns::weight_grad(shape, x_n, g_n, dw_t),
+            Self::Shifted(scratch) => scratch.weight_grad(shape, x_n, g_n, dw_t),
             Self::Columns(col) => {
                 columns::im2col(shape, x_n, col);
-                columns::weight_grad(shape, col, g_n, dw);
+                columns::weight_grad(shape, col, g_n, dw_t);
             }
         }
     }
@@ -562,7 +578,7 @@ pub fn conv2d_backward_lowered<T: Real>(
             .then(|| columns::flipped_transposed(shape, weight));
     let task = |x_images: &[T], g_images: &[T], mut dx_images: Option<&mut [T]>| {
         let mut partial = PartialGrads {
-            weight: zeros_if(w_len, wanted.weight),
+            weight_t: zeros_if(w_len, wanted.weight),
             bias: zeros_if(co, wanted.bias),
         };
         let mut scratch = BackwardScratch::new(shape, lowering, wanted);
@@ -572,7 +588,7 @@ pub fn conv2d_backward_lowered<T: Real>(
             .enumerate()
         {
             if wanted.weight {
-                scratch.weight_grad(shape, x_n, g_n, &mut partial.weight);
+                scratch.weight_grad(shape, x_n, g_n, &mut partial.weight_t);
             }
             if wanted.bias {
                 for (b, plane) in partial.bias.iter_mut().zip(g_n.chunks_exact(out_plane)) {
@@ -610,7 +626,9 @@ pub fn conv2d_backward_lowered<T: Real>(
     };
     ConvGradValues {
         x: dx,
-        weight: wanted.weight.then(|| sum(|p| &p.weight, w_len)),
+        weight: wanted
+            .weight
+            .then(|| untranspose_weight(shape, &sum(|p| &p.weight_t, w_len))),
         bias: wanted.bias.then(|| sum(|p| &p.bias, co)),
     }
 }

@@ -177,7 +177,9 @@ impl<T: Real> Backward<T> {
     }
 
     /// Adds image `n`'s kernel gradient to `dw` (`[Co, C, K, K]`).
-    pub(super) fn weight_grad(&mut self, shape: &ConvShape, x_n: &[T], g_n: &[T], dw: &mut [T]) {
+    /// Adds this image's kernel gradient to `dw_t`, laid out `[C*K*K, Co]` (see
+    /// `PartialGrads`).
+    pub(super) fn weight_grad(&mut self, shape: &ConvShape, x_n: &[T], g_n: &[T], dw_t: &mut [T]) {
         let g = self.grid;
         let (c, co, k) = (shape.channels_in, shape.channels_out, shape.kernel);
         let xsrc = padded_source(shape, x_n, &mut self.xpad);
@@ -192,10 +194,10 @@ impl<T: Real> Backward<T> {
         }
         for tap in 0..k * k {
             let (ky, kx) = (tap / k, tap % k);
-            // dW_tap[Co, C] += g_wide[Co, n] · xpad[C, off + j]ᵀ
+            // dW_tap[Co, C] += g_wide[Co, n] · xpad[C, off + j]ᵀ, at (c K² + tap) Co + o
             matmul(
                 (co, c, g.n_wide),
-                (&mut dw[tap..], c * k * k, k * k),
+                (&mut dw_t[tap * co..], 1, k * k * co),
                 true,
                 Operand::new(&self.g_wide, g.ho * g.wp, 1),
                 Operand::new(&xsrc[g.tap_offset(ky, kx)..], 1, g.padded_plane()),
