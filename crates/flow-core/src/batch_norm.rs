@@ -10,6 +10,13 @@
 //! by element; on the reference RealNVP that transpose took most of the forward pass.
 //! Here the statistics are reductions over `[N, C, H*W]`, a free reshape.
 //!
+//! The layer runs through flow-kernels' fused operations ([`FlowBackend::batch_norm_train`]
+//! while training, [`FlowBackend::channel_affine`] in evaluation), with the ReLU that
+//! follows it in the st-networks folded in by [`BatchNorm2d::forward_relu`]: on flex
+//! that is two passes over the batch where the composed operations took about
+//! eighteen. `FLOWS_OOD_KERNELS=burn`, and gradients through the running statistics,
+//! take the composed operations.
+//!
 //! [`with_running_statistics`] evaluates a model that records gradients (an autodiff
 //! backend) in evaluation mode: what a per-input gradient of `log p(x)` needs, since the
 //! statistics of a batch of one image are not the model's.
@@ -166,6 +173,48 @@ mod tests {
 
     fn values<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
         t.into_data().convert::<f32>().to_vec().unwrap()
+    }
+
+    /// One training step: the output is the batch-normalised input (with the ReLU when
+    /// asked), and the running estimates move a tenth of the way to the batch's mean
+    /// and unbiased variance.
+    #[test]
+    fn training_normalises_with_the_batch_and_updates_the_running_statistics() {
+        let device = Default::default();
+        let x = Tensor::<Ad, 4>::from_data(
+            TensorData::new((0..8).map(|v| v as f32).collect::<Vec<_>>(), [1, 2, 2, 2]),
+            &device,
+        );
+        for relu in [false, true] {
+            let bn = BatchNorm2d::<Ad>::new(2, &device);
+            let y = if relu {
+                bn.forward_relu(x.clone())
+            } else {
+                bn.forward(x.clone())
+            };
+            // Each channel holds four consecutive values: mean +1.5 from its first,
+            // biased variance 1.25, unbiased 5/3.
+            let std = (1.25f32 + 1e-5).sqrt();
+            let expected: Vec<f32> = [-1.5f32, -0.5, 0.5, 1.5, -1.5, -0.5, 0.5, 1.5]
+                .iter()
+                .map(|d| if relu { (d / std).max(0.0) } else { d / std })
+                .collect();
+            for (got, want) in values(y).iter().zip(&expected) {
+                assert!(
+                    (got - want).abs() < 1e-5,
+                    "{got} against {want} (relu {relu})"
+                );
+            }
+            for (got, want) in values(bn.running_mean.value_sync())
+                .iter()
+                .zip([0.15, 0.55])
+            {
+                assert!((got - want).abs() < 1e-6);
+            }
+            for got in values(bn.running_var.value_sync()) {
+                assert!((got - (0.9 + 0.1 * 5.0 / 3.0)).abs() < 1e-6);
+            }
+        }
     }
 
     #[test]

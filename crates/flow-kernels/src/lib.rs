@@ -11,10 +11,13 @@
 //!   place): one pass computes the kernel, bias and input gradients together,
 //!   where burn's generic backward runs a transposed convolution and a
 //!   dimension-swapped convolution with strided copies;
-//! - **ndarray, wgpu, cuda** use burn's own `conv2d` and its gradients (the trait's
-//!   default methods);
-//! - **`Autodiff<B>`** records one node per convolution whose backward asks `B` for
-//!   all wanted gradients at once ([`FlowBackend::conv2d_backward`]).
+//!   Batch normalisation with the batch's statistics and the ReLU after it
+//!   ([`FlowBackend::batch_norm_train`]), and the evaluation-mode affine map
+//!   ([`FlowBackend::channel_affine`]), run as two passes over the batch ([`cpu_norm`]);
+//! - **ndarray, wgpu, cuda** use burn's own operations (the trait's default methods);
+//! - **`Autodiff<B>`** records one node per convolution and per training-mode norm,
+//!   whose backward asks `B` for all wanted gradients at once
+//!   ([`FlowBackend::conv2d_backward`], [`FlowBackend::batch_norm_train_backward`]).
 //!
 //! So the same model is written once, generic over `B: FlowBackend`, and a backend
 //! without a fast path computes exactly what burn computes.

@@ -5,7 +5,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::{as_uninit, assume_init, matmul, matmul_into, ConvShape, Operand, Real};
+use super::{assume_init, matmul, matmul_into, ConvShape, Operand, Real};
 
 /// Copies image `x` (`[C, H, W]`) into the column matrix `col` (`[C*K*K, Ho*Wo]`),
 /// zeros where the kernel reaches into the padding.
@@ -175,13 +175,12 @@ pub(super) fn input_grad_pointwise<T: Real>(
     shape: &ConvShape,
     weight: &[T],
     g_n: &[T],
-    dx_n: &mut [T],
+    dx_n: &mut [MaybeUninit<T>],
 ) {
     let (rows, p) = (shape.col_rows(), shape.out_plane());
-    matmul(
+    matmul_into(
         (rows, p, shape.channels_out),
         (dx_n, p, 1),
-        false,
         Operand::new(weight, 1, rows),
         Operand::new(g_n, p, 1),
     );
@@ -244,12 +243,12 @@ pub(super) fn input_grad_by_convolution<T: Real>(
     flipped: &[T],
     g_n: &[T],
     col: &mut [T],
-    dx_n: &mut [T],
+    dx_n: &mut [MaybeUninit<T>],
 ) {
     let transposed = transposed(shape);
     let col = &mut col[..transposed.col_rows() * transposed.out_plane()];
     im2col(&transposed, g_n, col);
-    forward_image(&transposed, col, flipped, None, as_uninit(dx_n));
+    forward_image(&transposed, col, flipped, None, dx_n);
 }
 
 /// The input gradient through the columns: `dcol[C*K*K, P] = Wᵀ · g_n`, scattered back
@@ -259,8 +258,13 @@ pub(super) fn input_grad<T: Real>(
     weight: &[T],
     g_n: &[T],
     col: &mut [T],
-    dx_n: &mut [T],
+    dx_n: &mut [MaybeUninit<T>],
 ) {
+    for v in dx_n.iter_mut() {
+        v.write(T::ZERO);
+    }
+    // SAFETY: the loop above wrote every element.
+    let dx_n = unsafe { assume_init(dx_n) };
     let (rows, p) = (shape.col_rows(), shape.out_plane());
     matmul(
         (rows, p, shape.channels_out),
@@ -327,10 +331,22 @@ mod tests {
                 let g: Vec<f64> = (0..out_len).map(|i| (i as f64 * 0.91).cos()).collect();
                 let mut col = vec![0.0; backward_col_len(&shape)];
                 let mut through_columns = vec![0.0; c * h * w];
-                input_grad(&shape, &weight, &g, &mut col, &mut through_columns);
+                input_grad(
+                    &shape,
+                    &weight,
+                    &g,
+                    &mut col,
+                    super::super::as_uninit(&mut through_columns),
+                );
                 let mut by_convolution = vec![f64::NAN; c * h * w];
                 let flipped = flipped_transposed(&shape, &weight);
-                input_grad_by_convolution(&shape, &flipped, &g, &mut col, &mut by_convolution);
+                input_grad_by_convolution(
+                    &shape,
+                    &flipped,
+                    &g,
+                    &mut col,
+                    super::super::as_uninit(&mut by_convolution),
+                );
                 for (a, b) in by_convolution.iter().zip(&through_columns) {
                     assert!((a - b).abs() < 1e-12, "{a} against {b} on {shape:?}");
                 }

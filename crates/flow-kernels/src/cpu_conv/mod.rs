@@ -499,15 +499,15 @@ impl<T: Real> BackwardScratch<T> {
         }
     }
 
-    /// `flipped`: the input gradient's kernel, when it is a convolution (column
-    /// matrices only; see `columns::input_grad_is_convolution`).
+    /// Writes every element of `dx_n`. `flipped`: the input gradient's kernel, when it
+    /// is a convolution (column matrices only; see `columns::input_grad_is_convolution`).
     fn input_grad(
         &mut self,
         shape: &ConvShape,
         weight: &[T],
         flipped: Option<&[T]>,
         g_n: &[T],
-        dx_n: &mut [T],
+        dx_n: &mut [MaybeUninit<T>],
     ) {
         match self {
             Self::Pointwise => columns::input_grad_pointwise(shape, weight, g_n, dx_n),
@@ -564,10 +564,9 @@ pub fn conv2d_backward_lowered<T: Real>(
         shape.channels_out,
     );
     let out_image = co * out_plane;
-    let mut dx = wanted.x.then(|| vec![T::ZERO; x_len]);
     if out_image == 0 || in_image == 0 {
         return ConvGradValues {
-            x: dx,
+            x: wanted.x.then(|| vec![T::ZERO; x_len]),
             weight: wanted.weight.then(|| vec![T::ZERO; w_len]),
             bias: wanted.bias.then(|| vec![T::ZERO; co]),
         };
@@ -576,7 +575,7 @@ pub fn conv2d_backward_lowered<T: Real>(
     let flipped =
         (lowering == Lowering::Columns && wanted.x && columns::input_grad_is_convolution(shape))
             .then(|| columns::flipped_transposed(shape, weight));
-    let task = |x_images: &[T], g_images: &[T], mut dx_images: Option<&mut [T]>| {
+    let task = |x_images: &[T], g_images: &[T], mut dx_images: Option<&mut [MaybeUninit<T>]>| {
         let mut partial = PartialGrads {
             weight_t: zeros_if(w_len, wanted.weight),
             bias: zeros_if(co, wanted.bias),
@@ -602,18 +601,29 @@ pub fn conv2d_backward_lowered<T: Real>(
         }
         partial
     };
-    let partials: Vec<PartialGrads<T>> = match dx.as_deref_mut() {
-        Some(dx) => dx
-            .par_chunks_mut(per_task * in_image)
-            .zip(x.par_chunks(per_task * in_image))
-            .zip(grad.par_chunks(per_task * out_image))
-            .map(|((dx_images, x_images), g_images)| task(x_images, g_images, Some(dx_images)))
-            .collect(),
-        None => x
-            .par_chunks(per_task * in_image)
-            .zip(grad.par_chunks(per_task * out_image))
-            .map(|(x_images, g_images)| task(x_images, g_images, None))
-            .collect(),
+    let tasks = |dx: Option<&mut [MaybeUninit<T>]>| -> Vec<PartialGrads<T>> {
+        match dx {
+            Some(dx) => dx
+                .par_chunks_mut(per_task * in_image)
+                .zip(x.par_chunks(per_task * in_image))
+                .zip(grad.par_chunks(per_task * out_image))
+                .map(|((dx_images, x_images), g_images)| task(x_images, g_images, Some(dx_images)))
+                .collect(),
+            None => x
+                .par_chunks(per_task * in_image)
+                .zip(grad.par_chunks(per_task * out_image))
+                .map(|(x_images, g_images)| task(x_images, g_images, None))
+                .collect(),
+        }
+    };
+    // The input gradient is written once, image by image (every lowering's
+    // `input_grad` writes its whole image), not zeroed first.
+    let (dx, partials) = if wanted.x {
+        let mut partials = Vec::new();
+        let dx = written_vec(x_len, |dx| partials = tasks(Some(dx)));
+        (Some(dx), partials)
+    } else {
+        (None, tasks(None))
     };
     let sum = |pick: fn(&PartialGrads<T>) -> &Vec<T>, len: usize| {
         let mut total = vec![T::ZERO; len];

@@ -211,7 +211,7 @@ impl<T: Real> Backward<T> {
         shape: &ConvShape,
         weight: &[T],
         g_n: &[T],
-        dx_n: &mut [T],
+        dx_n: &mut [MaybeUninit<T>],
     ) {
         let g = self.grid;
         let (c, co, k) = (shape.channels_in, shape.channels_out, shape.kernel);
@@ -242,7 +242,9 @@ impl<T: Real> Backward<T> {
             .zip(self.dx_wide.chunks_exact(h * wg))
         {
             for (row, wide_row) in plane.chunks_exact_mut(w).zip(wide.chunks(wg)) {
-                row.copy_from_slice(&wide_row[..w]);
+                for (d, v) in row.iter_mut().zip(&wide_row[..w]) {
+                    d.write(*v);
+                }
             }
         }
     }
