@@ -245,11 +245,16 @@ impl<B: FlowBackend> WnConv2d<B> {
     }
 
     /// The effective kernel `g v / ||v||`.
+    ///
+    /// Computed on `v` as `[out, in*k*k]` rows with a `[out, 1]` scale: the layout the
+    /// flex backend broadcasts fast (see `crate::broadcast`); a `[out, 1, 1, 1]` scale on
+    /// the 4-d kernel went element by element, forward and backward.
     pub fn weight(&self) -> Tensor<B, 4> {
         let v = self.v.val();
-        let [out, _, _, _] = v.dims();
-        let norm = v.clone().square().sum_dim(1).sum_dim(2).sum_dim(3).sqrt();
-        v * (self.g.val().reshape([out, 1, 1, 1]) / norm)
+        let dims = v.dims();
+        let rows = v.reshape([dims[0], dims[1] * dims[2] * dims[3]]);
+        let norm = rows.clone().square().sum_dim(1).sqrt();
+        (rows * (self.g.val().reshape([dims[0], 1]) / norm)).reshape(dims)
     }
 
     /// Applies the convolution to `[N, in, H, W]`.
