@@ -74,3 +74,17 @@ pub(crate) fn lane_sum<T: Real>(a: &[T], f: impl Fn(T) -> T) -> f64 {
     let tail: f64 = chunks.remainder().iter().map(|&v| f(v).to_f64()).sum();
     lanes.iter().map(|v| v.to_f64()).sum::<f64>() + tail
 }
+
+/// Deterministic values in [-1, 1) (xorshift), for the kernels' unit tests.
+#[cfg(test)]
+pub(crate) fn test_values(n: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}

@@ -647,18 +647,7 @@ pub fn conv2d_backward_lowered<T: Real>(
 mod tests {
     use super::*;
 
-    /// Deterministic values in [-1, 1).
-    fn values(n: usize, seed: u64) -> Vec<f64> {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-            })
-            .collect()
-    }
+    use crate::real::test_values as values;
 
     /// Every lowering that applies gives the column matrices' values and gradients
     /// (the default path, itself checked against burn in tests/against_burn*.rs).
