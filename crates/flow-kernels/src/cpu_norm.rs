@@ -137,16 +137,19 @@ fn positive_part<T: Real>(v: T) -> T {
 // profile names them (inlined, they would be anonymous rayon closures); a call per
 // plane of hundreds of values costs nothing measurable.
 
-/// `dst = relu?(src * s + t)` over one plane.
+/// `dst = relu?((src - mean) * s + beta)` over one plane: centred first, so that a
+/// channel of (nearly) constant values, whose `s = gamma / sqrt(var + eps)` is large,
+/// keeps its precision (as `src * s + (beta - mean * s)` would not: the two terms
+/// cancel).
 #[inline(never)]
-fn affine_plane_into<T: Real>(src: &[T], dst: &mut [T], s: T, t: T, relu: bool) {
+fn normalise_plane_into<T: Real>(src: &[T], dst: &mut [T], mean: T, s: T, beta: T, relu: bool) {
     if relu {
         for (o, &v) in dst.iter_mut().zip(src) {
-            *o = positive_part(v * s + t);
+            *o = positive_part((v - mean) * s + beta);
         }
     } else {
         for (o, &v) in dst.iter_mut().zip(src) {
-            *o = v * s + t;
+            *o = (v - mean) * s + beta;
         }
     }
 }
@@ -198,25 +201,15 @@ pub fn batch_statistics<T: Real>(shape: &NormShape, x: &[T]) -> BatchStatistics<
     BatchStatistics { mean, variance }
 }
 
-/// The per-channel affine map `x * scale + shift` that normalises with `stats` and then
-/// applies `gamma`, `beta`: `scale = gamma / sqrt(var + eps)`, `shift = beta - mean * scale`.
-fn affine_of<T: Real>(
-    stats: &BatchStatistics<T>,
-    gamma: &[T],
-    beta: &[T],
-    epsilon: f64,
-) -> (Vec<T>, Vec<T>) {
+/// The per-channel scale `gamma / sqrt(var + eps)` of the normalisation
+/// `(x - mean) * scale + beta`.
+fn scale_of<T: Real>(stats: &BatchStatistics<T>, gamma: &[T], epsilon: f64) -> Vec<T> {
     stats
-        .mean
+        .variance
         .iter()
-        .zip(&stats.variance)
-        .zip(gamma.iter().zip(beta))
-        .map(|((&mean, &var), (&g, &b))| {
-            let scale = g.to_f64() / (var.to_f64() + epsilon).sqrt();
-            let shift = b.to_f64() - mean.to_f64() * scale;
-            (T::from_f64(scale), T::from_f64(shift))
-        })
-        .unzip()
+        .zip(gamma)
+        .map(|(&var, &g)| T::from_f64(g.to_f64() / (var.to_f64() + epsilon).sqrt()))
+        .collect()
 }
 
 /// Checks the lengths of a layer's per-channel parameters.
@@ -249,13 +242,13 @@ pub fn batch_norm_forward<T: Real>(
     if shape.is_empty() {
         return stats;
     }
-    let (scale, shift) = affine_of(&stats, gamma, beta, epsilon);
+    let scale = scale_of(&stats, gamma, epsilon);
     out.par_chunks_mut(shape.plane)
         .zip(x.par_chunks(shape.plane))
         .enumerate()
         .for_each(|(i, (out_p, x_p))| {
             let c = i % shape.channels;
-            affine_plane_into(x_p, out_p, scale[c], shift[c], relu);
+            normalise_plane_into(x_p, out_p, stats.mean[c], scale[c], beta[c], relu);
         });
     stats
 }
@@ -294,7 +287,7 @@ pub fn channel_affine_in_place<T: Real>(
 #[derive(Clone, Copy)]
 struct ReluGate<T> {
     scale: T,
-    shift: T,
+    beta: T,
     mean: T,
     relu: bool,
 }
@@ -303,8 +296,9 @@ impl<T: Real> ReluGate<T> {
     /// `(g', x - mean)` for input `v` and output gradient `g`.
     #[inline(always)]
     fn apply(&self, v: T, g: T) -> (T, T) {
-        let open = !self.relu || v * self.scale + self.shift > T::ZERO;
-        (if open { g } else { T::ZERO }, v - self.mean)
+        let deviation = v - self.mean;
+        let open = !self.relu || deviation * self.scale + self.beta > T::ZERO;
+        (if open { g } else { T::ZERO }, deviation)
     }
 }
 
@@ -385,10 +379,10 @@ pub fn batch_norm_backward<T: Real>(
         shape.channels,
         "batch_norm_backward: variance length"
     );
-    let (scale, shift) = affine_of(stats, gamma, beta, epsilon);
+    let scale = scale_of(stats, gamma, epsilon);
     let gate = |c: usize| ReluGate {
         scale: scale[c],
-        shift: shift[c],
+        beta: beta[c],
         mean: stats.mean[c],
         relu,
     };
