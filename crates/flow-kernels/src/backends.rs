@@ -171,6 +171,21 @@ mod flex {
         out
     }
 
+    /// The kernels' view of the layer, or `None` when gamma or beta is not a contiguous
+    /// `T` slice.
+    fn norm_layer<'a, T: Real + Element + Pod>(
+        gamma: &'a FlexTensor,
+        beta: &'a FlexTensor,
+        options: NormOptions,
+    ) -> Option<NormLayer<'a, T>> {
+        Some(NormLayer {
+            gamma: gamma.as_slice::<T>()?,
+            beta: beta.as_slice::<T>()?,
+            epsilon: options.epsilon,
+            relu: options.relu,
+        })
+    }
+
     fn norm_forward<T: Real + Element + Pod>(
         shape: &NormShape,
         x: &FlexTensor,
@@ -183,12 +198,7 @@ mod flex {
             gamma.to_contiguous(),
             beta.to_contiguous(),
         );
-        let layer = NormLayer {
-            gamma: gamma.as_slice::<T>()?,
-            beta: beta.as_slice::<T>()?,
-            epsilon: options.epsilon,
-            relu: options.relu,
-        };
+        let layer = norm_layer(&gamma, &beta, options)?;
         let mut out = vec![T::ZERO; shape.len()];
         let stats = cpu_norm::batch_norm_forward(shape, x.as_slice::<T>()?, &layer, &mut out);
         Some(NormOutput {
@@ -235,12 +245,7 @@ mod flex {
         if !per_channel(&stats.mean) || !per_channel(&stats.variance) {
             return None;
         }
-        let layer = NormLayer {
-            gamma: gamma.as_slice::<T>()?,
-            beta: beta.as_slice::<T>()?,
-            epsilon: options.epsilon,
-            relu: options.relu,
-        };
+        let layer = norm_layer(&gamma, &beta, options)?;
         let values = cpu_norm::batch_norm_backward(
             shape,
             x.as_slice::<T>()?,

@@ -201,14 +201,22 @@ pub fn batch_statistics<T: Real>(shape: &NormShape, x: &[T]) -> BatchStatistics<
     BatchStatistics { mean, variance }
 }
 
-/// The per-channel scale `gamma / sqrt(var + eps)` of the normalisation
-/// `(x - mean) * scale + beta`.
-fn scale_of<T: Real>(stats: &BatchStatistics<T>, gamma: &[T], epsilon: f64) -> Vec<T> {
+/// `1 / sqrt(var + eps)` per channel, in `f64`.
+fn inv_std_of<T: Real>(stats: &BatchStatistics<T>, epsilon: f64) -> Vec<f64> {
     stats
         .variance
         .iter()
-        .zip(gamma)
-        .map(|(&var, &g)| T::from_f64(g.to_f64() / (var.to_f64() + epsilon).sqrt()))
+        .map(|v| 1.0 / (v.to_f64() + epsilon).sqrt())
+        .collect()
+}
+
+/// The per-channel scale `gamma / sqrt(var + eps)` of the normalisation
+/// `(x - mean) * scale + beta`, from [`inv_std_of`].
+fn scale_of<T: Real>(gamma: &[T], inv_std: &[f64]) -> Vec<T> {
+    gamma
+        .iter()
+        .zip(inv_std)
+        .map(|(&g, s)| T::from_f64(g.to_f64() * s))
         .collect()
 }
 
@@ -242,7 +250,7 @@ pub fn batch_norm_forward<T: Real>(
     if shape.is_empty() {
         return stats;
     }
-    let scale = scale_of(&stats, gamma, epsilon);
+    let scale = scale_of(gamma, &inv_std_of(&stats, epsilon));
     out.par_chunks_mut(shape.plane)
         .zip(x.par_chunks(shape.plane))
         .enumerate()
@@ -379,7 +387,8 @@ pub fn batch_norm_backward<T: Real>(
         shape.channels,
         "batch_norm_backward: variance length"
     );
-    let scale = scale_of(stats, gamma, epsilon);
+    let inv_std = inv_std_of(stats, epsilon);
+    let scale = scale_of(gamma, &inv_std);
     let gate = |c: usize| ReluGate {
         scale: scale[c],
         beta: beta[c],
@@ -390,11 +399,6 @@ pub fn batch_norm_backward<T: Real>(
     let sums: Vec<(f64, f64)> = (0..shape.channels)
         .into_par_iter()
         .map(|c| channel_grad_sums(shape, x, grad, c, gate(c)))
-        .collect();
-    let inv_std: Vec<f64> = stats
-        .variance
-        .iter()
-        .map(|v| 1.0 / (v.to_f64() + epsilon).sqrt())
         .collect();
     let count = shape.count().max(1) as f64;
     // Pass 2: dx = a g' + b (x - mean) + c per channel.
