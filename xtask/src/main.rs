@@ -13,6 +13,7 @@ mod experiment;
 mod explain;
 mod heap;
 mod score;
+mod workers;
 
 /// The flows-ood command line.
 #[derive(Parser)]
@@ -60,7 +61,8 @@ pub(crate) fn parse_dataset(name: &str) -> Result<flow_data::Dataset, String> {
 
 fn main() -> std::process::ExitCode {
     heap::keep_freed_memory();
-    let result = match Cli::parse().command {
+    let command = Cli::parse().command;
+    let result = workers::run_on_worker(|| match command {
         Command::Data(args) => data::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Docs(args) => docs::run(args),
@@ -68,7 +70,7 @@ fn main() -> std::process::ExitCode {
         Command::Experiment(args) => experiment::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Score(args) => score::run(args),
-    };
+    });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

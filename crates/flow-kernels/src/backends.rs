@@ -199,8 +199,7 @@ mod flex {
             beta.to_contiguous(),
         );
         let layer = norm_layer(&gamma, &beta, options)?;
-        let mut out = vec![T::ZERO; shape.len()];
-        let stats = cpu_norm::batch_norm_forward(shape, x.as_slice::<T>()?, &layer, &mut out);
+        let (out, stats) = cpu_norm::batch_norm_forward_vec(shape, x.as_slice::<T>()?, &layer);
         Some(NormOutput {
             output: tensor_of(out, x.layout().shape()),
             statistics: NormStatistics {

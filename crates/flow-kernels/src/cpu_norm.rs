@@ -13,9 +13,12 @@
 //! Sums run in `T`-wide lanes within a plane and in `f64` across planes, so an `f32`
 //! batch of 64 images keeps the precision of the operations it replaces.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::real::{lane_sum, Real, LANES};
+use crate::uninit::{as_uninit, written_vec};
 
 /// A batch `[batch, channels, plane]`, `plane` being the height times the width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,14 +145,21 @@ fn positive_part<T: Real>(v: T) -> T {
 /// keeps its precision (as `src * s + (beta - mean * s)` would not: the two terms
 /// cancel).
 #[inline(never)]
-fn normalise_plane_into<T: Real>(src: &[T], dst: &mut [T], mean: T, s: T, beta: T, relu: bool) {
+fn normalise_plane_into<T: Real>(
+    src: &[T],
+    dst: &mut [MaybeUninit<T>],
+    mean: T,
+    s: T,
+    beta: T,
+    relu: bool,
+) {
     if relu {
         for (o, &v) in dst.iter_mut().zip(src) {
-            *o = positive_part((v - mean) * s + beta);
+            o.write(positive_part((v - mean) * s + beta));
         }
     } else {
         for (o, &v) in dst.iter_mut().zip(src) {
-            *o = (v - mean) * s + beta;
+            o.write((v - mean) * s + beta);
         }
     }
 }
@@ -237,6 +247,35 @@ pub fn batch_norm_forward<T: Real>(
     x: &[T],
     layer: &NormLayer<'_, T>,
     out: &mut [T],
+) -> BatchStatistics<T> {
+    forward_into(shape, x, layer, as_uninit(out))
+}
+
+/// [`batch_norm_forward`] into a new vector, written once (not zeroed first): the
+/// output and the batch's statistics.
+///
+/// # Panics
+///
+/// When a slice's length does not match `shape`.
+pub fn batch_norm_forward_vec<T: Real>(
+    shape: &NormShape,
+    x: &[T],
+    layer: &NormLayer<'_, T>,
+) -> (Vec<T>, BatchStatistics<T>) {
+    let mut stats = None;
+    let out = written_vec(shape.len(), |out| {
+        stats = Some(forward_into(shape, x, layer, out));
+    });
+    let stats = stats.expect("forward_into always returns the statistics");
+    (out, stats)
+}
+
+/// The checked forward pass into `out`, every element of which it writes.
+fn forward_into<T: Real>(
+    shape: &NormShape,
+    x: &[T],
+    layer: &NormLayer<'_, T>,
+    out: &mut [MaybeUninit<T>],
 ) -> BatchStatistics<T> {
     let NormLayer {
         gamma,
@@ -336,13 +375,13 @@ fn channel_grad_sums<T: Real>(
 fn input_grad_plane<T: Real>(
     x_p: &[T],
     g_p: &[T],
-    dx_p: &mut [T],
+    dx_p: &mut [MaybeUninit<T>],
     gate: ReluGate<T>,
     (a, b, offset): (T, T, T),
 ) {
     for ((d, &v), &g) in dx_p.iter_mut().zip(x_p).zip(g_p) {
         let (g, deviation) = gate.apply(v, g);
-        *d = a * g + b * deviation + offset;
+        d.write(a * g + b * deviation + offset);
     }
 }
 
@@ -412,15 +451,19 @@ pub fn batch_norm_backward<T: Real>(
                 (T::from_f64(a), T::from_f64(b), T::from_f64(offset))
             })
             .collect();
-        let mut dx = vec![T::ZERO; shape.len()];
-        dx.par_chunks_mut(shape.plane)
-            .zip(x.par_chunks(shape.plane).zip(grad.par_chunks(shape.plane)))
-            .enumerate()
-            .for_each(|(i, (dx_p, (x_p, g_p)))| {
-                let c = i % shape.channels;
-                input_grad_plane(x_p, g_p, dx_p, gate(c), coefficients[c]);
-            });
-        dx
+        // Every plane is written (an empty shape has none), so dx is not zeroed first.
+        written_vec(shape.len(), |dx| {
+            dx.par_chunks_mut(shape.plane.max(1))
+                .zip(
+                    x.par_chunks(shape.plane.max(1))
+                        .zip(grad.par_chunks(shape.plane.max(1))),
+                )
+                .enumerate()
+                .for_each(|(i, (dx_p, (x_p, g_p)))| {
+                    let c = i % shape.channels;
+                    input_grad_plane(x_p, g_p, dx_p, gate(c), coefficients[c]);
+                });
+        })
     });
     NormGradValues {
         x: dx,

@@ -40,6 +40,7 @@ pub mod norm;
 mod autodiff;
 mod backends;
 mod real;
+mod uninit;
 
 pub use norm::{
     batch_norm_train, burn_batch_norm_backward, burn_batch_norm_train, burn_channel_affine,

@@ -23,6 +23,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 pub use crate::real::Real;
+use crate::uninit::{as_uninit, assume_init, written_vec};
 
 /// The shape of one convolution: input `[batch, channels_in, height, width]`, kernel
 /// `[channels_out, channels_in, kernel, kernel]`, zero `padding` on every side.
@@ -158,38 +159,6 @@ fn matmul_into<T: Real>(
     rhs: Operand<'_, T>,
 ) {
     product(dims, dst, false, lhs, rhs);
-}
-
-/// A slice of values seen as memory to write into. Only initialised values are ever
-/// written through the view (by `gemm` and by `MaybeUninit::write`), so the slice
-/// stays initialised.
-fn as_uninit<T: Real>(values: &mut [T]) -> &mut [MaybeUninit<T>] {
-    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and this module writes only
-    // initialised values through the view (see above).
-    unsafe { &mut *(values as *mut [T] as *mut [MaybeUninit<T>]) }
-}
-
-/// The values of a buffer every element of which has been written.
-///
-/// # Safety
-///
-/// Every element of `values` must be initialised.
-unsafe fn assume_init<T: Real>(values: &mut [MaybeUninit<T>]) -> &mut [T] {
-    // SAFETY: the caller guarantees initialisation; the layouts are the same.
-    unsafe { &mut *(values as *mut [MaybeUninit<T>] as *mut [T]) }
-}
-
-/// A vector of `len` values filled by `write`, which must initialise every element
-/// (each forward lowering writes its whole output; see `conv2d_forward_vec`).
-fn written_vec<T: Real>(len: usize, write: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
-    let mut buffer: Vec<MaybeUninit<T>> = Vec::with_capacity(len);
-    buffer.resize_with(len, MaybeUninit::uninit);
-    write(&mut buffer);
-    let mut buffer = std::mem::ManuallyDrop::new(buffer);
-    let (ptr, len, capacity) = (buffer.as_mut_ptr(), buffer.len(), buffer.capacity());
-    // SAFETY: `write` initialised every element (the contract above); the allocation
-    // is the vector's own, and `MaybeUninit<T>` has `T`'s layout.
-    unsafe { Vec::from_raw_parts(ptr.cast::<T>(), len, capacity) }
 }
 
 /// The product behind [`matmul`] and [`matmul_into`]; `dst` must be initialised where
