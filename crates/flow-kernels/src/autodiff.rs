@@ -1,6 +1,7 @@
 //! [`FlowBackend`] for `Autodiff<B>`: one graph node per convolution and per
 //! training-mode batch normalisation, whose backward asks the inner backend for every
-//! wanted gradient in one call.
+//! wanted gradient in one call, and one per same-shape sum, whose backward hands the
+//! output gradient to both terms.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -9,7 +10,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::NodeId;
 use burn::backend::Autodiff;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::ops::FloatTensor;
+use burn::tensor::ops::{FloatTensor, FloatTensorOps};
+use burn::tensor::TensorMetadata;
 
 use crate::{FlowBackend, NormOptions, NormOutput, NormStatistics, WantedGrads, WantedNormGrads};
 
@@ -84,6 +86,31 @@ impl<B: FlowBackend> Backward<B, 2> for ConvNoBias {
     }
 }
 
+/// The backward step of a same-shape sum (two parents, each gets the output gradient).
+#[derive(Debug)]
+struct AddSameShape;
+
+impl<B: FlowBackend> Backward<B, 2> for AddSameShape {
+    type State = ();
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        match ops.parents {
+            [Some(lhs), Some(rhs)] => {
+                grads.register::<B>(lhs.id, grad.clone());
+                grads.register::<B>(rhs.id, grad);
+            }
+            [Some(node), None] | [None, Some(node)] => grads.register::<B>(node.id, grad),
+            [None, None] => {}
+        }
+    }
+}
+
 /// The backward step of a training-mode batch normalisation (three parents: x, gamma,
 /// beta).
 #[derive(Debug)]
@@ -128,6 +155,16 @@ impl<B: FlowBackend> Backward<B, 3> for BatchNormTrain {
 }
 
 impl<B: FlowBackend, C: CheckpointStrategy> FlowBackend for Autodiff<B, C> {
+    fn add_same_shape(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self> {
+        // A broadcasting sum's gradients need reducing: burn's node does that.
+        if lhs.primitive.shape() != rhs.primitive.shape() {
+            return <Self as FloatTensorOps<Self>>::float_add(lhs, rhs);
+        }
+        let parents = [lhs.node.clone(), rhs.node.clone()];
+        let prep = AddSameShape.prepare::<C>(parents).compute_bound();
+        prep.stateless(B::add_same_shape(lhs.primitive, rhs.primitive))
+    }
+
     fn batch_norm_train(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,

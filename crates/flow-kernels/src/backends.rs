@@ -4,12 +4,13 @@
 #[cfg(feature = "flex")]
 mod flex {
     use burn::backend::flex::{Flex, FlexTensor, Layout};
-    use burn::tensor::ops::ModuleOps;
+    use burn::tensor::ops::{FloatTensorOps, ModuleOps};
     use burn::tensor::{Bytes, DType, Element, Shape};
     use bytemuck::Pod;
 
     use crate::cpu_conv::{self, ConvShape, Real};
     use crate::cpu_norm::{self, BatchStatistics, NormLayer, NormShape};
+    use crate::cpu_sum;
     use crate::{
         burn_batch_norm_backward, burn_batch_norm_train, unit_stride_options, ConvGrads,
         FlowBackend, NormGrads, NormOptions, NormOutput, NormStatistics, WantedGrads,
@@ -17,6 +18,17 @@ mod flex {
     };
 
     impl FlowBackend for Flex {
+        fn add_same_shape(lhs: FlexTensor, rhs: FlexTensor) -> FlexTensor {
+            let fits = crate::fast_paths_enabled()
+                && lhs.dtype() == rhs.dtype()
+                && lhs.layout().shape() == rhs.layout().shape();
+            match (fits, lhs.dtype()) {
+                (true, DType::F32) => sum::<f32>(lhs, rhs),
+                (true, DType::F64) => sum::<f64>(lhs, rhs),
+                _ => Self::float_add(lhs, rhs),
+            }
+        }
+
         fn conv2d_unit_stride(
             x: FlexTensor,
             weight: FlexTensor,
@@ -144,7 +156,8 @@ mod flex {
     }
 
     /// The affine map in `x`'s own buffer when nothing else holds it (the usual case:
-    /// a convolution's output read by the norm alone), else in a copy.
+    /// a convolution's output read by the norm alone), else into a new buffer (a
+    /// residual block's input, which its skip connection still reads).
     fn affine_in_place<T: Real + Element + Pod>(
         shape: &NormShape,
         x: FlexTensor,
@@ -158,17 +171,51 @@ mod flex {
         else {
             return crate::burn_channel_affine::<Flex>(x, scale, shift, relu);
         };
-        // `to_contiguous` returns a second handle on a buffer that already is exactly
-        // the tensor; dropping the first leaves it unique, so no copy is made.
-        let mut out = {
-            let contiguous = x.to_contiguous();
-            drop(x);
-            contiguous
+        let mut x = into_contiguous(x);
+        if let Some(values) = x.try_storage_mut::<T>() {
+            cpu_norm::channel_affine_in_place(shape, values, scale_values, shift_values, relu);
+            return x;
+        }
+        let Some(values) = x.as_slice::<T>() else {
+            return crate::burn_channel_affine::<Flex>(x, scale, shift, relu);
         };
-        // A copy only when another tensor still reads this buffer.
-        let values = out.storage_mut::<T>();
-        cpu_norm::channel_affine_in_place(shape, values, scale_values, shift_values, relu);
-        out
+        let out = cpu_norm::channel_affine_vec(shape, values, scale_values, shift_values, relu);
+        tensor_of(out, x.layout().shape())
+    }
+
+    /// `x` with its own contiguous buffer, unique unless another tensor reads it:
+    /// `to_contiguous` returns a second handle on a buffer that already is exactly the
+    /// tensor, and dropping the first leaves that one alone.
+    fn into_contiguous(x: FlexTensor) -> FlexTensor {
+        let contiguous = x.to_contiguous();
+        drop(x);
+        contiguous
+    }
+
+    /// `lhs + rhs` (one shape, one dtype) in whichever term's buffer nothing else
+    /// reads (IEEE addition commutes, so either order gives the same values), else in
+    /// a new one.
+    fn sum<T: Real + Element + Pod>(lhs: FlexTensor, rhs: FlexTensor) -> FlexTensor {
+        let (lhs, rhs) = (into_contiguous(lhs), into_contiguous(rhs));
+        let (mut acc, other) = if lhs.is_unique() {
+            (lhs, rhs)
+        } else {
+            (rhs, lhs)
+        };
+        let Some(other_values) = other.as_slice::<T>() else {
+            return Flex::float_add(acc, other);
+        };
+        if let Some(values) = acc.try_storage_mut::<T>() {
+            cpu_sum::add_assign(values, other_values);
+            return acc;
+        }
+        let Some(acc_values) = acc.as_slice::<T>() else {
+            return Flex::float_add(acc, other);
+        };
+        tensor_of(
+            cpu_sum::sum_vec(acc_values, other_values),
+            acc.layout().shape(),
+        )
     }
 
     /// The kernels' view of the layer, or `None` when gamma or beta is not a contiguous

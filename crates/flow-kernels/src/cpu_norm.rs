@@ -178,6 +178,20 @@ fn affine_plane<T: Real>(plane: &mut [T], s: T, t: T, relu: bool) {
     }
 }
 
+/// `dst = relu?(src * s + t)`, for an input that something else still reads.
+#[inline(never)]
+fn affine_plane_into<T: Real>(src: &[T], dst: &mut [MaybeUninit<T>], s: T, t: T, relu: bool) {
+    if relu {
+        for (o, &v) in dst.iter_mut().zip(src) {
+            o.write(positive_part(v * s + t));
+        }
+    } else {
+        for (o, &v) in dst.iter_mut().zip(src) {
+            o.write(v * s + t);
+        }
+    }
+}
+
 /// Channel `c`'s mean and biased variance, over `count` values.
 #[inline(never)]
 fn channel_statistics<T: Real>(shape: &NormShape, x: &[T], c: usize, count: f64) -> (T, T) {
@@ -326,6 +340,34 @@ pub fn channel_affine_in_place<T: Real>(
             let c = i % shape.channels;
             affine_plane(plane, scale[c], shift[c], relu);
         });
+}
+
+/// [`channel_affine_in_place`] into a new vector, written once, leaving `values` as
+/// they are (for an input another tensor still reads: copying it first and mapping the
+/// copy in place made two passes, the copy on one thread).
+///
+/// # Panics
+///
+/// When a slice's length does not match `shape`.
+pub fn channel_affine_vec<T: Real>(
+    shape: &NormShape,
+    values: &[T],
+    scale: &[T],
+    shift: &[T],
+    relu: bool,
+) -> Vec<T> {
+    assert_eq!(values.len(), shape.len(), "channel_affine: length");
+    assert_eq!(scale.len(), shape.channels, "channel_affine: scale length");
+    assert_eq!(shift.len(), shape.channels, "channel_affine: shift length");
+    written_vec(shape.len(), |out| {
+        out.par_chunks_mut(shape.plane.max(1))
+            .zip(values.par_chunks(shape.plane.max(1)))
+            .enumerate()
+            .for_each(|(i, (out_p, plane))| {
+                let c = i % shape.channels;
+                affine_plane_into(plane, out_p, scale[c], shift[c], relu);
+            });
+    })
 }
 
 /// One channel's output gradient through the ReLU (zero where the forward output was
@@ -585,12 +627,15 @@ mod tests {
         let x = values(shape.len(), 6);
         let (scale, shift) = (vec![0.5, -2.0, 1.5], vec![0.1, 0.2, -0.3]);
         for relu in [false, true] {
-            let mut y = x.clone();
-            channel_affine_in_place(&shape, &mut y, &scale, &shift, relu);
-            for (i, (&y, &x)) in y.iter().zip(&x).enumerate() {
-                let c = (i / shape.plane) % shape.channels;
-                let want = x * scale[c] + shift[c];
-                assert_eq!(y, if relu { want.max(0.0) } else { want });
+            let mut in_place = x.clone();
+            channel_affine_in_place(&shape, &mut in_place, &scale, &shift, relu);
+            let into_new = channel_affine_vec(&shape, &x, &scale, &shift, relu);
+            for y in [in_place, into_new] {
+                for (i, (&y, &x)) in y.iter().zip(&x).enumerate() {
+                    let c = (i / shape.plane) % shape.channels;
+                    let want = x * scale[c] + shift[c];
+                    assert_eq!(y, if relu { want.max(0.0) } else { want });
+                }
             }
         }
     }

@@ -35,6 +35,7 @@
 
 pub mod cpu_conv;
 pub mod cpu_norm;
+pub mod cpu_sum;
 pub mod norm;
 
 mod autodiff;
@@ -132,6 +133,12 @@ pub trait FlowBackend: Backend {
         burn_conv2d_backward::<Self>(x, weight, grad, padding, wanted)
     }
 
+    /// `lhs + rhs` for two tensors of one shape (a residual connection's sum).
+    /// Tensors of different shapes get burn's broadcasting addition.
+    fn add_same_shape(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::float_add(lhs, rhs)
+    }
+
     /// `relu?(x * scale + shift)` per channel of `x` `[N, C, H, W]` (`scale`, `shift`:
     /// `[C]`): a batch normalisation in evaluation mode and the ReLU after it.
     fn channel_affine(
@@ -203,6 +210,16 @@ pub fn burn_conv2d_backward<B: Backend>(
 pub trait FlowAutodiffBackend: FlowBackend + AutodiffBackend<InnerBackend: FlowBackend> {}
 
 impl<B> FlowAutodiffBackend for B where B: FlowBackend + AutodiffBackend<InnerBackend: FlowBackend> {}
+
+/// [`FlowBackend::add_same_shape`] on tensors: `lhs + rhs` (split over threads on
+/// flex, where burn's addition runs on the calling thread).
+pub fn add_same_shape<B: FlowBackend, const D: usize>(
+    lhs: Tensor<B, D>,
+    rhs: Tensor<B, D>,
+) -> Tensor<B, D> {
+    let out = B::add_same_shape(lhs.into_primitive().tensor(), rhs.into_primitive().tensor());
+    Tensor::from_primitive(TensorPrimitive::Float(out))
+}
 
 /// [`FlowBackend::conv2d_unit_stride`] on tensors: the convolution every st-network
 /// layer calls.

@@ -4,7 +4,7 @@
 use burn::module::Module;
 use burn::tensor::activation::relu;
 use burn::tensor::Tensor;
-use flow_kernels::FlowBackend;
+use flow_kernels::{add_same_shape, FlowBackend};
 
 use crate::batch_norm::BatchNorm2d;
 use crate::init::ParamInit;
@@ -33,7 +33,10 @@ impl<B: FlowBackend> ResidualBlock<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let skip = x.clone();
         let x = self.in_conv.forward(normalise_relu(&self.in_norm, x));
-        self.out_conv.forward(normalise_relu(&self.out_norm, x)) + skip
+        add_same_shape(
+            self.out_conv.forward(normalise_relu(&self.out_norm, x)),
+            skip,
+        )
     }
 }
 
@@ -168,8 +171,8 @@ impl<B: FlowBackend> ResNetStNet<B> {
         let mut acc = self.in_skip.as_ref().map(|skip| skip.forward(x.clone()));
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(x);
-            if let (Some(acc), Some(skip)) = (acc.as_mut(), self.skips.get(i)) {
-                *acc = acc.clone() + skip.forward(x.clone());
+            if let Some(skip) = self.skips.get(i) {
+                acc = acc.map(|acc| add_same_shape(acc, skip.forward(x.clone())));
             }
             if let Some(bottleneck) = &self.bottleneck {
                 if i == self.bottleneck_after {
