@@ -9,7 +9,9 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::parse_backend;
-use flow_lab::bench::{BenchBudget, BenchCase, BenchJob, BenchPhase, BenchResult};
+use flow_lab::bench::{
+    merge_rounds, paired_ratios, BenchBudget, BenchCase, BenchJob, BenchPhase, BenchResult,
+};
 use flow_lab::device::{run_job, BackendKind};
 
 /// The PyTorch twin of the benchmarked models, relative to the workspace root.
@@ -35,6 +37,11 @@ pub struct BenchArgs {
     /// after ours, on the same configurations and threads, and print the ratios.
     #[arg(long, value_name = "PYTHON")]
     compare_pytorch: Option<PathBuf>,
+    /// Repeat the measurements (ours, then the twin's with --compare-pytorch) this many
+    /// times in turn and report each side's median, with every round in the JSON:
+    /// throughput drifts by more than the gaps being measured.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
     /// Time only training or only scoring (e.g. to profile one under perf); the other
     /// is reported as 0.
     #[arg(
@@ -106,17 +113,27 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         "{:<10} {:<14} {:>10} {:>6} {:>8} {:>6} {:>8}",
         "config", "backend", "params", "batch", "train/s", "batch", "score/s"
     );
-    let job = BenchJob {
-        cases,
-        budget,
-        on_result: Box::new(print_row),
-    };
-    let mut results = run_job(backend, job)??;
-    if let Some(python) = &args.compare_pytorch {
-        let twin = run_twin(python, &names, args.seconds, threads)?;
-        twin.iter().for_each(print_row);
-        print_ratios(&results, &twin);
-        results.extend(twin);
+    let mut rounds = Vec::new();
+    for round in 1..=args.rounds {
+        if args.rounds > 1 {
+            println!("round {round} of {}", args.rounds);
+        }
+        let job = BenchJob {
+            cases: cases.clone(),
+            budget,
+            on_result: Box::new(print_row),
+        };
+        let mut results = run_job(backend, job)??;
+        if let Some(python) = &args.compare_pytorch {
+            let twin = run_twin(python, &names, args.seconds, threads)?;
+            twin.iter().for_each(print_row);
+            results.extend(twin);
+        }
+        rounds.push(results);
+    }
+    let results = merge_rounds(&rounds);
+    if args.compare_pytorch.is_some() {
+        print_ratios(&results);
     }
     if let Some(path) = args.json {
         let text = serde_json::to_string_pretty(&results)?;
@@ -168,8 +185,12 @@ fn run_twin(
     Ok(twin)
 }
 
-/// Ours over PyTorch's, per configuration and measurement.
-fn print_ratios(ours: &[BenchResult], twin: &[BenchResult]) {
+/// Ours over PyTorch's, per configuration and measurement (of the medians, with each
+/// round's own ratios after them when there were several).
+fn print_ratios(results: &[BenchResult]) {
+    let is_twin = |r: &BenchResult| r.backend.starts_with("pytorch");
+    let (twin, ours): (Vec<&BenchResult>, Vec<&BenchResult>) =
+        results.iter().partition(|r| is_twin(r));
     println!(
         "\n{:<10} {:>10} {:>10} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7}",
         "config", "params", "torch", "train/s", "torch", "ratio", "score/s", "torch", "ratio"
@@ -178,6 +199,7 @@ fn print_ratios(ours: &[BenchResult], twin: &[BenchResult]) {
         let Some(theirs) = twin.iter().find(|t| t.name == ours.name) else {
             continue;
         };
+        let per_round = paired_ratios(ours, theirs);
         println!(
             "{:<10} {:>10} {:>10} {:>9.1} {:>9.1} {:>7.2} {:>9.1} {:>9.1} {:>7.2}",
             ours.name,
@@ -190,6 +212,21 @@ fn print_ratios(ours: &[BenchResult], twin: &[BenchResult]) {
             theirs.score_images_per_sec,
             ours.score_images_per_sec / theirs.score_images_per_sec,
         );
+        if !per_round.is_empty() {
+            let show = |pick: fn(&(f64, f64)) -> f64| {
+                per_round
+                    .iter()
+                    .map(|r| format!("{:.2}", pick(r)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            println!(
+                "{:<10} rounds: train {}; score {}",
+                "",
+                show(|r| r.0),
+                show(|r| r.1)
+            );
+        }
     }
 }
 

@@ -17,6 +17,10 @@ use flow_embed::{fit_classifier, ClassifierConfig, ClassifierTrainConfig};
 use flow_kernels::FlowAutodiffBackend;
 use serde::{Deserialize, Serialize};
 
+mod rounds;
+
+pub use rounds::{merge_rounds, paired_ratios, RoundThroughput};
+
 use crate::device::{BackendJob, BackendKind};
 use crate::provenance::Provenance;
 use flow_train::{FlowTrainer, OptimConfig, TrainError};
@@ -151,6 +155,10 @@ pub struct BenchResult {
     /// PyTorch's side, measured in the same sitting).
     #[serde(default)]
     pub provenance: Option<Provenance>,
+    /// Each round's throughputs when the throughputs above are the medians of several
+    /// alternating rounds ([`merge_rounds`]); empty for a single measurement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<RoundThroughput>,
 }
 
 /// Times every case on one backend.
@@ -208,6 +216,7 @@ fn bench_case<B: FlowAutodiffBackend>(
         score_batches: timings.score_batches,
         score_images_per_sec: per_sec(timings.score_batches * case.score_batch, timings.score_secs),
         provenance: Some(Provenance::now()),
+        rounds: Vec::new(),
     })
 }
 

@@ -1,11 +1,12 @@
 //! The side-by-side benchmark table of DEVELOPERS.md.
 
 use super::DocsError;
-use crate::bench::BenchResult;
+use crate::bench::{paired_ratios, BenchResult};
 
 /// The side-by-side table of a `cargo xtask bench --compare-pytorch` run: per
 /// configuration, ours and PyTorch's throughputs and their ratio, under a line naming
-/// the commit, machine and date.
+/// the commit, machine and date. For a run of several rounds the throughputs are each
+/// side's medians and each ratio is followed by the range of the rounds' own ratios.
 ///
 /// # Errors
 /// [`DocsError::NoResults`] when no configuration has both sides.
@@ -28,8 +29,12 @@ pub fn bench_table(results: &[BenchResult]) -> Result<String, DocsError> {
         || "unknown commit, machine and date".to_string(),
         ToString::to_string,
     );
+    let rounds = match first.rounds.len() {
+        0 | 1 => String::new(),
+        n => format!(", the median of {n} alternating rounds"),
+    };
     let mut table = format!(
-        "Measured by `cargo xtask bench --compare-pytorch` ({} against {}, one sitting): \
+        "Measured by `cargo xtask bench --compare-pytorch` ({} against {}, one sitting{rounds}): \
          {stamp}.\n\n",
         first.backend, twin.backend
     );
@@ -39,19 +44,35 @@ pub fn bench_table(results: &[BenchResult]) -> Result<String, DocsError> {
     );
     table.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (ours, theirs) in pairs {
+        let per_round = paired_ratios(ours, theirs);
+        let ratio = |median: f64, pick: fn(&(f64, f64)) -> f64| {
+            let lowest = per_round.iter().map(pick).fold(f64::INFINITY, f64::min);
+            let highest = per_round.iter().map(pick).fold(f64::NEG_INFINITY, f64::max);
+            if per_round.is_empty() {
+                format!("{median:.2}")
+            } else {
+                format!("{median:.2} ({lowest:.2}-{highest:.2})")
+            }
+        };
         table.push_str(&format!(
-            "| {} | {} / {} | {} | {:.1} / {:.1} | {:.2} | {} | {:.1} / {:.1} | {:.2} |\n",
+            "| {} | {} / {} | {} | {:.1} / {:.1} | {} | {} | {:.1} / {:.1} | {} |\n",
             ours.name,
             ours.params,
             theirs.params,
             ours.train_batch,
             ours.train_images_per_sec,
             theirs.train_images_per_sec,
-            ours.train_images_per_sec / theirs.train_images_per_sec,
+            ratio(
+                ours.train_images_per_sec / theirs.train_images_per_sec,
+                |r| r.0
+            ),
             ours.score_batch,
             ours.score_images_per_sec,
             theirs.score_images_per_sec,
-            ours.score_images_per_sec / theirs.score_images_per_sec,
+            ratio(
+                ours.score_images_per_sec / theirs.score_images_per_sec,
+                |r| r.1
+            ),
         ));
     }
     Ok(table)
@@ -73,6 +94,7 @@ mod tests {
             score_batches: 3,
             score_images_per_sec: score,
             provenance: None,
+            rounds: Vec::new(),
         }
     }
 
@@ -92,5 +114,34 @@ mod tests {
         );
         assert!(!table.contains("| paper"), "{table}");
         assert!(bench_table(&[result("small", "flex", 1.0, 1.0)]).is_err());
+    }
+
+    #[test]
+    fn rounds_show_as_medians_with_the_range_of_their_ratios() {
+        let rounds = [
+            vec![
+                result("small", "flex", 10.0, 100.0),
+                result("small", "pytorch-2", 10.0, 50.0),
+            ],
+            vec![
+                result("small", "flex", 12.0, 90.0),
+                result("small", "pytorch-2", 10.0, 100.0),
+            ],
+            vec![
+                result("small", "flex", 11.0, 80.0),
+                result("small", "pytorch-2", 20.0, 80.0),
+            ],
+        ];
+        let table = bench_table(&crate::bench::merge_rounds(&rounds)).unwrap();
+        assert!(
+            table.contains("the median of 3 alternating rounds"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "| 11.0 / 10.0 | 1.10 (0.55-1.20) | 256 | 90.0 / 80.0 | 1.12 (0.90-2.00) |"
+            ),
+            "{table}"
+        );
     }
 }
