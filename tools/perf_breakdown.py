@@ -30,6 +30,13 @@ from collections import OrderedDict
 
 # (group, pattern on "dso symbol"), first match wins; order matters.
 GROUPS = [
+    # Only in a profile recorded with `perf record -a`: the samples of a core that had
+    # nothing to run (a parallel operation waiting for its other half, or serial work
+    # on the other core).
+    (
+        "idle: a core with nothing to run (perf record -a)",
+        r"pv_native_safe_halt|native_safe_halt|default_idle|cpuidle|do_idle|poll_idle",
+    ),
     ("convolution: gemm micro-kernels and packing", r"gemm_f32|gemm_common|gemm::"),
     ("convolution: im2col (forward and kernel gradient)", r"cpu_conv::(columns::)?im2col"),
     # At opt-level 3 col2im is inlined into `input_grad`, whose own samples are its loop.
@@ -38,6 +45,7 @@ GROUPS = [
         "batch norm and its ReLU, fused (flow-kernels' cpu_norm)",
         r"flow_kernels::(cpu_norm|norm|backends::flex::(affine|norm))",
     ),
+    ("residual sums (flow-kernels' cpu_sum)", r"flow_kernels::(cpu_sum|backends::flex::sum)"),
     ("convolution: the rest (bias, per-thread sums, buffers)", r"flow_kernels::"),
     (
         "element-wise and broadcast ops (batch norm, activations, couplings, optimiser)",
@@ -58,10 +66,12 @@ GROUPS = [
 ]
 
 
-def samples_by_symbol(data, perf):
-    """(percent, 'dso symbol') for every symbol of the profile."""
+def samples_by_symbol(data, perf, window):
+    """(percent, 'dso symbol') for every symbol of the profile, within `window` (perf
+    report's --time, e.g. "20%-100%"; all of it when None)."""
+    time = ["--time", window] if window else []
     out = subprocess.run(
-        [perf, "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio"],
+        [perf, "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio", *time],
         capture_output=True,
         text=True,
         check=True,
@@ -123,10 +133,15 @@ def main():
     parser.add_argument(
         "--command", default="", help="the profiled command, recorded with the breakdown"
     )
+    parser.add_argument(
+        "--time",
+        help="only this part of the recording (perf report --time, e.g. 20%%-100%% to leave "
+        "out the model's set-up, which runs on one core)",
+    )
     args = parser.parse_args()
     if args.json and not args.phase:
         sys.exit("--json needs --phase")
-    rows = samples_by_symbol(args.data, args.perf)
+    rows = samples_by_symbol(args.data, args.perf, args.time)
     if not rows:
         sys.exit(f"no samples read from {args.data}")
     shares = OrderedDict((name, 0.0) for name, _ in GROUPS)
@@ -145,6 +160,7 @@ def main():
                 "label": args.label,
                 "phase": args.phase,
                 "command": args.command,
+                "time_window": args.time,
                 "samples_percent_total": round(sum(shares.values()), 2),
                 "groups": [{"name": n, "percent": round(v, 2)} for n, v in shares.items()],
                 "provenance": provenance(),

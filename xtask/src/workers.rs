@@ -5,10 +5,9 @@
 //! waits for a second one to wake up and steal half of it, and is itself woken when
 //! both are done: three wake-ups per call, a few hundred calls per training step. On
 //! the 2-core development machine (a virtual machine, where waking a halted core is
-//! slow) `perf record -a` showed one core idle for 2.5% of a `small` step while the
-//! other ran a convolution's products alone. Run from a worker, a call starts on its
-//! own thread at once and waits for one wake-up only: `small` training went from
-//! 68.9/71.8/68.9 to 72.0/73.2/71.8 images/s in alternating runs (DEVELOPERS.md).
+//! slow) `perf record -a` showed one core idle while the other ran a convolution's
+//! products alone. Run from a worker, a call starts on its own thread at once and
+//! waits for one wake-up only (DEVELOPERS.md, "Where the time goes", has the profile).
 //! Like the heap's tuning (`heap.rs`), this is the binary's choice; the library
 //! crates use whatever pool they are called from.
 

@@ -2,10 +2,9 @@
 //!
 //! burn's element-wise addition on flex runs on the calling thread; a residual
 //! network adds a feature map to its skip connection after every block, and on a
-//! 2-core machine those additions ran while the other core waited (`perf record -a`
-//! on a `small` scoring pass: 3.7% of the samples, nearly all with the other core
-//! idle). Chunks are fixed, so the result does not depend on scheduling, and each
-//! element is one IEEE addition, the same as burn's.
+//! 2-core machine those additions ran while the other core waited (`perf record -a`,
+//! DEVELOPERS.md). Chunks are fixed, so the result does not depend on scheduling, and
+//! each element is one IEEE addition, the same as burn's.
 
 use std::mem::MaybeUninit;
 
