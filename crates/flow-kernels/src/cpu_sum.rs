@@ -25,11 +25,15 @@ pub fn add_assign<T: Real>(acc: &mut [T], other: &[T]) {
     assert_eq!(acc.len(), other.len(), "add_assign: lengths differ");
     acc.par_chunks_mut(CHUNK)
         .zip(other.par_chunks(CHUNK))
-        .for_each(|(acc, other)| {
-            for (a, &b) in acc.iter_mut().zip(other) {
-                *a += b;
-            }
-        });
+        .for_each(|(acc, other)| add_chunk(acc, other));
+}
+
+/// One task of [`add_assign`]; a function of its own so that profiles can name it.
+#[inline(never)]
+fn add_chunk<T: Real>(acc: &mut [T], other: &[T]) {
+    for (a, &b) in acc.iter_mut().zip(other) {
+        *a += b;
+    }
 }
 
 /// `lhs[i] + rhs[i]` in a new vector, written once.
@@ -42,12 +46,16 @@ pub fn sum_vec<T: Real>(lhs: &[T], rhs: &[T]) -> Vec<T> {
     written_vec(lhs.len(), |out: &mut [MaybeUninit<T>]| {
         out.par_chunks_mut(CHUNK)
             .zip(lhs.par_chunks(CHUNK).zip(rhs.par_chunks(CHUNK)))
-            .for_each(|(out, (lhs, rhs))| {
-                for (o, (&a, &b)) in out.iter_mut().zip(lhs.iter().zip(rhs)) {
-                    o.write(a + b);
-                }
-            });
+            .for_each(|(out, (lhs, rhs))| sum_chunk(out, lhs, rhs));
     })
+}
+
+/// One task of [`sum_vec`]; a function of its own so that profiles can name it.
+#[inline(never)]
+fn sum_chunk<T: Real>(out: &mut [MaybeUninit<T>], lhs: &[T], rhs: &[T]) {
+    for (o, (&a, &b)) in out.iter_mut().zip(lhs.iter().zip(rhs)) {
+        o.write(a + b);
+    }
 }
 
 #[cfg(test)]
