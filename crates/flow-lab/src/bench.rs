@@ -220,6 +220,25 @@ fn bench_case<B: FlowAutodiffBackend>(
     })
 }
 
+/// A result with these throughputs and fixed sizes, for the tests of the code that
+/// reads results.
+#[cfg(test)]
+pub(crate) fn test_result(name: &str, backend: &str, train: f64, score: f64) -> BenchResult {
+    BenchResult {
+        name: name.into(),
+        backend: backend.into(),
+        params: 10,
+        train_batch: 64,
+        train_steps: 3,
+        train_images_per_sec: train,
+        score_batch: 256,
+        score_batches: 3,
+        score_images_per_sec: score,
+        provenance: None,
+        rounds: Vec::new(),
+    }
+}
+
 /// Images per second, 0 for a measurement not taken.
 fn per_sec(images: usize, secs: f64) -> f64 {
     if images == 0 {

@@ -92,22 +92,7 @@ pub fn paired_ratios(ours: &BenchResult, twin: &BenchResult) -> Vec<(f64, f64)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn result(name: &str, backend: &str, train: f64, score: f64) -> BenchResult {
-        BenchResult {
-            name: name.into(),
-            backend: backend.into(),
-            params: 10,
-            train_batch: 64,
-            train_steps: 3,
-            train_images_per_sec: train,
-            score_batch: 256,
-            score_batches: 2,
-            score_images_per_sec: score,
-            provenance: None,
-            rounds: Vec::new(),
-        }
-    }
+    use crate::bench::test_result as result;
 
     #[test]
     fn rounds_fold_into_medians_per_configuration_and_side() {
@@ -136,7 +121,7 @@ mod tests {
             (twin.train_images_per_sec, twin.score_images_per_sec),
             (8.0, 90.0)
         );
-        assert_eq!((ours.train_steps, ours.score_batches), (9, 6));
+        assert_eq!((ours.train_steps, ours.score_batches), (9, 9));
         assert_eq!(ours.rounds.len(), 3);
         assert_eq!(ours.rounds[1].train_images_per_sec, 30.0);
         let ratios = paired_ratios(ours, twin);

@@ -81,22 +81,7 @@ pub fn bench_table(results: &[BenchResult]) -> Result<String, DocsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn result(name: &str, backend: &str, train: f64, score: f64) -> BenchResult {
-        BenchResult {
-            name: name.into(),
-            backend: backend.into(),
-            params: 10,
-            train_batch: 64,
-            train_steps: 3,
-            train_images_per_sec: train,
-            score_batch: 256,
-            score_batches: 3,
-            score_images_per_sec: score,
-            provenance: None,
-            rounds: Vec::new(),
-        }
-    }
+    use crate::bench::test_result as result;
 
     #[test]
     fn the_bench_table_pairs_each_configuration_with_its_twin() {
